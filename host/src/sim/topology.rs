@@ -1,0 +1,303 @@
+//! The hardware description: SIPs, their HBM cubes and PEs, and the links between them.
+//!
+//! Strict serde types (`deny_unknown_fields`, units in every field name) so a typo in a spec is
+//! an error naming the field, never a silently ignored setting. [`Topology`] can only be built
+//! through validation, so the rest of the simulator never re-checks counts or bandwidths.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use thiserror::Error;
+
+/// The embedded default: 8 SIPs x 4 HBM cubes x 8 PEs (see ADR-0004 for the figures).
+pub const DEFAULT_TOPOLOGY_JSON: &str = include_str!("default_topology.json");
+
+/// Largest SIP count a spec may ask for; far beyond any real system, small enough that
+/// per-SIP tables stay cheap.
+pub const MAX_SIPS: u32 = 1 << 16;
+/// Largest cubes per SIP and PEs per cube.
+pub const MAX_CUBES_OR_PES: u32 = 1 << 10;
+
+/// A topology spec as written in JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopologySpec {
+    /// Free-form name shown in reports.
+    pub name: String,
+    /// Counts and memory of the system.
+    pub system: SystemSpec,
+    /// One processing element.
+    pub pe: PeSpec,
+    /// Alpha-beta parameters of each link class.
+    pub links: LinkClasses,
+    /// The SIP's I/O processor, which carries every inter-SIP transfer.
+    pub io_cpu: IoCpuSpec,
+}
+
+/// Counts and HBM of the system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemSpec {
+    /// The SIPs (devices); in a launched run, one rank per SIP.
+    pub sips: SipsSpec,
+    /// HBM cubes in each SIP.
+    pub cubes_per_sip: u32,
+    /// PEs in each cube.
+    pub pes_per_cube: u32,
+    /// HBM capacity of one cube.
+    pub hbm_bytes_per_cube: u64,
+    /// HBM bandwidth of one cube, shared by its PEs.
+    pub hbm_gbytes_per_s_per_cube: f64,
+}
+
+/// The SIP count, nested as `system.sips.count` as the hardware team writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipsSpec {
+    /// Number of SIPs.
+    pub count: u32,
+}
+
+/// One processing element.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeSpec {
+    /// Dense matrix-multiply throughput (GFLOP/s).
+    pub matmul_gflops: f64,
+    /// Elementwise throughput (GFLOP/s).
+    pub vector_gflops: f64,
+    /// PE-local memory (SRAM) capacity.
+    pub local_memory_bytes: u64,
+}
+
+/// Alpha (latency) and beta (1 / bandwidth) of one link class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    /// Fixed cost of one transfer.
+    pub latency_ns: u64,
+    /// Bandwidth; 1 GB/s is one byte per nanosecond.
+    pub bandwidth_gbytes_per_s: f64,
+}
+
+/// The four link classes of the cost model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkClasses {
+    /// Within one PE's memory.
+    pub pe_local: LinkSpec,
+    /// Between PEs of one cube (IPCQ).
+    pub intra_cube: LinkSpec,
+    /// Between cubes of one SIP.
+    pub inter_cube: LinkSpec,
+    /// Between SIPs, through the IO_CPUs.
+    pub inter_sip: LinkSpec,
+}
+
+/// The SIP's I/O processor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IoCpuSpec {
+    /// Added to every inter-SIP transfer (the IO_CPU's handling of it).
+    pub transfer_overhead_ns: u64,
+}
+
+/// Why a topology spec was refused. Lists every problem found, each with its field path.
+#[derive(Debug, Error)]
+pub enum TopologyError {
+    /// Not JSON, or not of the spec's shape (serde names the field, line and column).
+    #[error("topology {origin}: {source}")]
+    Parse {
+        /// File name, or `embedded default`.
+        origin: String,
+        /// The serde error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Parsed, but some values are impossible.
+    #[error("topology {origin} is invalid:\n  - {}", problems.join("\n  - "))]
+    Invalid {
+        /// File name, or `embedded default`.
+        origin: String,
+        /// One line per problem, each naming its field.
+        problems: Vec<String>,
+    },
+    /// The file could not be read.
+    #[error("cannot read topology {path}: {source}")]
+    Read {
+        /// The path given.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl TopologySpec {
+    /// The embedded default spec.
+    pub fn embedded_default() -> Self {
+        // The embedded JSON is checked by a unit test; a failure here is a build defect.
+        serde_json::from_str(DEFAULT_TOPOLOGY_JSON)
+            .unwrap_or_else(|err| panic!("embedded default topology is broken: {err}"))
+    }
+
+    /// Parse a spec from JSON text; `origin` names it in errors.
+    pub fn from_json(text: &str, origin: &str) -> Result<Self, TopologyError> {
+        serde_json::from_str(text).map_err(|source| TopologyError::Parse {
+            origin: origin.to_owned(),
+            source,
+        })
+    }
+
+    /// Read and parse a spec file.
+    pub fn from_file(path: &Path) -> Result<Self, TopologyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TopologyError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_json(&text, &path.display().to_string())
+    }
+
+    /// Check every value; `origin` names the spec in the error.
+    pub fn validate(self, origin: &str) -> Result<Topology, TopologyError> {
+        let mut problems = Vec::new();
+        let s = &self.system;
+        check_count(&mut problems, "system.sips.count", s.sips.count, MAX_SIPS);
+        check_count(&mut problems, "system.cubes_per_sip", s.cubes_per_sip, MAX_CUBES_OR_PES);
+        check_count(&mut problems, "system.pes_per_cube", s.pes_per_cube, MAX_CUBES_OR_PES);
+        if s.hbm_bytes_per_cube == 0 {
+            problems.push("system.hbm_bytes_per_cube must be positive (got 0)".to_owned());
+        }
+        check_rate(&mut problems, "system.hbm_gbytes_per_s_per_cube", s.hbm_gbytes_per_s_per_cube);
+        check_rate(&mut problems, "pe.matmul_gflops", self.pe.matmul_gflops);
+        check_rate(&mut problems, "pe.vector_gflops", self.pe.vector_gflops);
+        for (name, link) in self.links.named() {
+            check_rate(
+                &mut problems,
+                &format!("links.{name}.bandwidth_gbytes_per_s"),
+                link.bandwidth_gbytes_per_s,
+            );
+        }
+        if problems.is_empty() {
+            Ok(Topology { spec: self })
+        } else {
+            Err(TopologyError::Invalid {
+                origin: origin.to_owned(),
+                problems,
+            })
+        }
+    }
+}
+
+impl LinkClasses {
+    /// Each link class with its field name, in cost-model order.
+    pub fn named(&self) -> [(&'static str, &LinkSpec); 4] {
+        [
+            ("pe_local", &self.pe_local),
+            ("intra_cube", &self.intra_cube),
+            ("inter_cube", &self.inter_cube),
+            ("inter_sip", &self.inter_sip),
+        ]
+    }
+}
+
+fn check_count(problems: &mut Vec<String>, field: &str, value: u32, max: u32) {
+    if value == 0 || value > max {
+        problems.push(format!("{field} must be between 1 and {max} (got {value})"));
+    }
+}
+
+fn check_rate(problems: &mut Vec<String>, field: &str, value: f64) {
+    if !(value.is_finite() && value > 0.0) {
+        problems.push(format!("{field} must be a positive finite number (got {value})"));
+    }
+}
+
+/// A validated topology. Only [`TopologySpec::validate`] makes one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Topology {
+    spec: TopologySpec,
+}
+
+impl Topology {
+    /// The embedded default, validated.
+    pub fn embedded_default() -> Self {
+        TopologySpec::embedded_default()
+            .validate("embedded default")
+            .unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    /// The spec it was built from.
+    pub fn spec(&self) -> &TopologySpec {
+        &self.spec
+    }
+
+    /// Number of SIPs.
+    pub fn sips(&self) -> u32 {
+        self.spec.system.sips.count
+    }
+
+    /// Cubes per SIP.
+    pub fn cubes_per_sip(&self) -> u32 {
+        self.spec.system.cubes_per_sip
+    }
+
+    /// PEs per cube.
+    pub fn pes_per_cube(&self) -> u32 {
+        self.spec.system.pes_per_cube
+    }
+
+    /// HBM bytes per cube.
+    pub fn hbm_bytes_per_cube(&self) -> u64 {
+        self.spec.system.hbm_bytes_per_cube
+    }
+
+    /// One line for reports: `kernbench-default-8sip: 8 SIPs x 4 cubes x 8 PEs, 16.0 GiB HBM per cube`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{}: {} SIPs x {} cubes x {} PEs, {} HBM per cube",
+            self.spec.name,
+            self.sips(),
+            self.cubes_per_sip(),
+            self.pes_per_cube(),
+            super::error::human_bytes(self.hbm_bytes_per_cube())
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_is_8_sips_of_4_cubes_of_8_pes() {
+        let topo = Topology::embedded_default();
+        assert_eq!((topo.sips(), topo.cubes_per_sip(), topo.pes_per_cube()), (8, 4, 8));
+        assert_eq!(topo.hbm_bytes_per_cube(), 16 << 30);
+    }
+
+    #[test]
+    fn unknown_field_is_named() {
+        let text = DEFAULT_TOPOLOGY_JSON.replace("\"cubes_per_sip\"", "\"cube_per_sip\"");
+        let err = TopologySpec::from_json(&text, "t.json").unwrap_err().to_string();
+        assert!(err.contains("unknown field `cube_per_sip`"), "{err}");
+        assert!(err.starts_with("topology t.json:"), "{err}");
+    }
+
+    #[test]
+    fn every_invalid_value_is_listed() {
+        let mut spec = TopologySpec::embedded_default();
+        spec.system.sips.count = 0;
+        spec.system.pes_per_cube = 5000;
+        spec.links.inter_sip.bandwidth_gbytes_per_s = f64::NAN;
+        spec.system.hbm_bytes_per_cube = 0;
+        let err = spec.validate("x.json").unwrap_err().to_string();
+        for needle in [
+            "system.sips.count must be between 1 and 65536 (got 0)",
+            "system.pes_per_cube must be between 1 and 1024 (got 5000)",
+            "links.inter_sip.bandwidth_gbytes_per_s must be a positive finite number (got NaN)",
+            "system.hbm_bytes_per_cube must be positive (got 0)",
+        ] {
+            assert!(err.contains(needle), "missing {needle:?} in {err}");
+        }
+    }
+}
