@@ -57,8 +57,17 @@ impl Wake for TaskWaker {
 
     fn wake_by_ref(self: &Arc<Self>) {
         if !self.set.flags[self.index].swap(true, Ordering::AcqRel) {
-            self.set.queue.lock().unwrap_or_else(|p| p.into_inner()).push(self.index);
-            let parent = self.set.parent.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            self.set
+                .queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(self.index);
+            let parent = self
+                .set
+                .parent
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
             if let Some(parent) = parent {
                 parent.wake();
             }
@@ -78,7 +87,12 @@ pub async fn drive<E>(
         parent: Mutex::new(None),
     });
     let wakers: Vec<Waker> = (0..n)
-        .map(|index| Waker::from(Arc::new(TaskWaker { index, set: set.clone() })))
+        .map(|index| {
+            Waker::from(Arc::new(TaskWaker {
+                index,
+                set: set.clone(),
+            }))
+        })
         .collect();
     let mut slots: Vec<Option<TaskFuture<E>>> = tasks.into_iter().map(Some).collect();
     let mut ends: Vec<Option<TaskEnd<E>>> = (0..n).map(|_| None).collect();
@@ -89,14 +103,17 @@ pub async fn drive<E>(
     while running > 0 && !failed {
         poll_fn(|cx| {
             *set.parent.lock().unwrap_or_else(|p| p.into_inner()) = Some(cx.waker().clone());
-            let mut batch = std::mem::take(&mut *set.queue.lock().unwrap_or_else(|p| p.into_inner()));
+            let mut batch =
+                std::mem::take(&mut *set.queue.lock().unwrap_or_else(|p| p.into_inner()));
             if batch.is_empty() {
                 return Poll::Pending;
             }
             batch.sort_unstable();
             for index in batch {
                 set.flags[index].store(false, Ordering::Release);
-                let Some(task) = slots[index].as_mut() else { continue };
+                let Some(task) = slots[index].as_mut() else {
+                    continue;
+                };
                 let mut task_cx = Context::from_waker(&wakers[index]);
                 if let Poll::Ready(result) = task.as_mut().poll(&mut task_cx) {
                     slots[index] = None;
@@ -137,7 +154,9 @@ pub async fn drive<E>(
             *end = Some(TaskEnd::Cancelled);
         }
     }
-    ends.into_iter().map(|e| e.unwrap_or(TaskEnd::Cancelled)).collect()
+    ends.into_iter()
+        .map(|e| e.unwrap_or(TaskEnd::Cancelled))
+        .collect()
 }
 
 #[cfg(test)]
@@ -162,7 +181,9 @@ mod tests {
     }
 
     fn block_on<F: Future>(f: F) -> F::Output {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build();
         rt.unwrap_or_else(|e| panic!("{e}")).block_on(f)
     }
 
@@ -181,7 +202,10 @@ mod tests {
         let mut sup = Quiet::default();
         let ends = block_on(drive(tasks, &mut sup));
         assert_eq!(ends, vec![TaskEnd::Ok; 4]);
-        assert_eq!(*order.lock().unwrap_or_else(|p| p.into_inner()), [0, 1, 2, 3]);
+        assert_eq!(
+            *order.lock().unwrap_or_else(|p| p.into_inner()),
+            [0, 1, 2, 3]
+        );
         assert_eq!(sup.exits, [0, 1, 2, 3]);
     }
 
@@ -203,7 +227,12 @@ mod tests {
         assert_eq!(polled.load(Ordering::SeqCst), 3);
         assert_eq!(
             ends,
-            [TaskEnd::Cancelled, TaskEnd::Cancelled, TaskEnd::Cancelled, TaskEnd::Failed("rank 3 trapped".into())]
+            [
+                TaskEnd::Cancelled,
+                TaskEnd::Cancelled,
+                TaskEnd::Cancelled,
+                TaskEnd::Failed("rank 3 trapped".into())
+            ]
         );
     }
 
@@ -218,7 +247,10 @@ mod tests {
             }),
             Box::pin(async { Ok(()) }),
         ];
-        let mut sup = Quiet { exits: vec![], doom: vec![] };
+        let mut sup = Quiet {
+            exits: vec![],
+            doom: vec![],
+        };
         // Doom task 0 as soon as anything is asked.
         sup.doom.push((0, "deadlock".into()));
         let ends = block_on(drive(tasks, &mut sup));

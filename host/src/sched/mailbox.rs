@@ -20,7 +20,10 @@ struct Inner<T> {
 impl<T> Default for Mailbox<T> {
     fn default() -> Self {
         Mailbox {
-            inner: Mutex::new(Inner { value: None, waker: None }),
+            inner: Mutex::new(Inner {
+                value: None,
+                waker: None,
+            }),
         }
     }
 }

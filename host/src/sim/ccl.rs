@@ -159,11 +159,10 @@ pub enum CclError {
 impl CclConfig {
     /// Parse a config from JSON text; `origin` names it in errors.
     pub fn from_json(text: &str, origin: &str) -> Result<Self, CclError> {
-        let config: CclConfig =
-            serde_json::from_str(text).map_err(|source| CclError::Parse {
-                origin: origin.to_owned(),
-                source,
-            })?;
+        let config: CclConfig = serde_json::from_str(text).map_err(|source| CclError::Parse {
+            origin: origin.to_owned(),
+            source,
+        })?;
         config.check()?;
         Ok(config)
     }
@@ -185,10 +184,14 @@ impl CclConfig {
         );
         for (place, settings) in all {
             if settings.chunk_bytes == Some(0) {
-                return Err(CclError::Invalid(format!("{place}.chunk_bytes must be positive")));
+                return Err(CclError::Invalid(format!(
+                    "{place}.chunk_bytes must be positive"
+                )));
             }
             if settings.world_size == Some(0) {
-                return Err(CclError::Invalid(format!("{place}.world_size must be positive")));
+                return Err(CclError::Invalid(format!(
+                    "{place}.world_size must be positive"
+                )));
             }
         }
         Ok(())
@@ -199,7 +202,9 @@ impl CclConfig {
         let over = self.overrides.get(&kind);
         CclSettings {
             algorithm: over.and_then(|o| o.algorithm).or(self.defaults.algorithm),
-            chunk_bytes: over.and_then(|o| o.chunk_bytes).or(self.defaults.chunk_bytes),
+            chunk_bytes: over
+                .and_then(|o| o.chunk_bytes)
+                .or(self.defaults.chunk_bytes),
             world_size: over.and_then(|o| o.world_size).or(self.defaults.world_size),
         }
     }
@@ -306,7 +311,10 @@ mod tests {
         let got = resolve_world_size(&topo(8), &CclConfig::default()).ok();
         assert_eq!(
             got,
-            Some(ResolvedWorldSize { world_size: 8, source: WorldSizeSource::Topology })
+            Some(ResolvedWorldSize {
+                world_size: 8,
+                source: WorldSizeSource::Topology
+            })
         );
     }
 
@@ -315,7 +323,10 @@ mod tests {
         let got = resolve_world_size(&topo(4), &ccl(r#"{"defaults":{"world_size":4}}"#)).ok();
         assert_eq!(
             got,
-            Some(ResolvedWorldSize { world_size: 4, source: WorldSizeSource::Defaults })
+            Some(ResolvedWorldSize {
+                world_size: 4,
+                source: WorldSizeSource::Defaults
+            })
         );
     }
 
@@ -325,13 +336,18 @@ mod tests {
             r#"{"defaults":{"world_size":8},"overrides":{"all_reduce":{"world_size":4,"algorithm":"ring"}}}"#,
         );
         let err = resolve_world_size(&topo(8), &cfg).unwrap_err().to_string();
-        assert!(err.contains("world size 4 (from CCL overrides.all_reduce.world_size)"), "{err}");
+        assert!(
+            err.contains("world size 4 (from CCL overrides.all_reduce.world_size)"),
+            "{err}"
+        );
         let got = resolve_world_size(&topo(4), &cfg).ok();
         assert_eq!(
             got,
             Some(ResolvedWorldSize {
                 world_size: 4,
-                source: WorldSizeSource::Override { collective: CollectiveKind::AllReduce }
+                source: WorldSizeSource::Override {
+                    collective: CollectiveKind::AllReduce
+                }
             })
         );
     }
@@ -341,13 +357,19 @@ mod tests {
         let err = resolve_world_size(&topo(8), &ccl(r#"{"defaults":{"world_size":256}}"#))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("world size 256 (from CCL defaults.world_size) differs from the topology's 8 SIPs"), "{err}");
+        assert!(
+            err.contains(
+                "world size 256 (from CCL defaults.world_size) differs from the topology's 8 SIPs"
+            ),
+            "{err}"
+        );
         assert!(err.contains("use --sips 256"), "{err}");
     }
 
     #[test]
     fn conflicting_overrides_are_listed() {
-        let cfg = ccl(r#"{"overrides":{"all_reduce":{"world_size":4},"broadcast":{"world_size":8}}}"#);
+        let cfg =
+            ccl(r#"{"overrides":{"all_reduce":{"world_size":4},"broadcast":{"world_size":8}}}"#);
         let err = resolve_world_size(&topo(8), &cfg).unwrap_err().to_string();
         assert!(err.contains("all_reduce=4, broadcast=8"), "{err}");
     }
@@ -357,9 +379,16 @@ mod tests {
         let err = CclConfig::from_json(r#"{"defaults":{"algo":"ring"}}"#, "c.json").unwrap_err();
         assert!(err.to_string().contains("unknown field `algo`"), "{err}");
         let err = CclConfig::from_json(r#"{"overrides":{"allreduce":{}}}"#, "c.json").unwrap_err();
-        assert!(err.to_string().contains("unknown variant `allreduce`"), "{err}");
+        assert!(
+            err.to_string().contains("unknown variant `allreduce`"),
+            "{err}"
+        );
         let err = CclConfig::from_json(r#"{"defaults":{"chunk_bytes":0}}"#, "c.json").unwrap_err();
-        assert!(err.to_string().contains("defaults.chunk_bytes must be positive"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("defaults.chunk_bytes must be positive"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -368,7 +397,10 @@ mod tests {
             r#"{"defaults":{"algorithm":"ring","chunk_bytes":1024},"overrides":{"all_reduce":{"algorithm":"intercube"}}}"#,
         );
         let s = cfg.settings_for(CollectiveKind::AllReduce);
-        assert_eq!((s.algorithm, s.chunk_bytes), (Some(Algorithm::Intercube), Some(1024)));
+        assert_eq!(
+            (s.algorithm, s.chunk_bytes),
+            (Some(Algorithm::Intercube), Some(1024))
+        );
         let s = cfg.settings_for(CollectiveKind::Broadcast);
         assert_eq!(s.algorithm, Some(Algorithm::Ring));
     }

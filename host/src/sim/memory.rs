@@ -40,7 +40,11 @@ impl HbmLedger {
 
     /// Reserve every shard's bytes, all or nothing. `what` describes the placement for the
     /// error message (`placing tensor [8, 8] float32 on SIP 0`).
-    pub fn reserve(&mut self, shards: &[ShardSpec], what: impl FnOnce() -> String) -> Result<(), SimError> {
+    pub fn reserve(
+        &mut self,
+        shards: &[ShardSpec],
+        what: impl FnOnce() -> String,
+    ) -> Result<(), SimError> {
         let mut per_cube: BTreeMap<(u32, u32), u64> = BTreeMap::new();
         for s in shards {
             let need = per_cube.entry((s.sip, s.cube)).or_default();
@@ -85,25 +89,47 @@ mod tests {
 
     fn shard(sip: u32, cube: u32, bytes: u64) -> ShardSpec {
         let span = Span { start: 0, end: 1 };
-        ShardSpec { sip, cube, pe: 0, rows: span, cols: span, bytes }
+        ShardSpec {
+            sip,
+            cube,
+            pe: 0,
+            rows: span,
+            cols: span,
+            bytes,
+        }
     }
 
     #[test]
     fn reservation_is_all_or_nothing() {
         let mut hbm = HbmLedger::new(2, 2, 100);
-        assert!(hbm.reserve(&[shard(1, 0, 60), shard(1, 1, 60)], String::new).is_ok());
+        assert!(
+            hbm.reserve(&[shard(1, 0, 60), shard(1, 1, 60)], String::new)
+                .is_ok()
+        );
         let err = hbm
             .reserve(&[shard(1, 0, 10), shard(1, 1, 50)], || "placing x".into())
             .unwrap_err();
-        assert_eq!(err.to_string(), "placing x: SIP 1 cube 1 needs 50 B, has 40 B free of 100 B");
+        assert_eq!(
+            err.to_string(),
+            "placing x: SIP 1 cube 1 needs 50 B, has 40 B free of 100 B"
+        );
         assert_eq!((hbm.used(1, 0), hbm.used(1, 1)), (60, 60));
     }
 
     #[test]
     fn shards_in_one_cube_add_up() {
         let mut hbm = HbmLedger::new(1, 1, 100);
-        let err = hbm.reserve(&[shard(0, 0, 60), shard(0, 0, 60)], || "x".into()).unwrap_err();
-        assert!(matches!(err, SimError::OutOfMemory { needed: 120, free: 100, .. }));
+        let err = hbm
+            .reserve(&[shard(0, 0, 60), shard(0, 0, 60)], || "x".into())
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            SimError::OutOfMemory {
+                needed: 120,
+                free: 100,
+                ..
+            }
+        ));
     }
 
     #[test]

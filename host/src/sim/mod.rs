@@ -1,19 +1,26 @@
-//! The SIP simulator: topology, CCL config, placement, HBM, tensors and clocks.
+//! The SIP simulator: topology, CCL config, placement, HBM, tensors, clocks, the cost model
+//! and the data semantics of reductions and collectives.
 //!
 //! Pure Rust with no wasmtime types, so all of it is unit-tested without a component.
 
 pub mod ccl;
+pub mod collective;
+pub mod cost;
 pub mod dtype;
 pub mod error;
+pub mod kernels;
 pub mod memory;
 pub mod placement;
+pub mod reduce;
 pub mod simulator;
 pub mod tensor;
 pub mod topology;
 
 pub use ccl::{Algorithm, CclConfig, CollectiveKind, ResolvedWorldSize, WorldSizeSource};
+pub use cost::{CollectiveCost, CostModel, DEFAULT_ALGORITHM, LinkClass};
 pub use dtype::DType;
 pub use error::SimError;
 pub use placement::{DpPolicy, ShardSpec, Span};
+pub use reduce::{BinaryOp, ReduceOp};
 pub use simulator::{Init, NewTensor, SimLimits, Simulator, TensorId};
 pub use topology::{Topology, TopologySpec};

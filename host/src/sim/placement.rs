@@ -79,10 +79,12 @@ pub struct ShardSpec {
 }
 
 /// The 2-D view of a shape: rows are the product of all dimensions but the last, columns
-/// the last (a scalar is 1 x 1, a vector one row). `None` if the product overflows.
+/// the last. A scalar is 1 x 1 and a vector of n elements is n x 1 (a column), so splitting
+/// rows spreads a vector over the PEs, as a gradient bucket is. `None` on overflow.
 pub fn shape_2d(shape: &[u64]) -> Option<(u64, u64)> {
     match shape.split_last() {
         None => Some((1, 1)),
+        Some((&n, [])) => Some((n, 1)),
         Some((&cols, rest)) => {
             let rows = rest.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d))?;
             Some((rows, cols))
@@ -97,7 +99,10 @@ pub fn even_split(n: u64, parts: u64, index: u64) -> Span {
     let rem = n % parts;
     let start = index * base + index.min(rem);
     let len = base + u64::from(index < rem);
-    Span { start, end: start + len }
+    Span {
+        start,
+        end: start + len,
+    }
 }
 
 /// The shards of a `shape_2d` tensor of `itemsize`-byte elements on SIP `target_sip` with
@@ -115,8 +120,14 @@ pub fn resolve_dp_policy(
         return invalid!("a SIP needs at least one cube and one PE (got {num_cubes} x {num_pe})");
     }
     let (rows, cols) = shape_2d;
-    let all_rows = Span { start: 0, end: rows };
-    let all_cols = Span { start: 0, end: cols };
+    let all_rows = Span {
+        start: 0,
+        end: rows,
+    };
+    let all_cols = Span {
+        start: 0,
+        end: cols,
+    };
     let shard = |cube: u32, pe: u32, rows: Span, cols: Span| -> Result<ShardSpec, SimError> {
         let bytes = rows
             .len()
@@ -129,10 +140,22 @@ pub fn resolve_dp_policy(
                     cols = shape_2d.1
                 ))
             })?;
-        Ok(ShardSpec { sip: target_sip, cube, pe, rows, cols, bytes })
+        Ok(ShardSpec {
+            sip: target_sip,
+            cube,
+            pe,
+            rows,
+            cols,
+            bytes,
+        })
     };
     let units = u64::from(num_cubes) * u64::from(num_pe);
-    let unit_coord = |i: u64| ((i / u64::from(num_pe)) as u32, (i % u64::from(num_pe)) as u32);
+    let unit_coord = |i: u64| {
+        (
+            (i / u64::from(num_pe)) as u32,
+            (i % u64::from(num_pe)) as u32,
+        )
+    };
     let mut shards = Vec::new();
     match dp {
         DpPolicy::Replicate => {
@@ -149,7 +172,11 @@ pub fn resolve_dp_policy(
             shards.push(shard(cube, pe, all_rows, all_cols)?);
         }
         DpPolicy::SplitRows | DpPolicy::SplitCols => {
-            let along = if dp == DpPolicy::SplitRows { rows } else { cols };
+            let along = if dp == DpPolicy::SplitRows {
+                rows
+            } else {
+                cols
+            };
             for i in 0..units.min(along) {
                 let part = even_split(along, units, i);
                 let (cube, pe) = unit_coord(i);
@@ -185,14 +212,23 @@ mod tests {
     fn coords(shards: &[ShardSpec]) -> Vec<(u32, u32, u32, (u64, u64), (u64, u64), u64)> {
         shards
             .iter()
-            .map(|s| (s.sip, s.cube, s.pe, (s.rows.start, s.rows.end), (s.cols.start, s.cols.end), s.bytes))
+            .map(|s| {
+                (
+                    s.sip,
+                    s.cube,
+                    s.pe,
+                    (s.rows.start, s.rows.end),
+                    (s.cols.start, s.cols.end),
+                    s.bytes,
+                )
+            })
             .collect()
     }
 
     #[test]
     fn shape_2d_folds_leading_dims_into_rows() {
         assert_eq!(shape_2d(&[]), Some((1, 1)));
-        assert_eq!(shape_2d(&[7]), Some((1, 7)));
+        assert_eq!(shape_2d(&[7]), Some((7, 1)));
         assert_eq!(shape_2d(&[2, 3, 5]), Some((6, 5)));
         assert_eq!(shape_2d(&[u64::MAX, 2, 1]), None);
     }
@@ -264,9 +300,13 @@ mod tests {
         let s = resolve_dp_policy(DpPolicy::Single { cube: 1, pe: 7 }, (2, 2), 2, 8, 4, 2)
             .unwrap_or_default();
         assert_eq!(coords(&s), [(2, 1, 7, (0, 2), (0, 2), 8)]);
-        let err = resolve_dp_policy(DpPolicy::Single { cube: 4, pe: 0 }, (2, 2), 2, 8, 4, 2)
-            .unwrap_err();
-        assert!(err.to_string().contains("outside the SIP's 4 cubes x 8 PEs"), "{err}");
+        let err =
+            resolve_dp_policy(DpPolicy::Single { cube: 4, pe: 0 }, (2, 2), 2, 8, 4, 2).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("outside the SIP's 4 cubes x 8 PEs"),
+            "{err}"
+        );
     }
 
     #[test]

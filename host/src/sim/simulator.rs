@@ -135,7 +135,10 @@ impl Simulator {
             init => Some(self.new_data(&req, nbytes, init)?),
         };
         let dims = shape_2d(&req.shape).ok_or_else(|| {
-            SimError::InvalidArgument(format!("shape {} overflows", describe(&req.shape, req.dtype)))
+            SimError::InvalidArgument(format!(
+                "shape {} overflows",
+                describe(&req.shape, req.dtype)
+            ))
         })?;
         let topo = &self.topology;
         let shards = resolve_dp_policy(
@@ -296,14 +299,23 @@ mod tests {
     }
 
     fn req(shape: &[u64], dtype: DType, dp: DpPolicy, init: Init) -> NewTensor {
-        NewTensor { shape: shape.to_vec(), dtype, dp, device: 3, init }
+        NewTensor {
+            shape: shape.to_vec(),
+            dtype,
+            dp,
+            device: 3,
+            init,
+        }
     }
 
     #[test]
     fn full_tensor_holds_converted_values() {
         let mut sim = sim_with(1 << 20, SimLimits::default());
         let id = sim
-            .create(0, req(&[2, 2], DType::BF16, DpPolicy::SplitRows, Init::Full(2.0)))
+            .create(
+                0,
+                req(&[2, 2], DType::BF16, DpPolicy::SplitRows, Init::Full(2.0)),
+            )
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(sim.read_bytes(id, 0, 8).ok(), Some([0x00, 0x40].repeat(4)));
         let t = sim.tensor(id).unwrap_or_else(|e| panic!("{e}"));
@@ -315,7 +327,10 @@ mod tests {
     fn out_of_memory_names_tensor_cube_and_amounts_and_reserves_nothing() {
         let mut sim = sim_with(1 << 20, SimLimits::default());
         let err = sim
-            .create(1, req(&[1024, 1024], DType::F32, DpPolicy::Replicate, Init::Meta))
+            .create(
+                1,
+                req(&[1024, 1024], DType::F32, DpPolicy::Replicate, Init::Meta),
+            )
             .unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -327,7 +342,10 @@ mod tests {
 
     #[test]
     fn free_returns_hbm_and_data_budget() {
-        let limits = SimLimits { max_data_bytes_per_run: 64, max_tensors_per_rank: 10 };
+        let limits = SimLimits {
+            max_data_bytes_per_run: 64,
+            max_tensors_per_rank: 10,
+        };
         let mut sim = sim_with(1 << 20, limits);
         let a = sim
             .create(0, req(&[16], DType::F32, DpPolicy::Replicate, Init::Zeros))
@@ -335,30 +353,61 @@ mod tests {
         let err = sim
             .create(0, req(&[1], DType::F32, DpPolicy::Replicate, Init::Zeros))
             .unwrap_err();
-        assert!(err.to_string().contains("real-data budget has 0 B of 64 B left"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("real-data budget has 0 B of 64 B left"),
+            "{err}"
+        );
         sim.free(a);
         assert_eq!(sim.hbm().used(3, 0), 0);
-        assert!(sim.create(0, req(&[16], DType::F32, DpPolicy::Replicate, Init::Zeros)).is_ok());
+        assert!(
+            sim.create(0, req(&[16], DType::F32, DpPolicy::Replicate, Init::Zeros))
+                .is_ok()
+        );
     }
 
     #[test]
     fn meta_tensors_cost_hbm_but_have_no_data() {
-        let mut sim = sim_with(1 << 30, SimLimits { max_data_bytes_per_run: 0, max_tensors_per_rank: 10 });
+        let mut sim = sim_with(
+            1 << 30,
+            SimLimits {
+                max_data_bytes_per_run: 0,
+                max_tensors_per_rank: 10,
+            },
+        );
         let id = sim
-            .create(0, req(&[256, 1024], DType::F32, DpPolicy::Blocks, Init::Meta))
+            .create(
+                0,
+                req(&[256, 1024], DType::F32, DpPolicy::Blocks, Init::Meta),
+            )
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(sim.hbm().used(3, 0), 256 * 1024);
         let err = sim.read_bytes(id, 0, 4).unwrap_err();
-        assert!(err.to_string().contains("is a meta tensor and has no data"), "{err}");
+        assert!(
+            err.to_string().contains("is a meta tensor and has no data"),
+            "{err}"
+        );
     }
 
     #[test]
     fn wrong_byte_count_and_bad_ranges_are_refused() {
         let mut sim = sim_with(1 << 20, SimLimits::default());
         let err = sim
-            .create(0, req(&[4], DType::I32, DpPolicy::Replicate, Init::Bytes(vec![0; 15])))
+            .create(
+                0,
+                req(
+                    &[4],
+                    DType::I32,
+                    DpPolicy::Replicate,
+                    Init::Bytes(vec![0; 15]),
+                ),
+            )
             .unwrap_err();
-        assert!(err.to_string().contains("needs exactly 16 bytes of data, got 15"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("needs exactly 16 bytes of data, got 15"),
+            "{err}"
+        );
         let id = sim
             .create(0, req(&[4], DType::I32, DpPolicy::Replicate, Init::Ones))
             .unwrap_or_else(|e| panic!("{e}"));
@@ -370,11 +419,17 @@ mod tests {
 
     #[test]
     fn tensor_count_limit_is_per_rank() {
-        let limits = SimLimits { max_data_bytes_per_run: 1 << 20, max_tensors_per_rank: 2 };
+        let limits = SimLimits {
+            max_data_bytes_per_run: 1 << 20,
+            max_tensors_per_rank: 2,
+        };
         let mut sim = sim_with(1 << 20, limits);
         let r = || req(&[1], DType::I8, DpPolicy::Replicate, Init::Zeros);
         assert!(sim.create(0, r()).is_ok() && sim.create(0, r()).is_ok());
-        assert!(matches!(sim.create(0, r()), Err(SimError::LimitExceeded(_))));
+        assert!(matches!(
+            sim.create(0, r()),
+            Err(SimError::LimitExceeded(_))
+        ));
         assert!(sim.create(1, r()).is_ok());
         sim.free_all_of(0);
         assert_eq!(sim.live_tensors(), 1);
@@ -386,6 +441,9 @@ mod tests {
         let mut r = req(&[1], DType::I8, DpPolicy::Replicate, Init::Zeros);
         r.device = 8;
         let err = sim.create(0, r).unwrap_err();
-        assert_eq!(err.to_string(), "device 8 is out of range: the system has 8 SIPs (0..=7)");
+        assert_eq!(
+            err.to_string(),
+            "device 8 is out of range: the system has 8 SIPs (0..=7)"
+        );
     }
 }

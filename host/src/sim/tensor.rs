@@ -23,12 +23,15 @@ impl std::fmt::Debug for TensorData {
 impl TensorData {
     /// `len` zero bytes, or an error instead of aborting when the allocation fails.
     pub fn zeroed(len: u64) -> Result<Self, SimError> {
-        let len = usize::try_from(len)
-            .map_err(|_| SimError::LimitExceeded(format!("{len} bytes do not fit in host memory")))?;
+        let len = usize::try_from(len).map_err(|_| {
+            SimError::LimitExceeded(format!("{len} bytes do not fit in host memory"))
+        })?;
         let words_len = len.div_ceil(8);
         let mut words = Vec::new();
         words.try_reserve_exact(words_len).map_err(|_| {
-            SimError::LimitExceeded(format!("host memory for {len} bytes of tensor data is not available"))
+            SimError::LimitExceeded(format!(
+                "host memory for {len} bytes of tensor data is not available"
+            ))
         })?;
         words.resize(words_len, 0);
         Ok(TensorData { words, len })
@@ -104,9 +107,11 @@ impl Tensor {
     /// The data, writable.
     pub fn data_mut(&mut self, op: &str) -> Result<&mut TensorData, SimError> {
         let described = self.describe();
-        self.data
-            .as_mut()
-            .ok_or_else(|| SimError::Unsupported(format!("{op}: tensor {described} is a meta tensor and has no data")))
+        self.data.as_mut().ok_or_else(|| {
+            SimError::Unsupported(format!(
+                "{op}: tensor {described} is a meta tensor and has no data"
+            ))
+        })
     }
 
     /// Check that `[offset, offset + len)` lies inside the data.
@@ -123,7 +128,10 @@ impl Tensor {
 }
 
 fn meta_has_no_data(op: &str, t: &Tensor) -> SimError {
-    SimError::Unsupported(format!("{op}: tensor {} is a meta tensor and has no data", t.describe()))
+    SimError::Unsupported(format!(
+        "{op}: tensor {} is a meta tensor and has no data",
+        t.describe()
+    ))
 }
 
 /// `[4096, 4096] bfloat16`.
@@ -135,7 +143,10 @@ pub fn describe(shape: &[u64], dtype: DType) -> String {
 /// Check a shape and return its element count and byte size, without overflow.
 pub fn checked_size(shape: &[u64], dtype: DType) -> Result<(u64, u64), SimError> {
     if shape.len() > MAX_DIMS {
-        return invalid!("shape has {} dimensions; at most {MAX_DIMS} are supported", shape.len());
+        return invalid!(
+            "shape has {} dimensions; at most {MAX_DIMS} are supported",
+            shape.len()
+        );
     }
     let numel = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
     match numel.and_then(|n| n.checked_mul(dtype.itemsize()).map(|b| (n, b))) {

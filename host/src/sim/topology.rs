@@ -162,12 +162,26 @@ impl TopologySpec {
         let mut problems = Vec::new();
         let s = &self.system;
         check_count(&mut problems, "system.sips.count", s.sips.count, MAX_SIPS);
-        check_count(&mut problems, "system.cubes_per_sip", s.cubes_per_sip, MAX_CUBES_OR_PES);
-        check_count(&mut problems, "system.pes_per_cube", s.pes_per_cube, MAX_CUBES_OR_PES);
+        check_count(
+            &mut problems,
+            "system.cubes_per_sip",
+            s.cubes_per_sip,
+            MAX_CUBES_OR_PES,
+        );
+        check_count(
+            &mut problems,
+            "system.pes_per_cube",
+            s.pes_per_cube,
+            MAX_CUBES_OR_PES,
+        );
         if s.hbm_bytes_per_cube == 0 {
             problems.push("system.hbm_bytes_per_cube must be positive (got 0)".to_owned());
         }
-        check_rate(&mut problems, "system.hbm_gbytes_per_s_per_cube", s.hbm_gbytes_per_s_per_cube);
+        check_rate(
+            &mut problems,
+            "system.hbm_gbytes_per_s_per_cube",
+            s.hbm_gbytes_per_s_per_cube,
+        );
         check_rate(&mut problems, "pe.matmul_gflops", self.pe.matmul_gflops);
         check_rate(&mut problems, "pe.vector_gflops", self.pe.vector_gflops);
         for (name, link) in self.links.named() {
@@ -208,7 +222,9 @@ fn check_count(problems: &mut Vec<String>, field: &str, value: u32, max: u32) {
 
 fn check_rate(problems: &mut Vec<String>, field: &str, value: f64) {
     if !(value.is_finite() && value > 0.0) {
-        problems.push(format!("{field} must be a positive finite number (got {value})"));
+        problems.push(format!(
+            "{field} must be a positive finite number (got {value})"
+        ));
     }
 }
 
@@ -271,14 +287,19 @@ mod tests {
     #[test]
     fn embedded_default_is_8_sips_of_4_cubes_of_8_pes() {
         let topo = Topology::embedded_default();
-        assert_eq!((topo.sips(), topo.cubes_per_sip(), topo.pes_per_cube()), (8, 4, 8));
+        assert_eq!(
+            (topo.sips(), topo.cubes_per_sip(), topo.pes_per_cube()),
+            (8, 4, 8)
+        );
         assert_eq!(topo.hbm_bytes_per_cube(), 16 << 30);
     }
 
     #[test]
     fn unknown_field_is_named() {
         let text = DEFAULT_TOPOLOGY_JSON.replace("\"cubes_per_sip\"", "\"cube_per_sip\"");
-        let err = TopologySpec::from_json(&text, "t.json").unwrap_err().to_string();
+        let err = TopologySpec::from_json(&text, "t.json")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown field `cube_per_sip`"), "{err}");
         assert!(err.starts_with("topology t.json:"), "{err}");
     }

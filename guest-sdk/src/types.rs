@@ -1,0 +1,223 @@
+//! Plain types of the API (dtype, DP policy, reduce op, shard spec), mirrored from the WIT so
+//! benches never name a generated type.
+
+use crate::wit::types as w;
+use std::fmt;
+
+/// Element type of a tensor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DType {
+    /// 32-bit float (`torch.float32`).
+    F32,
+    /// bfloat16 (`torch.bfloat16`).
+    BF16,
+    /// 16-bit float (`torch.float16`).
+    F16,
+    /// 32-bit integer (`torch.int32`).
+    I32,
+    /// 8-bit integer (`torch.int8`).
+    I8,
+}
+
+impl DType {
+    /// Bytes per element.
+    pub const fn itemsize(self) -> usize {
+        match self {
+            DType::F32 | DType::I32 => 4,
+            DType::BF16 | DType::F16 => 2,
+            DType::I8 => 1,
+        }
+    }
+
+    /// Whether this is a floating-point type.
+    pub const fn is_float(self) -> bool {
+        matches!(self, DType::F32 | DType::BF16 | DType::F16)
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DType::F32 => "float32",
+            DType::BF16 => "bfloat16",
+            DType::F16 => "float16",
+            DType::I32 => "int32",
+            DType::I8 => "int8",
+        })
+    }
+}
+
+/// How a tensor is laid out over the cubes and PEs of its SIP.
+///
+/// A tensor is viewed as 2-D: rows are all dimensions but the last, columns the last; a
+/// 1-D tensor of n elements is n rows of one column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum DpPolicy {
+    /// A full copy in every cube (owned by PE 0 of each cube).
+    Replicate,
+    /// Rows in `cubes x pes` contiguous bands, one per PE (the default).
+    #[default]
+    SplitRows,
+    /// Columns in `cubes x pes` contiguous bands.
+    SplitCols,
+    /// Rows across cubes, columns across the PEs of each cube.
+    Blocks,
+    /// The whole tensor on one PE.
+    Single {
+        /// Cube index.
+        cube: u32,
+        /// PE index in the cube.
+        pe: u32,
+    },
+}
+
+impl fmt::Display for DpPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DpPolicy::Replicate => f.write_str("replicate"),
+            DpPolicy::SplitRows => f.write_str("split-rows"),
+            DpPolicy::SplitCols => f.write_str("split-cols"),
+            DpPolicy::Blocks => f.write_str("blocks"),
+            DpPolicy::Single { cube, pe } => write!(f, "single(cube {cube}, pe {pe})"),
+        }
+    }
+}
+
+/// Reduction of a collective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReduceOp {
+    /// Sum.
+    Sum,
+    /// Mean over the group.
+    Avg,
+    /// Product.
+    Product,
+    /// Minimum.
+    Min,
+    /// Maximum.
+    Max,
+}
+
+/// Half-open index range `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Span {
+    /// First index.
+    pub start: u64,
+    /// One past the last.
+    pub end: u64,
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.start, self.end)
+    }
+}
+
+/// One shard of a tensor: where it lives and which part it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ShardSpec {
+    /// SIP.
+    pub sip: u32,
+    /// Cube in the SIP.
+    pub cube: u32,
+    /// PE in the cube.
+    pub pe: u32,
+    /// Rows of the 2-D view.
+    pub rows: Span,
+    /// Columns of the 2-D view.
+    pub cols: Span,
+    /// HBM bytes.
+    pub bytes: u64,
+}
+
+impl fmt::Display for ShardSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "(sip {}, cube {}, pe {}) rows {} cols {} ({} B)",
+            self.sip, self.cube, self.pe, self.rows, self.cols, self.bytes
+        )
+    }
+}
+
+impl From<DType> for w::Dtype {
+    fn from(d: DType) -> Self {
+        match d {
+            DType::F32 => w::Dtype::F32,
+            DType::BF16 => w::Dtype::Bf16,
+            DType::F16 => w::Dtype::F16,
+            DType::I32 => w::Dtype::I32,
+            DType::I8 => w::Dtype::I8,
+        }
+    }
+}
+
+impl From<w::Dtype> for DType {
+    fn from(d: w::Dtype) -> Self {
+        match d {
+            w::Dtype::F32 => DType::F32,
+            w::Dtype::Bf16 => DType::BF16,
+            w::Dtype::F16 => DType::F16,
+            w::Dtype::I32 => DType::I32,
+            w::Dtype::I8 => DType::I8,
+        }
+    }
+}
+
+impl From<DpPolicy> for w::DpPolicy {
+    fn from(p: DpPolicy) -> Self {
+        match p {
+            DpPolicy::Replicate => w::DpPolicy::Replicate,
+            DpPolicy::SplitRows => w::DpPolicy::SplitRows,
+            DpPolicy::SplitCols => w::DpPolicy::SplitCols,
+            DpPolicy::Blocks => w::DpPolicy::Blocks,
+            DpPolicy::Single { cube, pe } => w::DpPolicy::Single(w::PeCoord { cube, pe }),
+        }
+    }
+}
+
+impl From<w::DpPolicy> for DpPolicy {
+    fn from(p: w::DpPolicy) -> Self {
+        match p {
+            w::DpPolicy::Replicate => DpPolicy::Replicate,
+            w::DpPolicy::SplitRows => DpPolicy::SplitRows,
+            w::DpPolicy::SplitCols => DpPolicy::SplitCols,
+            w::DpPolicy::Blocks => DpPolicy::Blocks,
+            w::DpPolicy::Single(c) => DpPolicy::Single {
+                cube: c.cube,
+                pe: c.pe,
+            },
+        }
+    }
+}
+
+impl From<ReduceOp> for w::ReduceOp {
+    fn from(op: ReduceOp) -> Self {
+        match op {
+            ReduceOp::Sum => w::ReduceOp::Sum,
+            ReduceOp::Avg => w::ReduceOp::Avg,
+            ReduceOp::Product => w::ReduceOp::Product,
+            ReduceOp::Min => w::ReduceOp::Min,
+            ReduceOp::Max => w::ReduceOp::Max,
+        }
+    }
+}
+
+impl From<w::ShardSpec> for ShardSpec {
+    fn from(s: w::ShardSpec) -> Self {
+        ShardSpec {
+            sip: s.sip,
+            cube: s.cube,
+            pe: s.pe,
+            rows: Span {
+                start: s.rows.start,
+                end: s.rows.end,
+            },
+            cols: Span {
+                start: s.cols.start,
+                end: s.cols.end,
+            },
+            bytes: s.bytes,
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Generated bindings, hidden: the SDK's public API never exposes a generated type.
+
+wit_bindgen::generate!({
+    path: "../wit",
+    world: "bench",
+});
+
+pub use kernbench::bench::*;

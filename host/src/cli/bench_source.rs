@@ -1,0 +1,79 @@
+//! Where benches come from: a `.wasm` path, or a bundled bench built from this repository.
+
+use anyhow::{Context, Result, bail};
+use kernbench_guest_build::{Artifact, GuestBuild};
+use std::path::{Path, PathBuf};
+
+/// The repository this binary was built from (bundled benches live there).
+pub fn repo_root() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()?
+        .to_path_buf();
+    root.join("benches-wasm")
+        .join("Cargo.toml")
+        .is_file()
+        .then_some(root)
+}
+
+/// Names of the bundled benches (`benches-wasm/src/bin/*.rs`), sorted.
+pub fn bundled_benches(root: &Path) -> Result<Vec<String>> {
+    let dir = root.join("benches-wasm/src/bin");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .with_context(|| format!("listing bundled benches in {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let path = e.path();
+            (path.extension()? == "rs").then(|| path.file_stem()?.to_str().map(str::to_owned))?
+        })
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Print build progress notes on stderr (they are for the user, not the report).
+#[allow(clippy::print_stderr)]
+pub fn note(message: &str) {
+    eprintln!("kernbench: {message}");
+}
+
+/// Build bundled benches by name (all of them if `names` is empty).
+pub fn build_bundled(names: &[String]) -> Result<Vec<Artifact>> {
+    let root = repo_root().context(
+        "bundled benches are only available from a KernBench source checkout; pass a .wasm path instead",
+    )?;
+    let known = bundled_benches(&root)?;
+    for name in names {
+        if !known.contains(name) {
+            bail!(
+                "no bundled bench named {name:?}; bundled benches: {}",
+                known.join(", ")
+            );
+        }
+    }
+    let mut spec = GuestBuild::new(root.join("Cargo.toml"));
+    spec.packages = vec!["kernbench-benches".to_owned()];
+    spec.bins = names.to_vec();
+    Ok(kernbench_guest_build::build(&spec, &mut note)?)
+}
+
+/// A bench argument resolved to a component on disk and a display name.
+pub fn resolve(bench: &str) -> Result<(String, PathBuf)> {
+    let path = Path::new(bench);
+    if path.extension().is_some_and(|e| e == "wasm") || path.is_file() {
+        if !path.is_file() {
+            bail!("bench component {} does not exist", path.display());
+        }
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or(bench)
+            .to_owned();
+        return Ok((name, path.to_path_buf()));
+    }
+    let built = build_bundled(&[bench.to_owned()])?;
+    let artifact = built
+        .into_iter()
+        .find(|a| a.name == bench)
+        .with_context(|| format!("cargo built no component for bench {bench}"))?;
+    Ok((artifact.name, artifact.path))
+}

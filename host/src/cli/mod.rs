@@ -1,0 +1,88 @@
+//! The `kernbench` command line: one file per subcommand, this file parses and dispatches.
+
+mod bench_source;
+mod build;
+mod demo;
+mod run;
+mod topology;
+
+use clap::{ArgAction, Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Run WebAssembly benches on a simulated multi-SIP accelerator, one instance per rank.
+#[derive(Debug, Parser)]
+#[command(name = "kernbench", version, about, long_about = None)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG wins if set.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a bench component (a .wasm file or a bundled bench name) on N ranks.
+    Run(run::RunArgs),
+    /// Compile a bench crate (or a bundled bench by name) to a component and print its path.
+    Build(build::BuildArgs),
+    /// Build the bundled benches and run them on the embedded default topology.
+    Demo(demo::DemoArgs),
+    /// Print the embedded default topology as JSON (a starting point for --topology).
+    Topology(topology::TopologyArgs),
+}
+
+/// Exit statuses: the run's outcome is distinguishable from bad input.
+pub mod exit {
+    /// Everything succeeded.
+    pub const OK: u8 = 0;
+    /// The bench ran and failed (a rank trapped, deadlocked, exceeded a limit ...).
+    pub const RUN_FAILED: u8 = 1;
+    /// The command could not run: bad arguments, config, or component.
+    pub const USAGE: u8 = 2;
+}
+
+/// Parse the command line, run it, and turn errors into a message and an exit status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Build(args) => build::build(args),
+        Command::Demo(args) => demo::demo(args),
+        Command::Topology(args) => topology::topology(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            report_error(&err);
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}
+
+/// The whole error chain, one cause per line.
+#[allow(clippy::print_stderr)] // The CLI's last resort: the error goes to the user, on stderr.
+fn report_error(err: &anyhow::Error) {
+    eprintln!("error: {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,147 @@
+//! `kernbench run`: run one bench component on the simulated system and print its report.
+
+use super::bench_source::resolve;
+use super::exit;
+use crate::report::{RunReport, RunStatus, render_text};
+use crate::runtime::{BenchEngine, EngineOptions, LaunchMode, RunOptions};
+use crate::sim::{CclConfig, Topology, TopologySpec};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Arguments of `kernbench run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The bench: a component (.wasm) or the name of a bundled bench (built on demand).
+    pub bench: String,
+    /// Number of SIPs (sets `system.sips.count` of the topology in use, hence the ranks).
+    #[arg(long, value_name = "N")]
+    pub sips: Option<u32>,
+    /// World size override (`defaults.world_size` of the CCL config, D1). It must equal the
+    /// SIP count: rank = SIP; the legacy rank = PE mapping is refused.
+    #[arg(long, value_name = "N")]
+    pub world_size: Option<u32>,
+    /// Topology spec (JSON); the embedded default when omitted.
+    #[arg(long, value_name = "FILE")]
+    pub topology: Option<PathBuf>,
+    /// CCL config (JSON): collective defaults and per-collective overrides.
+    #[arg(long, value_name = "FILE")]
+    pub ccl: Option<PathBuf>,
+    /// `spawn`: one instance per rank; `driver`: one instance not bound to a rank.
+    #[arg(long, value_enum, default_value_t = LaunchMode::Spawn)]
+    pub launch: LaunchMode,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Wall-clock limit for the whole run, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub deadline: Option<f64>,
+    /// Directory for compiled components (default: $KERNBENCH_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/kernbench, else ~/.cache/kernbench).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile the component every time instead of using the cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Arguments passed to the bench (after `--`), as its argv[1..].
+    #[arg(last = true)]
+    pub args: Vec<String>,
+}
+
+/// The topology in use: the file or the embedded default, with `--sips` applied, validated.
+pub fn load_topology(file: Option<&Path>, sips: Option<u32>) -> Result<Topology> {
+    let (mut spec, origin) = match file {
+        Some(path) => (TopologySpec::from_file(path)?, path.display().to_string()),
+        None => (
+            TopologySpec::embedded_default(),
+            "embedded default".to_owned(),
+        ),
+    };
+    if let Some(n) = sips {
+        spec.system.sips.count = n;
+    }
+    Ok(spec.validate(&origin)?)
+}
+
+/// The CCL config in use, with `--world-size` as `defaults.world_size`.
+pub fn load_ccl(file: Option<&Path>, world_size: Option<u32>) -> Result<CclConfig> {
+    let mut ccl = match file {
+        Some(path) => CclConfig::from_file(path)?,
+        None => CclConfig::default(),
+    };
+    if world_size.is_some() {
+        ccl.defaults.world_size = world_size;
+    }
+    Ok(ccl)
+}
+
+/// Where compiled components are cached unless told otherwise.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("KERNBENCH_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("kernbench"))
+}
+
+/// Load and run one component; returns the report.
+pub fn run_component(
+    name: &str,
+    path: &Path,
+    options: RunOptions,
+    cache_dir: Option<PathBuf>,
+) -> Result<RunReport> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("reading bench component {}", path.display()))?;
+    let ranks = match options.launch {
+        LaunchMode::Spawn => options.topology.sips(),
+        LaunchMode::Driver => 1,
+    };
+    let engine = BenchEngine::new(EngineOptions {
+        max_ranks: ranks,
+        cache_dir,
+        ..EngineOptions::default()
+    })?;
+    let bench = engine.load(name, &bytes)?;
+    crate::runtime::run(&engine, &bench, options)
+}
+
+/// Print a report in the chosen format and map its status to the exit status.
+pub fn print_report(report: &RunReport, json: bool) -> u8 {
+    if json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", render_text(report));
+    }
+    match report.status {
+        RunStatus::Ok => exit::OK,
+        RunStatus::Failed => exit::RUN_FAILED,
+    }
+}
+
+/// Run the bench and print its report.
+pub fn run(args: RunArgs) -> Result<u8> {
+    let topology = load_topology(args.topology.as_deref(), args.sips)?;
+    let ccl = load_ccl(args.ccl.as_deref(), args.world_size)?;
+    let (name, path) = resolve(&args.bench)?;
+    let mut options = RunOptions::new(topology);
+    options.ccl = ccl;
+    options.launch = args.launch;
+    options.args = args.args;
+    if let Some(secs) = args.deadline {
+        options.deadline = Some(
+            Duration::try_from_secs_f64(secs)
+                .with_context(|| format!("--deadline {secs} is not a valid number of seconds"))?,
+        );
+    }
+    let cache = if args.no_cache {
+        None
+    } else {
+        args.cache_dir.or_else(default_cache_dir)
+    };
+    let report = run_component(&name, &path, options, cache)?;
+    Ok(print_report(&report, args.json))
+}

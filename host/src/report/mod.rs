@@ -1,0 +1,143 @@
+//! The report of one run: a plain data model, printed as a text table or JSON.
+//!
+//! JSON field names are a contract (`status`, `ranks[].rank/status/error/stdout`): later
+//! versions add fields, never rename them. Fields that depend on the host's wall clock live
+//! under `host` and are the only ones that differ between identical runs.
+
+mod text;
+
+pub use text::render_text;
+
+use crate::runtime::{FailureKind, LaunchMode, MetricRecord, RegionRecord};
+use crate::sim::Topology;
+use serde::Serialize;
+
+/// Outcome of a whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Every rank finished successfully.
+    Ok,
+    /// At least one rank failed.
+    Failed,
+}
+
+/// Outcome of one rank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RankStatus {
+    /// Its `main` returned successfully.
+    Ok,
+    /// It trapped, exited non-zero, or was failed by the host (deadlock, mismatch, limit).
+    Failed,
+    /// It was stopped because another rank failed.
+    Cancelled,
+}
+
+/// One rank's line in the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RankReport {
+    /// The rank (instance index; 0 for the driver).
+    pub rank: u32,
+    /// How it ended.
+    pub status: RankStatus,
+    /// Why it failed or was cancelled; `null` when ok.
+    pub error: Option<String>,
+    /// Named failure (`trap`, `deadlock` ...) when failed.
+    pub error_kind: Option<FailureKind>,
+    /// Captured standard output.
+    pub stdout: String,
+    /// Captured standard error.
+    pub stderr: String,
+    /// Bytes dropped from stdout and stderr because they exceeded the output limit.
+    pub output_truncated_bytes: u64,
+    /// The device the rank had bound with `set_device` when it ended (`null` if none).
+    pub device: Option<u32>,
+    /// The rank's simulated clock when it ended.
+    pub sim_time_ns: u64,
+}
+
+/// The topology the run used, in one object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopologySummary {
+    /// Spec name.
+    pub name: String,
+    /// SIPs.
+    pub sips: u32,
+    /// Cubes per SIP.
+    pub cubes_per_sip: u32,
+    /// PEs per cube.
+    pub pes_per_cube: u32,
+    /// HBM per cube.
+    pub hbm_bytes_per_cube: u64,
+    /// One-line description.
+    pub summary: String,
+}
+
+impl From<&Topology> for TopologySummary {
+    fn from(t: &Topology) -> Self {
+        TopologySummary {
+            name: t.spec().name.clone(),
+            sips: t.sips(),
+            cubes_per_sip: t.cubes_per_sip(),
+            pes_per_cube: t.pes_per_cube(),
+            hbm_bytes_per_cube: t.hbm_bytes_per_cube(),
+            summary: t.summary(),
+        }
+    }
+}
+
+/// The first failure of the run, which ended it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunFailure {
+    /// The failing rank.
+    pub rank: u32,
+    /// Named failure.
+    pub kind: FailureKind,
+    /// Its message.
+    pub message: String,
+}
+
+/// Host-side measurements; these change from run to run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HostTimings {
+    /// Wall-clock milliseconds from the first instantiation to the last rank's end.
+    pub wall_ms: f64,
+}
+
+/// Everything about one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunReport {
+    /// `ok` or `failed`.
+    pub status: RunStatus,
+    /// The bench's name.
+    pub bench: String,
+    /// Spawn or driver.
+    pub launch: LaunchMode,
+    /// Ranks in the world (D1).
+    pub world_size: u32,
+    /// Which D1 source decided the world size, e.g. `topology system.sips.count`.
+    pub world_size_source: String,
+    /// Wasm instances run: the world size in spawn mode, 1 in driver mode.
+    pub instances: u32,
+    /// The system simulated.
+    pub topology: TopologySummary,
+    /// What ended the run, if it failed.
+    pub failure: Option<RunFailure>,
+    /// One entry per instance, in rank order.
+    pub ranks: Vec<RankReport>,
+    /// Named regions the ranks closed.
+    pub regions: Vec<RegionRecord>,
+    /// Metrics the ranks reported.
+    pub metrics: Vec<MetricRecord>,
+    /// Host wall-clock measurements (not deterministic).
+    pub host: HostTimings,
+}
+
+impl RunReport {
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        // Serializing plain data with string keys cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+}

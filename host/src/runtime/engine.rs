@@ -1,0 +1,225 @@
+//! One wasmtime `Engine` per process, configured for many small cooperative instances:
+//! pooling allocator sized from the largest world it must hold, async calls with epoch yields
+//! (a busy rank cannot starve the others), no component-model concurrency (it makes every host
+//! call 2-4x slower and benches do not use it), and an on-disk cache of compiled components.
+
+use super::bindings::Bench;
+use super::error::IntoAnyhow;
+use super::state::{RankState, WasmLimits};
+use anyhow::{Context, Result, bail};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime_wasi::p2::bindings::CommandPre;
+
+/// How often the epoch advances; each tick lets a running rank yield to the others.
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Core instances one rank's component may create (a Rust guest needs about three).
+const CORE_INSTANCES_PER_RANK: u32 = 4;
+
+/// Settings fixed when the engine is created.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Most ranks one run on this engine may have.
+    pub max_ranks: u32,
+    /// Per-rank wasm limits.
+    pub limits: WasmLimits,
+    /// Directory for compiled components; `None` compiles every time.
+    pub cache_dir: Option<PathBuf>,
+    /// Count fuel (instructions) so a per-rank budget can be set.
+    pub fuel: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            max_ranks: 64,
+            limits: WasmLimits::default(),
+            cache_dir: None,
+            fuel: false,
+        }
+    }
+}
+
+impl Default for WasmLimits {
+    fn default() -> Self {
+        WasmLimits {
+            memory_bytes: 256 << 20,
+            table_elements: 1 << 16,
+            instances: 16,
+            buffer_bytes: 64 << 20,
+        }
+    }
+}
+
+/// Bumps the engine's epoch every [`EPOCH_TICK`] until dropped.
+#[derive(Debug)]
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine) -> Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("kernbench-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .context("starting the epoch ticker thread")?;
+        Ok(EpochTicker {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The engine, its linker with every host import, and the ticker that drives fairness.
+pub struct BenchEngine {
+    engine: Engine,
+    linker: Linker<RankState>,
+    options: EngineOptions,
+    _ticker: EpochTicker,
+}
+
+impl std::fmt::Debug for BenchEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BenchEngine")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A compiled, linked bench ready to be instantiated once per rank.
+#[derive(Clone)]
+pub struct LoadedBench {
+    /// Name shown in reports (file stem).
+    pub name: String,
+    pub(crate) pre: CommandPre<RankState>,
+}
+
+impl std::fmt::Debug for LoadedBench {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedBench")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BenchEngine {
+    /// An engine able to run worlds of up to `options.max_ranks` ranks.
+    pub fn new(options: EngineOptions) -> Result<Self> {
+        if options.max_ranks == 0 {
+            bail!("an engine needs room for at least one rank");
+        }
+        let mut config = Config::new();
+        config
+            .concurrency_support(false)
+            .epoch_interruption(true)
+            .consume_fuel(options.fuel)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(&options)));
+        // Large reservations let Cranelift drop bounds checks; keep them while the whole pool
+        // stays far inside the 47-bit address space, else reserve only what a rank may use.
+        let slots = u64::from(options.max_ranks) * 2 + 16;
+        if slots * (4u64 << 30) <= 16u64 << 40 {
+            config.memory_reservation(4 << 30);
+        } else {
+            config
+                .memory_reservation(options.limits.memory_bytes as u64)
+                .memory_guard_size(64 << 10);
+        }
+        if let Some(dir) = &options.cache_dir {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the component cache {}", dir.display()))?;
+            let mut cache = wasmtime::CacheConfig::new();
+            cache.with_directory(dir.clone());
+            config.cache(Some(
+                wasmtime::Cache::new(cache)
+                    .into_anyhow()
+                    .context("opening the component cache")?,
+            ));
+        }
+        let engine = Engine::new(&config)
+            .into_anyhow()
+            .context("creating the wasmtime engine")?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .into_anyhow()
+            .context("linking WASI")?;
+        Bench::add_to_linker::<RankState, HasSelf<RankState>>(&mut linker, |s| s)
+            .into_anyhow()
+            .context("linking the bench API")?;
+        let ticker = EpochTicker::start(engine.clone())?;
+        Ok(BenchEngine {
+            engine,
+            linker,
+            options,
+            _ticker: ticker,
+        })
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The options it was built with.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// Compile (or fetch from the cache) and link a bench component.
+    pub fn load(&self, name: &str, bytes: &[u8]) -> Result<LoadedBench> {
+        let component = Component::new(&self.engine, bytes)
+            .into_anyhow()
+            .with_context(|| format!("compiling bench {name}"))?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .into_anyhow()
+            .with_context(|| format!("linking bench {name} against the host"))?;
+        let pre = CommandPre::new(pre).into_anyhow().with_context(|| {
+            format!("bench {name} does not export wasi:cli/run: build it as a binary (fn main) for wasm32-wasip2")
+        })?;
+        Ok(LoadedBench {
+            name: name.to_owned(),
+            pre,
+        })
+    }
+}
+
+fn pooling(options: &EngineOptions) -> PoolingAllocationConfig {
+    let ranks = options.max_ranks;
+    let slack = 16;
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(ranks + slack)
+        .total_core_instances(ranks * CORE_INSTANCES_PER_RANK + slack)
+        .max_core_instances_per_component(options.limits.instances as u32)
+        .total_memories(ranks * 2 + slack)
+        .max_memories_per_component(4)
+        .total_tables(ranks * CORE_INSTANCES_PER_RANK + slack)
+        .max_tables_per_component(16)
+        .total_stacks(ranks + slack)
+        .max_memory_size(options.limits.memory_bytes)
+        .table_elements(options.limits.table_elements);
+    pool
+}

@@ -1,0 +1,179 @@
+//! Per-rank store data: the rank's identity and device binding, its WASI context and
+//! resource table, its captured output, its limits, and a handle on the shared world.
+
+use super::error::{Abort, FailureKind};
+use super::output::CapturedOutput;
+use super::world::{LaunchMode, SharedWorld};
+use wasmtime::ResourceLimiter;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// A tensor handle in a rank's resource table: the simulator's id of the tensor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TensorHandle {
+    /// Id in the simulator.
+    pub id: crate::sim::TensorId,
+}
+
+/// Per-rank bounds on wasm resources, enforced by wasmtime as the guest grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WasmLimits {
+    /// Linear memory bytes per memory.
+    pub memory_bytes: usize,
+    /// Table elements per table.
+    pub table_elements: usize,
+    /// Instances (core and component) per rank.
+    pub instances: usize,
+    /// Largest byte buffer one call may move across the WIT boundary.
+    pub buffer_bytes: u64,
+}
+
+/// The data of one rank's store.
+pub struct RankState {
+    /// This instance's index: its rank in spawn mode, 0 in driver mode.
+    pub index: u32,
+    /// Spawn or driver.
+    pub launch: LaunchMode,
+    /// Ranks in the world (1 in driver mode).
+    pub world_size: u32,
+    /// Whether `init-process-group` was called.
+    pub initialized: bool,
+    /// The device registry shared by `ahbm` and `accelerator` (D3).
+    pub device: Option<u32>,
+    /// The run's shared state.
+    pub world: SharedWorld,
+    /// Captured stdout.
+    pub stdout: CapturedOutput,
+    /// Captured stderr.
+    pub stderr: CapturedOutput,
+    /// Named regions still open: name and simulated start time.
+    pub open_regions: Vec<(String, u64)>,
+    /// `KERNBENCH_DEBUG` was set: warn about driver-mode rank queries.
+    pub debug: bool,
+    /// The driver-mode warning was already logged.
+    pub driver_warned: bool,
+    /// Largest byte buffer one call may move across the WIT boundary.
+    pub max_buffer_bytes: u64,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: WasmLimits,
+}
+
+impl RankState {
+    /// Store data for instance `index`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        index: u32,
+        launch: LaunchMode,
+        world_size: u32,
+        world: SharedWorld,
+        wasi: WasiCtx,
+        stdout: CapturedOutput,
+        stderr: CapturedOutput,
+        limits: WasmLimits,
+    ) -> Self {
+        RankState {
+            index,
+            launch,
+            world_size,
+            initialized: false,
+            device: None,
+            world,
+            stdout,
+            stderr,
+            open_regions: Vec::new(),
+            debug: std::env::var_os("KERNBENCH_DEBUG").is_some(),
+            driver_warned: false,
+            max_buffer_bytes: limits.buffer_bytes,
+            wasi,
+            table: ResourceTable::new(),
+            limits,
+        }
+    }
+
+    /// The resource table (tensor handles live here).
+    pub fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+
+    /// SIP a new tensor goes to when the call names none: the bound device, else the rank's
+    /// own SIP (rank = SIP), or SIP 0 for the driver (D4).
+    pub fn default_device(&self) -> u32 {
+        self.device.unwrap_or(match self.launch {
+            LaunchMode::Spawn => self.index,
+            LaunchMode::Driver => 0,
+        })
+    }
+}
+
+impl std::fmt::Debug for RankState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RankState")
+            .field("index", &self.index)
+            .field("launch", &self.launch)
+            .field("device", &self.device)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WasiView for RankState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+fn limit(what: &str, desired: usize, max: usize) -> wasmtime::Error {
+    wasmtime::Error::new(Abort::new(
+        FailureKind::MemoryLimit,
+        format!("{what} would grow to {desired}, beyond the per-rank limit of {max}"),
+    ))
+}
+
+impl ResourceLimiter for RankState {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limits.memory_bytes {
+            return Err(limit(
+                "linear memory (bytes)",
+                desired,
+                self.limits.memory_bytes,
+            ));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limits.table_elements {
+            return Err(limit(
+                "a table (elements)",
+                desired,
+                self.limits.table_elements,
+            ));
+        }
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.instances * 4
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.instances
+    }
+}

@@ -1,0 +1,206 @@
+//! State shared by all ranks of one run: the simulator, the rendezvous, process groups and
+//! each rank's mailbox. Ranks reach it through `Arc<Mutex<World>>`; everything runs on one
+//! thread, so the lock is never contended, only required by wasmtime's `Send` bounds.
+
+use super::error::Abort;
+use crate::sched::{Arrival, CallMatch, Mailbox, Rendezvous, RendezvousError, Scope};
+use crate::sim::{CclConfig, CollectiveKind, SimError, Simulator};
+use serde::Serialize;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// How ranks are launched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LaunchMode {
+    /// One instance per rank (rank = SIP), as `torchrun` / `mp.spawn`.
+    Spawn,
+    /// One instance not bound to a rank that drives the system alone.
+    Driver,
+}
+
+impl fmt::Display for LaunchMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LaunchMode::Spawn => "spawn",
+            LaunchMode::Driver => "driver",
+        })
+    }
+}
+
+/// What a waiting rank is eventually told.
+pub type Outcome = Result<(), Abort>;
+
+/// One collective call as the rendezvous matches it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CollectiveCall {
+    /// Which collective.
+    pub kind: CollectiveKind,
+}
+
+impl fmt::Display for CollectiveCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}()", self.kind)
+    }
+}
+
+impl CallMatch for CollectiveCall {
+    fn check(&self, _rank: u32, first: &Self, _first_rank: u32) -> Result<(), String> {
+        if self.kind != first.kind {
+            return Err(format!("{} and {} cannot meet", self.kind, first.kind));
+        }
+        Ok(())
+    }
+}
+
+/// Shared state of one run.
+#[derive(Debug)]
+pub struct World {
+    /// The simulated system.
+    pub sim: Simulator,
+    /// The CCL config in force.
+    pub ccl: CclConfig,
+    /// Launch mode of the run.
+    pub launch: LaunchMode,
+    /// Open collective slots.
+    pub rendezvous: Rendezvous<CollectiveCall>,
+    /// One mailbox per rank, where a waiting rank's outcome is posted.
+    pub mailboxes: Vec<Arc<Mailbox<Outcome>>>,
+    /// Members of each group (global ranks, in group-rank order); group 0 is the world.
+    pub groups: Vec<Vec<u32>>,
+    /// Closed named regions, in the order they closed.
+    pub regions: Vec<RegionRecord>,
+    /// Metrics the ranks reported.
+    pub metrics: Vec<MetricRecord>,
+    /// Each rank's bound device (mirrors the rank's registry for the report).
+    pub devices: Vec<Option<u32>>,
+}
+
+/// Most regions and metrics one run keeps: guests cannot grow host memory without bound.
+pub const MAX_RECORDS: usize = 1 << 20;
+
+/// A named region a rank opened and closed, in simulated time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegionRecord {
+    /// The rank.
+    pub rank: u32,
+    /// Region name.
+    pub name: String,
+    /// Simulated start.
+    pub start_ns: u64,
+    /// Simulated end.
+    pub end_ns: u64,
+    /// Nesting depth (0 = outermost).
+    pub depth: u32,
+}
+
+/// A metric a rank reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricRecord {
+    /// The rank.
+    pub rank: u32,
+    /// Metric name.
+    pub name: String,
+    /// Its value.
+    pub value: f64,
+    /// Its unit, e.g. `GB/s`.
+    pub unit: String,
+}
+
+/// The run's world, shared by every rank's store.
+pub type SharedWorld = Arc<Mutex<World>>;
+
+/// Lock the world; a poisoned lock only means a host import panicked, and the data it
+/// guards stays consistent at each await point, so carry on.
+pub fn lock(world: &SharedWorld) -> MutexGuard<'_, World> {
+    world.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl World {
+    /// A world of `ranks` instances over `sim`.
+    pub fn new(sim: Simulator, ccl: CclConfig, launch: LaunchMode, ranks: u32) -> Self {
+        World {
+            sim,
+            ccl,
+            launch,
+            rendezvous: Rendezvous::new(ranks as usize),
+            mailboxes: (0..ranks).map(|_| Arc::default()).collect(),
+            groups: vec![(0..ranks).collect()],
+            regions: Vec::new(),
+            metrics: Vec::new(),
+            devices: vec![None; ranks as usize],
+        }
+    }
+
+    /// Keep a closed region (silently dropped past [`MAX_RECORDS`]; the report says so).
+    pub fn record_region(&mut self, region: RegionRecord) {
+        if self.regions.len() < MAX_RECORDS {
+            self.regions.push(region);
+        }
+    }
+
+    /// Keep a metric, or refuse it past [`MAX_RECORDS`].
+    pub fn record_metric(&mut self, metric: MetricRecord) -> Result<(), SimError> {
+        if self.metrics.len() >= MAX_RECORDS {
+            return Err(SimError::LimitExceeded(format!(
+                "this run already holds {MAX_RECORDS} metrics"
+            )));
+        }
+        self.metrics.push(metric);
+        Ok(())
+    }
+
+    /// Members of group `g` (none = the world) if `rank` belongs to it.
+    pub fn group_members(&self, g: Option<u32>, rank: u32) -> Result<&[u32], SimError> {
+        let id = g.unwrap_or(0);
+        let members = self.groups.get(id as usize).ok_or_else(|| {
+            SimError::InvalidArgument(format!(
+                "group {id} does not exist (this run has {} groups)",
+                self.groups.len()
+            ))
+        })?;
+        if !members.contains(&rank) {
+            return Err(SimError::InvalidArgument(format!(
+                "rank {rank} is not a member of group {id} (members {members:?})"
+            )));
+        }
+        Ok(members)
+    }
+}
+
+/// Meet the other members of a group in `call`. The last to arrive runs `complete` on the
+/// world (moving data, advancing clocks) and releases the others; the rest wait for it.
+pub async fn meet(
+    world: &SharedWorld,
+    rank: u32,
+    scope: Scope,
+    members: &[u32],
+    call: CollectiveCall,
+    complete: impl FnOnce(&mut World, &[(u32, CollectiveCall)]) -> Outcome,
+) -> Outcome {
+    let mailbox = {
+        let mut w = lock(world);
+        match w.rendezvous.arrive(scope, members, rank, call) {
+            Ok(Arrival::Complete(calls)) => {
+                let outcome = complete(&mut w, &calls);
+                for (member, _) in &calls {
+                    if *member != rank {
+                        w.mailboxes[*member as usize].post(outcome.clone());
+                    }
+                }
+                return outcome;
+            }
+            Ok(Arrival::Wait) => w.mailboxes[rank as usize].clone(),
+            Err(RendezvousError::Mismatch(message)) => {
+                return Err(Abort::new(
+                    super::error::FailureKind::CollectiveMismatch,
+                    message,
+                ));
+            }
+            Err(RendezvousError::Deadlock(message)) => {
+                return Err(Abort::new(super::error::FailureKind::Deadlock, message));
+            }
+        }
+    };
+    mailbox.recv().await
+}

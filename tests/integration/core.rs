@@ -1,0 +1,236 @@
+//! The core contract: ranks, world size (D1), device registry (D3), failure handling,
+//! launch modes and the sandboxed WASI context.
+
+use kernbench_host::report::{RankStatus, RunStatus};
+use kernbench_host::runtime::{FailureKind, LaunchMode, RunOptions};
+use kernbench_host::sim::CclConfig;
+use kernbench_tests::{artifacts, assert_ok, run, run_with, topology};
+
+fn ccl(json: &str) -> CclConfig {
+    CclConfig::from_json(json, "test").unwrap()
+}
+
+#[test]
+fn world_size_comes_from_the_topology_by_default() {
+    let report = run(artifacts::HELLO, 4);
+    assert_eq!(
+        (report.world_size, report.world_size_source.as_str()),
+        (4, "topology system.sips.count")
+    );
+}
+
+#[test]
+fn ccl_defaults_world_size_wins_over_the_topology() {
+    let mut options = RunOptions::new(topology(4));
+    options.ccl = ccl(r#"{"defaults": {"world_size": 4}}"#);
+    let report = run_with(artifacts::HELLO, options).unwrap();
+    assert_ok(&report);
+    assert_eq!(
+        (report.world_size, report.world_size_source.as_str()),
+        (4, "CCL defaults.world_size")
+    );
+}
+
+#[test]
+fn ccl_override_world_size_wins_over_defaults() {
+    let mut options = RunOptions::new(topology(4));
+    options.ccl =
+        ccl(r#"{"defaults": {"world_size": 8}, "overrides": {"all_reduce": {"world_size": 4}}}"#);
+    let report = run_with(artifacts::HELLO, options).unwrap();
+    assert_ok(&report);
+    assert_eq!(
+        (report.world_size, report.world_size_source.as_str()),
+        (4, "CCL overrides.all_reduce.world_size")
+    );
+}
+
+#[test]
+fn a_world_size_other_than_the_sip_count_is_refused_before_any_rank_runs() {
+    let mut options = RunOptions::new(topology(8));
+    options.ccl = ccl(r#"{"defaults": {"world_size": 256}}"#);
+    let err = run_with(artifacts::HELLO, options).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "world size 256 (from CCL defaults.world_size) differs from the topology's 8 SIPs"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("legacy rank = PE mapping is not supported"),
+        "{err}"
+    );
+}
+
+#[test]
+pub fn devices() {
+    let report = run(artifacts::DEVICES, 4);
+    assert_ok(&report);
+    for r in &report.ranks {
+        let next = (r.rank + 1) % 4;
+        let expected = format!(
+            "before: ahbm=None accelerator=None\n\
+             after ahbm::set_device({rank}): accelerator=Some({rank})\n\
+             after accelerator::set_device_index({next}): ahbm=Some({next})\n\
+             set_device(4): invalid device: device 4 is out of range: the system has 4 SIPs (0..=3)\n\
+             set_device_index(max): refused\n\
+             still bound: Some({next})\n",
+            rank = r.rank
+        );
+        assert_eq!(r.stdout, expected);
+        assert_eq!(
+            r.device,
+            Some(next),
+            "the report shows the device bound at the end"
+        );
+    }
+}
+
+#[test]
+pub fn panic_rank() {
+    for (sips, fail) in [(8u32, 3u32), (8, 0), (8, 7), (1, 0)] {
+        let mut options = RunOptions::new(topology(sips));
+        options.args = vec![fail.to_string()];
+        let report = run_with(artifacts::PANIC_RANK, options).unwrap();
+        assert_eq!(report.status, RunStatus::Failed);
+        let failure = report.failure.clone().unwrap();
+        assert_eq!((failure.rank, failure.kind), (fail, FailureKind::Trap));
+        assert!(
+            failure
+                .message
+                .contains(&format!("rank {fail} gives up on purpose")),
+            "{}",
+            failure.message
+        );
+        assert!(
+            failure.message.contains("panicked at"),
+            "{}",
+            failure.message
+        );
+        for r in &report.ranks {
+            let note = r.error.as_deref().unwrap_or_default();
+            if r.rank == fail {
+                assert_eq!(r.status, RankStatus::Failed);
+            } else {
+                assert_eq!(r.status, RankStatus::Cancelled, "rank {}: {note}", r.rank);
+            }
+            // A cancelled rank says where it was: waiting in the second barrier, or running.
+            if r.rank != fail {
+                assert!(
+                    note == "cancelled while waiting in barrier() (call #2 in the world group) because another rank failed"
+                        || note == "cancelled because another rank failed",
+                    "{note}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+pub fn early_exit() {
+    // The last rank exits after the others already wait: each waiting rank is named. (A
+    // rank the host had not yet run to the barrier is cancelled instead; with ranks polled in
+    // order that does not happen unless the host is starved for milliseconds.)
+    for sips in [4u32, 64] {
+        let report = run(artifacts::EARLY_EXIT, sips);
+        assert_eq!(report.status, RunStatus::Failed);
+        assert_eq!(
+            report.failure.as_ref().map(|f| f.kind),
+            Some(FailureKind::Deadlock)
+        );
+        let last = sips - 1;
+        assert_eq!(report.ranks[last as usize].status, RankStatus::Ok);
+        for r in &report.ranks[..last as usize] {
+            if r.status == RankStatus::Cancelled {
+                assert_eq!(
+                    r.error.as_deref(),
+                    Some("cancelled because another rank failed")
+                );
+                continue;
+            }
+            assert_eq!(
+                (r.status, r.error_kind),
+                (RankStatus::Failed, Some(FailureKind::Deadlock)),
+                "rank {}",
+                r.rank
+            );
+            let msg = r.error.as_deref().unwrap_or_default();
+            let expected = format!(
+                "rank {} waits in barrier() (call #1 in the world group) but member rank {last} exited without making that call; it can never complete",
+                r.rank
+            );
+            assert_eq!(msg, expected);
+        }
+    }
+}
+
+#[test]
+fn a_barrier_after_a_rank_exited_fails_on_arrival() {
+    // Rank 0 exits before anyone reaches the barrier: the first rank to arrive fails at once,
+    // naming the exited rank; the rest are cancelled.
+    let mut options = RunOptions::new(topology(4));
+    options.args = vec!["0".into()];
+    let report = run_with(artifacts::EARLY_EXIT, options).unwrap();
+    let failure = report.failure.unwrap();
+    assert_eq!((failure.rank, failure.kind), (1, FailureKind::Deadlock));
+    assert_eq!(
+        failure.message,
+        "rank 1 waits in barrier() (call #1 in the world group) but member rank 0 has already exited; it can never complete"
+    );
+    let statuses: Vec<RankStatus> = report.ranks.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            RankStatus::Ok,
+            RankStatus::Failed,
+            RankStatus::Cancelled,
+            RankStatus::Cancelled
+        ]
+    );
+}
+
+#[test]
+pub fn rank_before_init() {
+    let report = run(artifacts::RANK_BEFORE_INIT, 2);
+    assert_ok(&report);
+    assert_eq!(
+        report.ranks[1].stdout,
+        "before init: not initialized: get_rank called before init_process_group: call init_process_group(\"ccl\") first\n\
+         after init: rank 1 of 2\n"
+    );
+    let mut options = RunOptions::new(topology(8));
+    options.launch = LaunchMode::Driver;
+    let report = run_with(artifacts::RANK_BEFORE_INIT, options).unwrap();
+    assert_ok(&report);
+    assert_eq!((report.instances, report.ranks.len()), (1, 1));
+    assert_eq!(
+        report.ranks[0].stdout,
+        "before init: rank 0\nafter init: rank 0 of 1\n"
+    );
+}
+
+#[test]
+fn driver_mode_runs_one_instance_on_sip_0_unless_told_otherwise() {
+    let mut options = RunOptions::new(topology(8));
+    options.launch = LaunchMode::Driver;
+    let report = run_with(artifacts::PLACEMENT, options).unwrap();
+    assert_ok(&report);
+    assert!(
+        report.ranks[0].stdout.contains("(sip 0, cube 1, pe 3)"),
+        "{}",
+        report.ranks[0].stdout
+    );
+}
+
+#[test]
+pub fn env_probe() {
+    let mut options = RunOptions::new(topology(2));
+    options.args = vec!["--size".into(), "64".into()];
+    let report = run_with(artifacts::ENV_PROBE, options).unwrap();
+    assert_ok(&report);
+    assert_eq!(
+        report.ranks[1].stdout,
+        "env LOCAL_RANK=1\nenv LOCAL_WORLD_SIZE=2\nenv RANK=1\nenv WORLD_SIZE=2\n\
+         arg 0=env_probe\narg 1=--size\narg 2=64\n",
+        "only the rank variables, never the host's environment"
+    );
+}

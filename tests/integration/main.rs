@@ -1,0 +1,21 @@
+//! Host-level integration tests: every test runs real components built from this checkout.
+#![allow(clippy::unwrap_used)]
+
+mod benches;
+mod core;
+
+/// One test per test guest and per bundled bench, named after it (STYLE #10): adding a
+/// guest or a bench without a test fails the build here.
+mod required {
+    pub use crate::benches::{hbm_oom, hello, placement};
+    pub use crate::core::{devices, early_exit, env_probe, panic_rank, rank_before_init};
+}
+
+macro_rules! assert_tested {
+    ($name:ident) => {
+        #[allow(unused_imports)]
+        use crate::required::$name as _;
+    };
+}
+kernbench_tests::artifacts::foreach_guest!(assert_tested);
+kernbench_tests::artifacts::foreach_bench!(assert_tested);

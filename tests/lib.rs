@@ -1,0 +1,67 @@
+//! Helpers for the host-level integration tests: run a built component on N SIPs and get its
+//! report, with compiled components cached under the target directory.
+
+use anyhow::{Context, Result};
+use kernbench_host::report::{RankStatus, RunReport};
+use kernbench_host::runtime::{BenchEngine, EngineOptions, RunOptions};
+use kernbench_host::sim::{Topology, TopologySpec};
+use std::path::{Path, PathBuf};
+
+pub use kernbench_test_artifacts as artifacts;
+
+/// Where tests cache compiled components (inside the target directory, never `$HOME`).
+pub fn cache_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_TMPDIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("kernbench-tests"));
+    target.join("component-cache")
+}
+
+/// The embedded default topology with `sips` SIPs.
+pub fn topology(sips: u32) -> Topology {
+    let mut spec = TopologySpec::embedded_default();
+    spec.system.sips.count = sips;
+    spec.validate("test").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// An engine with room for `max_ranks`.
+pub fn engine(max_ranks: u32) -> BenchEngine {
+    BenchEngine::new(EngineOptions {
+        max_ranks,
+        cache_dir: Some(cache_dir()),
+        ..EngineOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("engine: {e:#}"))
+}
+
+/// Load the component at `path` and run it with `options`.
+pub fn run_with(path: &str, options: RunOptions) -> Result<RunReport> {
+    let ranks = options.topology.sips();
+    let engine = engine(ranks);
+    let name = Path::new(path)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("bench");
+    let bytes = std::fs::read(path).with_context(|| format!("reading {path}"))?;
+    let bench = engine.load(name, &bytes)?;
+    kernbench_host::runtime::run(&engine, &bench, options)
+}
+
+/// Run the component at `path` on `sips` SIPs with default options.
+pub fn run(path: &str, sips: u32) -> RunReport {
+    run_with(path, RunOptions::new(topology(sips))).unwrap_or_else(|e| panic!("run {path}: {e:#}"))
+}
+
+/// Panic with the whole report unless every rank ended ok.
+pub fn assert_ok(report: &RunReport) {
+    let bad: Vec<_> = report
+        .ranks
+        .iter()
+        .filter(|r| r.status != RankStatus::Ok)
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "ranks did not end ok: {bad:#?}\nfailure: {:?}",
+        report.failure
+    );
+}

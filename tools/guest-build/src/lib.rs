@@ -1,0 +1,257 @@
+//! Build guests (benches) for `wasm32-wasip2` with cargo and report the components produced.
+//!
+//! Shared by `kernbench build`/`demo` and by the test-artifacts build script, so both install
+//! the target the same way (machines here set `RUSTUP_AUTO_INSTALL=0`, so a toolchain file
+//! alone does not) and both read cargo's own JSON messages to find the `.wasm` files instead
+//! of guessing paths.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The guest target triple.
+pub const TARGET: &str = "wasm32-wasip2";
+
+/// Why a guest build failed.
+#[derive(Debug)]
+pub enum BuildError {
+    /// A tool could not be started.
+    Spawn {
+        /// The command.
+        program: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The wasm target is missing and could not be installed.
+    Target(String),
+    /// cargo failed (its diagnostics went to stderr).
+    Cargo(String),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::Spawn { program, source } => write!(f, "cannot run `{program}`: {source}"),
+            BuildError::Target(m) | BuildError::Cargo(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::Spawn { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// A component cargo built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// The binary target's name.
+    pub name: String,
+    /// Its package.
+    pub package: String,
+    /// Path of the `.wasm` component.
+    pub path: PathBuf,
+}
+
+/// What to build.
+#[derive(Debug, Clone)]
+pub struct GuestBuild {
+    /// `Cargo.toml` of the crate or workspace.
+    pub manifest_path: PathBuf,
+    /// `-p` packages (empty: the manifest's default).
+    pub packages: Vec<String>,
+    /// `--bin` names (empty: all binaries).
+    pub bins: Vec<String>,
+    /// `--target-dir` (`None`: cargo's default for the manifest).
+    pub target_dir: Option<PathBuf>,
+    /// Release profile (guests are small and fast in release).
+    pub release: bool,
+}
+
+impl GuestBuild {
+    /// A release build of the crate or workspace at `manifest_path`.
+    pub fn new(manifest_path: impl Into<PathBuf>) -> Self {
+        GuestBuild {
+            manifest_path: manifest_path.into(),
+            packages: Vec::new(),
+            bins: Vec::new(),
+            target_dir: None,
+            release: true,
+        }
+    }
+}
+
+fn cargo_program() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// A command for a tool in `dir` without the variables an outer cargo sets for its build
+/// scripts, which would otherwise leak into the nested build (wrappers, flags, target dir).
+fn clean_command(program: &str, dir: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.current_dir(dir);
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_BUILD_RUSTC_WRAPPER",
+        "CARGO_PRIMARY_PACKAGE",
+        "RUSTC",
+        "RUSTDOC",
+        "CARGO_MAKEFLAGS",
+        "MAKEFLAGS",
+        "MFLAGS",
+        "TARGET",
+        "HOST",
+        "OPT_LEVEL",
+        "PROFILE",
+        "DEBUG",
+        "OUT_DIR",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn spawn_output(cmd: &mut Command, program: &str) -> Result<std::process::Output, BuildError> {
+    cmd.output().map_err(|source| BuildError::Spawn {
+        program: program.to_owned(),
+        source,
+    })
+}
+
+/// Whether the toolchain that `rustc` resolves to in `dir` has the wasm target's standard
+/// library.
+pub fn target_installed(dir: &Path) -> Result<bool, BuildError> {
+    let out = spawn_output(
+        clean_command("rustc", dir).args(["--print", "target-libdir", "--target", TARGET]),
+        "rustc --print target-libdir",
+    )?;
+    if !out.status.success() {
+        return Ok(false);
+    }
+    let libdir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    Ok(std::fs::read_dir(&libdir)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false))
+}
+
+/// Make sure the wasm target is installed for the toolchain used in `dir`, installing it with
+/// `rustup target add` when missing. `note` is told when an install happens.
+pub fn ensure_target(dir: &Path, note: &mut dyn FnMut(&str)) -> Result<(), BuildError> {
+    if target_installed(dir)? {
+        return Ok(());
+    }
+    note(&format!(
+        "installing the {TARGET} target with `rustup target add {TARGET}`"
+    ));
+    let out = spawn_output(clean_command("rustup", dir).args(["target", "add", TARGET]), "rustup")
+        .map_err(|e| BuildError::Target(format!("the {TARGET} target is missing and rustup is not available to install it ({e}); install it with your toolchain manager")))?;
+    if !out.status.success() || !target_installed(dir)? {
+        return Err(BuildError::Target(format!(
+            "`rustup target add {TARGET}` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(())
+}
+
+/// Build the guests and return every `.wasm` binary cargo reported. Cargo's diagnostics go to
+/// this process's stderr as they happen.
+pub fn build(spec: &GuestBuild, note: &mut dyn FnMut(&str)) -> Result<Vec<Artifact>, BuildError> {
+    let dir = spec
+        .manifest_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    ensure_target(&dir, note)?;
+    let program = cargo_program();
+    let mut cmd = clean_command(&program, &dir);
+    cmd.arg("build")
+        .arg("--target")
+        .arg(TARGET)
+        .arg("--message-format=json-render-diagnostics")
+        .arg("--manifest-path")
+        .arg(&spec.manifest_path);
+    if spec.release {
+        cmd.arg("--release");
+    }
+    for p in &spec.packages {
+        cmd.arg("-p").arg(p);
+    }
+    for b in &spec.bins {
+        cmd.arg("--bin").arg(b);
+    }
+    if let Some(t) = &spec.target_dir {
+        cmd.arg("--target-dir").arg(t);
+    }
+    cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let out = spawn_output(&mut cmd, &program)?;
+    if !out.status.success() {
+        return Err(BuildError::Cargo(format!(
+            "cargo build --target {TARGET} failed for {} (diagnostics above)",
+            spec.manifest_path.display()
+        )));
+    }
+    Ok(parse_artifacts(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// The `.wasm` binaries in cargo's JSON message stream.
+pub fn parse_artifacts(messages: &str) -> Vec<Artifact> {
+    let mut found = Vec::new();
+    for line in messages.lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if msg["reason"] != "compiler-artifact" || msg["target"]["kind"][0] != "bin" {
+            continue;
+        }
+        let name = msg["target"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let package = msg["package_id"].as_str().unwrap_or_default().to_owned();
+        let wasm = msg["filenames"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.as_str())
+            .find(|f| f.ends_with(".wasm"));
+        if let Some(path) = wasm {
+            found.push(Artifact {
+                name,
+                package,
+                path: PathBuf::from(path),
+            });
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_wasm_binaries_in_cargo_messages() {
+        let messages = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/benches#0.1.0","target":{"kind":["bin"],"name":"hello"},"filenames":["/w/target/wasm32-wasip2/release/hello.wasm"]}
+{"reason":"compiler-artifact","package_id":"x","target":{"kind":["lib"],"name":"kernbench"},"filenames":["/w/libkernbench.rlib"]}
+not json
+{"reason":"build-finished","success":true}"#;
+        let found = parse_artifacts(messages);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].name, "hello");
+        assert_eq!(
+            found[0].path,
+            PathBuf::from("/w/target/wasm32-wasip2/release/hello.wasm")
+        );
+    }
+}
