@@ -9,12 +9,9 @@ use std::path::{Path, PathBuf};
 
 pub use kernbench_test_artifacts as artifacts;
 
-/// Where tests cache compiled components (inside the target directory, never `$HOME`).
+/// Where tests cache compiled components: inside the target directory, never `$HOME`.
 pub fn cache_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_TMPDIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("kernbench-tests"));
-    target.join("component-cache")
+    PathBuf::from(artifacts::GUEST_TARGET_DIR).join("component-cache")
 }
 
 /// The embedded default topology with `sips` SIPs.

@@ -1,0 +1,191 @@
+//! The `kernbench` binary as a user runs it (STYLE #12): exit statuses, text and JSON output.
+#![allow(clippy::unwrap_used)]
+
+use kernbench_test_artifacts as artifacts;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn kernbench(args: &[&str]) -> Output {
+    let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-component-cache");
+    Command::new(env!("CARGO_BIN_EXE_kernbench"))
+        .args(args)
+        .env("KERNBENCH_CACHE_DIR", cache)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn run_on_8_sips_prints_a_table_and_exits_0() {
+    let out = kernbench(&["run", artifacts::HELLO, "--sips", "8"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("world     8 ranks (from topology system.sips.count), launch spawn"),
+        "{text}"
+    );
+    assert!(
+        text.contains("status    ok (8 ok, 0 failed, 0 cancelled)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[7] hello from rank 7 of 8 on SIP 7 (8 SIPs visible)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_report_has_the_documented_fields() {
+    let out = kernbench(&["run", artifacts::HELLO, "--sips", "4", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "ok");
+    let ranks = report["ranks"].as_array().unwrap();
+    assert_eq!(ranks.len(), 4);
+    for (i, r) in ranks.iter().enumerate() {
+        assert_eq!(r["rank"], i);
+        assert_eq!(r["status"], "ok");
+        assert!(r["error"].is_null());
+        assert_eq!(
+            r["stdout"],
+            format!("hello from rank {i} of 4 on SIP {i} (4 SIPs visible)\n")
+        );
+    }
+}
+
+#[test]
+fn a_failed_run_exits_1_and_names_the_rank() {
+    let out = kernbench(&[
+        "run",
+        artifacts::PANIC_RANK,
+        "--sips",
+        "4",
+        "--json",
+        "--",
+        "2",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "failed");
+    assert_eq!(report["failure"]["rank"], 2);
+    assert_eq!(report["failure"]["kind"], "trap");
+    assert_eq!(report["ranks"][2]["status"], "failed");
+    assert_eq!(report["ranks"][0]["status"], "cancelled");
+}
+
+#[test]
+fn bad_input_exits_2_with_a_message() {
+    let out = kernbench(&["run", "no/such/bench.wasm"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("bench component no/such/bench.wasm does not exist"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = kernbench(&["run", artifacts::HELLO, "--sips", "8", "--world-size", "32"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains(
+        "world size 32 (from CCL defaults.world_size) differs from the topology's 8 SIPs"
+    ));
+
+    let out = kernbench(&["run", artifacts::HELLO, "--sips", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("system.sips.count must be between 1 and 65536 (got 0)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn driver_launch_answers_rank_0_and_warns_with_kernbench_debug() {
+    let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-component-cache");
+    let out = Command::new(env!("CARGO_BIN_EXE_kernbench"))
+        .args(["run", artifacts::HELLO, "--launch", "driver"])
+        .env("KERNBENCH_CACHE_DIR", cache)
+        .env("KERNBENCH_DEBUG", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("[0] hello from rank 0 of 1 on SIP 0 (8 SIPs visible)"));
+    assert!(
+        stderr(&out).contains("get_rank in driver mode: this instance is not bound to a rank"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn topology_command_prints_the_embedded_default() {
+    let out = kernbench(&["topology"]);
+    assert_eq!(out.status.code(), Some(0));
+    let spec: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(spec["system"]["sips"]["count"], 8);
+}
+
+#[test]
+fn a_topology_file_and_a_ccl_file_are_read() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-configs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let topo = dir.join("topo.json");
+    let spec = stdout(&kernbench(&["topology"])).replace("\"count\": 8", "\"count\": 2");
+    std::fs::write(&topo, spec).unwrap();
+    let ccl = dir.join("ccl.json");
+    std::fs::write(
+        &ccl,
+        r#"{"defaults": {"world_size": 2, "algorithm": "ring"}}"#,
+    )
+    .unwrap();
+    let out = kernbench(&[
+        "run",
+        artifacts::HELLO,
+        "--topology",
+        topo.to_str().unwrap(),
+        "--ccl",
+        ccl.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("world     2 ranks (from CCL defaults.world_size)"),
+        "{}",
+        stdout(&out)
+    );
+
+    std::fs::write(&ccl, r#"{"defaults": {"wrold_size": 2}}"#).unwrap();
+    let out = kernbench(&["run", artifacts::HELLO, "--ccl", ccl.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown field `wrold_size`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn build_prints_where_the_component_is() {
+    let out = kernbench(&["build", "hello"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "target/wasm32-wasip2/release/hello.wasm\n");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    assert!(
+        root.join("target/wasm32-wasip2/release/hello.wasm")
+            .is_file()
+    );
+
+    let out = kernbench(&["build", "no_such_bench"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no bundled bench named \"no_such_bench\"; bundled benches: "),
+        "{}",
+        stderr(&out)
+    );
+}
