@@ -258,6 +258,13 @@ impl Tensor {
         Ok(self.inner.scale_assign(factor)?)
     }
 
+    /// The transpose of a 2-D tensor (`tensor.t()`), as a new tensor.
+    pub fn t(&self) -> Result<Tensor> {
+        Ok(Tensor {
+            inner: self.inner.transpose()?,
+        })
+    }
+
     /// Matrix product of two 2-D tensors; the result has `self`'s dtype, the default policy
     /// and `self`'s device.
     pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {

@@ -91,3 +91,174 @@ pub fn hbm_oom() {
         "each SIP's cube 0 holds 16 GiB"
     );
 }
+
+/// Run a bench on `sips` SIPs with arguments; it must end ok on every rank.
+fn run_args(path: &str, sips: u32, args: &[&str]) -> kernbench_host::report::RunReport {
+    let mut options = kernbench_host::runtime::RunOptions::new(kernbench_tests::topology(sips));
+    options.args = args.iter().map(|s| (*s).to_owned()).collect();
+    let report = kernbench_tests::run_with(path, options).unwrap();
+    assert_ok(&report);
+    report
+}
+
+/// Data rows of an nccl-tests table printed by rank 0: (size, #wrong).
+fn table_rows(report: &kernbench_host::report::RunReport) -> Vec<(u64, String)> {
+    report.ranks[0]
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            (cols[0].parse().unwrap(), cols[cols.len() - 1].to_owned())
+        })
+        .collect()
+}
+
+/// Small odd sizes with real data everywhere: 4 B to 4 KiB by x7.
+const SMALL: &[&str] = &[
+    "-b",
+    "4",
+    "-e",
+    "4K",
+    "-f",
+    "7",
+    "-n",
+    "1",
+    "-w",
+    "0",
+    "--check-max",
+    "1G",
+];
+
+#[test]
+pub fn all_reduce_perf() {
+    // Every dtype and op at N = 1, 2, 3 and 8, checked exactly by the bench (#wrong = 0).
+    for sips in [1, 2, 3, 8] {
+        for dtype in ["float", "bfloat16", "half", "int32", "int8"] {
+            for op in ["sum", "avg", "prod", "min", "max"] {
+                let mut args = SMALL.to_vec();
+                args.extend(["-d", dtype, "-o", op]);
+                let report = run_args(artifacts::ALL_REDUCE_PERF, sips, &args);
+                let rows = table_rows(&report);
+                assert_eq!(
+                    rows.len(),
+                    4,
+                    "4, 28, 196 and 1372 bytes: {dtype} {op} on {sips}"
+                );
+                assert!(
+                    rows.iter().all(|(_, wrong)| wrong == "0"),
+                    "{dtype} {op} on {sips}: {rows:?}"
+                );
+            }
+        }
+    }
+    // 64 ranks, odd size, real data.
+    let report = run_args(
+        artifacts::ALL_REDUCE_PERF,
+        64,
+        &["-b", "196", "-e", "196", "-o", "sum", "-d", "bfloat16"],
+    );
+    assert_eq!(table_rows(&report), [(196, "0".to_owned())]);
+}
+
+#[test]
+fn all_reduce_sweep_to_1_gib_on_64_ranks_uses_meta_tensors() {
+    let report = run_args(
+        artifacts::ALL_REDUCE_PERF,
+        64,
+        &["-b", "8", "-e", "1G", "-n", "1", "-w", "0"],
+    );
+    let rows = table_rows(&report);
+    assert_eq!(rows.len(), 28, "8 B .. 1 GiB by x2");
+    assert_eq!(rows.last().map(|r| r.0), Some(1 << 30));
+    assert_eq!(
+        rows.last().map(|r| r.1.as_str()),
+        Some("N/A"),
+        "large sizes are meta: no data to check"
+    );
+    let busbw = report
+        .metrics
+        .iter()
+        .find(|m| m.name == "peak_busbw")
+        .unwrap()
+        .value;
+    assert!(
+        busbw > 40.0 && busbw <= 50.0,
+        "the ring approaches the 50 GB/s inter-SIP link: {busbw}"
+    );
+}
+
+fn small_sweep(path: &str) {
+    for sips in [1, 3, 8] {
+        let report = run_args(path, sips, SMALL);
+        let rows = table_rows(&report);
+        assert!(
+            !rows.is_empty() && rows.iter().all(|(_, w)| w == "0"),
+            "{path} on {sips}: {rows:?}"
+        );
+    }
+}
+
+#[test]
+pub fn broadcast_perf() {
+    small_sweep(artifacts::BROADCAST_PERF);
+}
+
+#[test]
+pub fn reduce_perf() {
+    small_sweep(artifacts::REDUCE_PERF);
+}
+
+#[test]
+pub fn all_gather_perf() {
+    small_sweep(artifacts::ALL_GATHER_PERF);
+}
+
+#[test]
+pub fn reduce_scatter_perf() {
+    small_sweep(artifacts::REDUCE_SCATTER_PERF);
+}
+
+#[test]
+pub fn alltoall_perf() {
+    small_sweep(artifacts::ALLTOALL_PERF);
+}
+
+#[test]
+pub fn sendrecv_perf() {
+    small_sweep(artifacts::SENDRECV_PERF);
+}
+
+#[test]
+pub fn ddp_step() {
+    for sips in [1, 3, 8] {
+        let report = run_args(artifacts::DDP_STEP, sips, &[]);
+        assert!(
+            report.ranks[0]
+                .stdout
+                .contains("equal to the mean of local gradients"),
+            "{}",
+            report.ranks[0].stdout
+        );
+    }
+    let report = run_args(
+        artifacts::DDP_STEP,
+        8,
+        &["--meta", "--hidden", "8192", "--batch", "1024"],
+    );
+    assert!(report.ranks[0].stdout.contains("(meta)"));
+}
+
+#[test]
+pub fn tp_mlp() {
+    for (sips, tp) in [(8, "2"), (8, "4"), (4, "4"), (6, "3")] {
+        let report = run_args(artifacts::TP_MLP, sips, &["--tp", tp, "--ffn", "48"]);
+        assert!(
+            report.ranks[0]
+                .stdout
+                .contains("outputs match the unsharded MLP"),
+            "{}",
+            report.ranks[0].stdout
+        );
+    }
+}

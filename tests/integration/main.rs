@@ -2,12 +2,17 @@
 #![allow(clippy::unwrap_used)]
 
 mod benches;
+mod collectives;
 mod core;
 
 /// One test per test guest and per bundled bench, named after it (STYLE #10): adding a
 /// guest or a bench without a test fails the build here.
 mod required {
-    pub use crate::benches::{hbm_oom, hello, placement};
+    pub use crate::benches::{
+        all_gather_perf, all_reduce_perf, alltoall_perf, broadcast_perf, ddp_step, hbm_oom, hello,
+        placement, reduce_perf, reduce_scatter_perf, sendrecv_perf, tp_mlp,
+    };
+    pub use crate::collectives::{group_deadlock, mismatch, timed_collectives};
     pub use crate::core::{devices, early_exit, env_probe, panic_rank, rank_before_init};
 }
 

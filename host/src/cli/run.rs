@@ -34,6 +34,9 @@ pub struct RunArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Write a Chrome/Perfetto trace of the run (one track per rank) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
     /// Wall-clock limit for the whole run, in seconds.
     #[arg(long, value_name = "SECONDS")]
     pub deadline: Option<f64>,
@@ -143,5 +146,15 @@ pub fn run(args: RunArgs) -> Result<u8> {
         args.cache_dir.or_else(default_cache_dir)
     };
     let report = run_component(&name, &path, options, cache)?;
+    if let Some(file) = &args.trace {
+        write_trace(&report, file)?;
+    }
     Ok(print_report(&report, args.json))
+}
+
+/// Write the run's trace-event JSON to `file`.
+pub fn write_trace(report: &RunReport, file: &Path) -> Result<()> {
+    let json = serde_json::to_vec(&crate::report::trace_events(report))
+        .context("serializing the trace")?;
+    std::fs::write(file, json).with_context(|| format!("writing the trace to {}", file.display()))
 }

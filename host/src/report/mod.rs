@@ -4,12 +4,16 @@
 //! versions add fields, never rename them. Fields that depend on the host's wall clock live
 //! under `host` and are the only ones that differ between identical runs.
 
+mod collectives;
 mod text;
+mod trace;
 
-pub use text::render_text;
+pub use collectives::{SummaryRow, summarize};
+pub use text::{human_ns, render_text};
+pub use trace::trace_events;
 
 use crate::runtime::{FailureKind, LaunchMode, MetricRecord, RegionRecord};
-use crate::sim::Topology;
+use crate::sim::{CollectiveRecord, Topology};
 use serde::Serialize;
 
 /// Outcome of a whole run.
@@ -126,6 +130,13 @@ pub struct RunReport {
     pub failure: Option<RunFailure>,
     /// One entry per instance, in rank order.
     pub ranks: Vec<RankReport>,
+    /// Collectives in completion order: op, group, bytes, algorithm, simulated start/end and
+    /// each member's arrival.
+    pub collectives: Vec<CollectiveRecord>,
+    /// Collectives run in total (`collectives` keeps at most a million).
+    pub collectives_run: u64,
+    /// The collectives in nccl-tests' columns.
+    pub collective_summary: Vec<SummaryRow>,
     /// Named regions the ranks closed.
     pub regions: Vec<RegionRecord>,
     /// Metrics the ranks reported.

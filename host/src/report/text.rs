@@ -92,6 +92,53 @@ pub fn render_text(report: &RunReport) -> String {
         let _ = writeln!(out, "{}", line.trim_end());
     }
 
+    if !report.collective_summary.is_empty() {
+        let _ = writeln!(
+            out,
+            "\ncollectives ({} calls; nccl-tests columns, simulated time)",
+            report.collectives_run
+        );
+        let mut table = Table::new();
+        table.load_style(presets::NOTHING).set_header([
+            "op",
+            "ranks",
+            "size(B)",
+            "count",
+            "type",
+            "redop",
+            "root",
+            "algo",
+            "calls",
+            "time(us)",
+            "algbw(GB/s)",
+            "busbw(GB/s)",
+        ]);
+        for r in &report.collective_summary {
+            table.add_row([
+                r.op.clone(),
+                r.ranks.to_string(),
+                r.size_bytes.to_string(),
+                r.count.to_string(),
+                r.dtype.clone(),
+                r.redop.clone(),
+                r.root.to_string(),
+                r.algorithm.clone(),
+                r.calls.to_string(),
+                format!("{:.2}", r.time_us),
+                format!("{:.2}", r.algbw_gbytes_per_s),
+                format!("{:.2}", r.busbw_gbytes_per_s),
+            ]);
+        }
+        for col in [1, 2, 3, 6, 8, 9, 10, 11] {
+            if let Some(c) = table.column_mut(col) {
+                c.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        for line in table.to_string().lines() {
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+    }
+
     if !report.metrics.is_empty() {
         out.push_str("\nmetrics\n");
         for m in &report.metrics {

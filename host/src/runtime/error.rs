@@ -169,6 +169,21 @@ impl RankFailure {
     }
 }
 
+impl RankFailure {
+    /// `main` returned `Err`: Rust printed `Error: <Debug>` on stderr, which is quoted.
+    pub fn main_returned_error(stderr: &str) -> RankFailure {
+        let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
+        let message = match last {
+            Some(line) => format!(
+                "main returned an error: {}",
+                line.trim().trim_start_matches("Error: ")
+            ),
+            None => "main returned an error".to_owned(),
+        };
+        RankFailure::new(FailureKind::ExitStatus, message)
+    }
+}
+
 fn exit_message(code: i32, stderr: &str) -> String {
     // `fn main() -> Result<..>` prints `Error: ...` before exiting with 1: quote it.
     let last = stderr.lines().rev().find(|l| !l.trim().is_empty());

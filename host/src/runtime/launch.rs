@@ -179,10 +179,7 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
             })?;
             match command.wasi_cli_run().call_run(&mut store).await {
                 Ok(Ok(())) => Ok(()),
-                Ok(Err(())) => Err(RankFailure::new(
-                    FailureKind::ExitStatus,
-                    "main returned an error",
-                )),
+                Ok(Err(())) => Err(RankFailure::main_returned_error(&err_capture.text().text)),
                 Err(e) => RankFailure::from_trap(&e, &err_capture.text().text),
             }
         }));
@@ -260,6 +257,12 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
             message: message.clone(),
         });
     }
+    // Report order follows simulated time and rank, never the host's interleaving of ranks.
+    let collectives = world.sim.collectives_in_order();
+    let mut regions = world.regions.clone();
+    regions.sort_by_key(|g| g.rank);
+    let mut metrics = world.metrics.clone();
+    metrics.sort_by_key(|m| m.rank);
     Ok(RunReport {
         status: if failure.is_some() {
             RunStatus::Failed
@@ -274,8 +277,11 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
         topology: TopologySummary::from(&options.topology),
         failure,
         ranks,
-        regions: world.regions.clone(),
-        metrics: world.metrics.clone(),
+        collective_summary: crate::report::summarize(&collectives),
+        collectives,
+        collectives_run: world.sim.collectives_run(),
+        regions,
+        metrics,
         host: HostTimings { wall_ms },
     })
 }

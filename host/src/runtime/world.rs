@@ -4,7 +4,7 @@
 
 use super::error::Abort;
 use crate::sched::{Arrival, CallMatch, Mailbox, Rendezvous, RendezvousError, Scope};
-use crate::sim::{CclConfig, CollectiveKind, SimError, Simulator};
+use crate::sim::{CclConfig, CollectiveCall, SimError, Simulator};
 use serde::Serialize;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -31,25 +31,9 @@ impl fmt::Display for LaunchMode {
 /// What a waiting rank is eventually told.
 pub type Outcome = Result<(), Abort>;
 
-/// One collective call as the rendezvous matches it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CollectiveCall {
-    /// Which collective.
-    pub kind: CollectiveKind,
-}
-
-impl fmt::Display for CollectiveCall {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}()", self.kind)
-    }
-}
-
 impl CallMatch for CollectiveCall {
-    fn check(&self, _rank: u32, first: &Self, _first_rank: u32) -> Result<(), String> {
-        if self.kind != first.kind {
-            return Err(format!("{} and {} cannot meet", self.kind, first.kind));
-        }
-        Ok(())
+    fn check(&self, rank: u32, first: &Self, first_rank: u32) -> Result<(), String> {
+        CollectiveCall::check(self, rank, first, first_rank)
     }
 }
 
@@ -74,6 +58,9 @@ pub struct World {
     pub metrics: Vec<MetricRecord>,
     /// Each rank's bound device (mirrors the rank's registry for the report).
     pub devices: Vec<Option<u32>>,
+    /// How many `new_group` calls each rank has made (the k-th call of every rank names
+    /// the same group).
+    pub group_calls: Vec<u32>,
 }
 
 /// Most regions and metrics one run keeps: guests cannot grow host memory without bound.
@@ -107,6 +94,15 @@ pub struct MetricRecord {
     pub unit: String,
 }
 
+/// Why `new_group` failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupError {
+    /// A bad argument the guest can handle.
+    Invalid(String),
+    /// Ranks disagree on the k-th group: the run cannot go on.
+    Mismatch(String),
+}
+
 /// The run's world, shared by every rank's store.
 pub type SharedWorld = Arc<Mutex<World>>;
 
@@ -129,6 +125,7 @@ impl World {
             regions: Vec::new(),
             metrics: Vec::new(),
             devices: vec![None; ranks as usize],
+            group_calls: vec![0; ranks as usize],
         }
     }
 
@@ -148,6 +145,43 @@ impl World {
         }
         self.metrics.push(metric);
         Ok(())
+    }
+
+    /// `rank`'s next `new_group(ranks)`: the k-th call of every rank must name the same
+    /// members (as in PyTorch, where all ranks call `new_group` in the same order). Members
+    /// are sorted, as `torch.distributed.new_group` orders group ranks.
+    pub fn new_group(&mut self, rank: u32, ranks: &[u32]) -> Result<u32, GroupError> {
+        let world_size = self.groups[0].len() as u32;
+        let mut members = ranks.to_vec();
+        members.sort_unstable();
+        if members.is_empty() {
+            return Err(GroupError::Invalid(
+                "new_group needs at least one rank".into(),
+            ));
+        }
+        if members.windows(2).any(|w| w[0] == w[1]) {
+            return Err(GroupError::Invalid(format!(
+                "new_group ranks {ranks:?} contain a duplicate"
+            )));
+        }
+        if let Some(bad) = members.iter().find(|&&r| r >= world_size) {
+            return Err(GroupError::Invalid(format!(
+                "new_group: rank {bad} is outside the world of {world_size} ranks"
+            )));
+        }
+        let k = self.group_calls[rank as usize];
+        let id = k + 1;
+        match self.groups.get(id as usize) {
+            Some(existing) if *existing != members => {
+                return Err(GroupError::Mismatch(format!(
+                    "rank {rank} called new_group({members:?}) as its call #{id}, but another rank's call #{id} was new_group({existing:?}); every rank must create the same groups in the same order"
+                )));
+            }
+            Some(_) => {}
+            None => self.groups.push(members),
+        }
+        self.group_calls[rank as usize] = id;
+        Ok(id)
     }
 
     /// Members of group `g` (none = the world) if `rank` belongs to it.

@@ -163,7 +163,7 @@ fn reduce_block(
 fn element_len(what: &str, dtype: DType, inputs: &[&[u8]]) -> Result<usize, SimError> {
     let len = common_len(what, inputs)?;
     let item = dtype.itemsize();
-    if len as u64 % item != 0 {
+    if !(len as u64).is_multiple_of(item) {
         return invalid!(
             "{what}: {len} bytes per member is not a whole number of {dtype} elements ({item} bytes each)"
         );
@@ -192,7 +192,7 @@ fn block_len(what: &str, inputs: &[&[u8]], itemsize: u64) -> Result<usize, SimEr
     let len = common_len(what, inputs)?;
     let members = inputs.len();
     let unit = members as u64 * itemsize;
-    if len as u64 % unit != 0 {
+    if !(len as u64).is_multiple_of(unit) {
         return invalid!(
             "{what}: {len} bytes per member do not split into {members} equal blocks of whole {itemsize}-byte elements \
              (the size must be a multiple of {unit} bytes)"

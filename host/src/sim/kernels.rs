@@ -211,7 +211,9 @@ mod tests {
     /// Naive i-j-p triple loop, written independently of the kernel.
     fn naive(dtype: DType, a: &[u8], b: &[u8], m: usize, k: usize, n: usize) -> Vec<u8> {
         let item = dtype.itemsize() as usize;
-        let at = |buf: &[u8], idx: usize| -> &[u8] { &buf[idx * item..(idx + 1) * item] };
+        fn at(buf: &[u8], idx: usize, item: usize) -> &[u8] {
+            &buf[idx * item..(idx + 1) * item]
+        }
         let mut out = Vec::new();
         for i in 0..m {
             for j in 0..n {
@@ -226,9 +228,11 @@ mod tests {
                         };
                         let mut s: i64 = 0;
                         for p in 0..k {
-                            s = s.wrapping_add(
-                                get(at(a, i * k + p)).wrapping_mul(get(at(b, p * n + j))),
-                            );
+                            s = s.wrapping_add(get(at(a, i * k + p, item)).wrapping_mul(get(at(
+                                b,
+                                p * n + j,
+                                item,
+                            ))));
                         }
                         if dtype == DType::I8 {
                             out.push(s as i8 as u8);
@@ -246,7 +250,7 @@ mod tests {
                         };
                         let mut s = 0f32;
                         for p in 0..k {
-                            s += get(at(a, i * k + p)) * get(at(b, p * n + j));
+                            s += get(at(a, i * k + p, item)) * get(at(b, p * n + j, item));
                         }
                         match dtype {
                             DType::F32 => out.extend_from_slice(&s.to_le_bytes()),

@@ -5,11 +5,13 @@
 
 pub mod ccl;
 pub mod collective;
+pub mod comm;
 pub mod cost;
 pub mod dtype;
 pub mod error;
 pub mod kernels;
 pub mod memory;
+pub mod ops;
 pub mod placement;
 pub mod reduce;
 pub mod simulator;
@@ -17,6 +19,7 @@ pub mod tensor;
 pub mod topology;
 
 pub use ccl::{Algorithm, CclConfig, CollectiveKind, ResolvedWorldSize, WorldSizeSource};
+pub use comm::{CollectiveCall, CollectiveRecord, P2p, TensorArg};
 pub use cost::{CollectiveCost, CostModel, DEFAULT_ALGORITHM, LinkClass};
 pub use dtype::DType;
 pub use error::SimError;

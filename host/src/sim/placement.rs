@@ -209,7 +209,10 @@ mod tests {
         Span { start, end }
     }
 
-    fn coords(shards: &[ShardSpec]) -> Vec<(u32, u32, u32, (u64, u64), (u64, u64), u64)> {
+    /// `(sip, cube, pe, rows, cols, bytes)` of a shard, for compact expectations.
+    type Coords = (u32, u32, u32, (u64, u64), (u64, u64), u64);
+
+    fn coords(shards: &[ShardSpec]) -> Vec<Coords> {
         shards
             .iter()
             .map(|s| {

@@ -26,10 +26,15 @@
 //! Speed: each public function matches on (dtype, op) once and then runs one monomorphic
 //! loop. When the buffers are aligned for the element type (the simulator's are 8-byte
 //! aligned) the loop works on typed slices and auto-vectorizes; misaligned buffers fall back
-//! to a chunked `from_le_bytes` loop with identical results.
+//! to a chunked `from_le_bytes` loop with identical results. The 16-bit types widen and
+//! narrow in chunks of 256 elements through f32 stack buffers: f16 with `half`'s slice
+//! conversions (F16C when the CPU has it), bf16 with branch-free copies of `half`'s
+//! conversions that vectorize (bit-identical to `half`: checked here over every bf16 and
+//! every rounding case, and offline over all 2^32 f32 inputs).
 
 use super::dtype::DType;
 use super::error::{SimError, invalid};
+use half::slice::HalfFloatSliceExt;
 use half::{bf16, f16};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -117,8 +122,8 @@ pub fn finish_avg(dtype: DType, acc: &mut [u8], n: u32) -> Result<(), SimError> 
     let ni = i64::from(n);
     match dtype {
         DType::F32 => map1_assign::<f32>(acc, |a| a / nf),
-        DType::BF16 => map1_assign::<bf16>(acc, |a| bf16::from_f32(a.to_f32() / nf)),
-        DType::F16 => map1_assign::<f16>(acc, |a| f16::from_f32(a.to_f32() / nf)),
+        DType::BF16 => half_map1::<bf16>(acc, |a| a / nf),
+        DType::F16 => half_map1::<f16>(acc, |a| a / nf),
         // |sum| <= 2^31 and n >= 1, so the quotient fits the type again.
         DType::I32 => map1_assign::<i32>(acc, |a| (i64::from(a) / ni) as i32),
         DType::I8 => map1_assign::<i8>(acc, |a| (i64::from(a) / ni) as i8),
@@ -166,8 +171,8 @@ pub fn scale_assign(dtype: DType, data: &mut [u8], factor: f64) -> Result<(), Si
     let f = factor as f32;
     match dtype {
         DType::F32 => map1_assign::<f32>(data, |a| a * f),
-        DType::BF16 => map1_assign::<bf16>(data, |a| bf16::from_f32(a.to_f32() * f)),
-        DType::F16 => map1_assign::<f16>(data, |a| f16::from_f32(a.to_f32() * f)),
+        DType::BF16 => half_map1::<bf16>(data, |a| a * f),
+        DType::F16 => half_map1::<f16>(data, |a| a * f),
         DType::I32 => map1_assign::<i32>(data, |a| (f64::from(a) * factor) as i32),
         DType::I8 => map1_assign::<i8>(data, |a| (f64::from(a) * factor) as i8),
     }
@@ -183,7 +188,7 @@ fn binary_name(op: BinaryOp) -> &'static str {
 
 fn check_whole(what: &str, dtype: DType, len: usize) -> Result<(), SimError> {
     let item = dtype.itemsize() as usize;
-    if len % item != 0 {
+    if !len.is_multiple_of(item) {
         return invalid!(
             "{what}: a buffer of {len} bytes is not a whole number of {dtype} elements ({item} bytes each)"
         );
@@ -198,49 +203,34 @@ fn check_pair(what: &str, dtype: DType, left: usize, right: usize) -> Result<(),
     check_whole(what, dtype, left)
 }
 
+/// Whether Min replaces the accumulator `a` by the operand `b`: NaN propagates (a NaN
+/// accumulator stays, a NaN operand wins), ties keep the accumulator.
+#[inline(always)]
+fn min_takes(a: f32, b: f32) -> bool {
+    !a.is_nan() && (b.is_nan() || b < a)
+}
+
+/// Whether Max replaces the accumulator `a` by the operand `b` (as [`min_takes`]).
+#[inline(always)]
+fn max_takes(a: f32, b: f32) -> bool {
+    !a.is_nan() && (b.is_nan() || b > a)
+}
+
 fn reduce_f32(op: ReduceOp, acc: &mut [u8], x: &[u8]) {
     match op {
         ReduceOp::Sum | ReduceOp::Avg => map2_assign::<f32>(acc, x, |a, b| a + b),
         ReduceOp::Product => map2_assign::<f32>(acc, x, |a, b| a * b),
-        ReduceOp::Min => map2_assign::<f32>(acc, x, |a, b| {
-            if a.is_nan() || !(b.is_nan() || b < a) {
-                a
-            } else {
-                b
-            }
-        }),
-        ReduceOp::Max => map2_assign::<f32>(acc, x, |a, b| {
-            if a.is_nan() || !(b.is_nan() || b > a) {
-                a
-            } else {
-                b
-            }
-        }),
+        ReduceOp::Min => map2_assign::<f32>(acc, x, |a, b| if min_takes(a, b) { b } else { a }),
+        ReduceOp::Max => map2_assign::<f32>(acc, x, |a, b| if max_takes(a, b) { b } else { a }),
     }
 }
 
 fn reduce_half<T: HalfFloat>(op: ReduceOp, acc: &mut [u8], x: &[u8]) {
     match op {
-        ReduceOp::Sum | ReduceOp::Avg => {
-            map2_assign::<T>(acc, x, |a, b| T::from_f32(a.to_f32() + b.to_f32()))
-        }
-        ReduceOp::Product => map2_assign::<T>(acc, x, |a, b| T::from_f32(a.to_f32() * b.to_f32())),
-        ReduceOp::Min => map2_assign::<T>(acc, x, |a, b| {
-            let (fa, fb) = (a.to_f32(), b.to_f32());
-            if fa.is_nan() || !(fb.is_nan() || fb < fa) {
-                a
-            } else {
-                b
-            }
-        }),
-        ReduceOp::Max => map2_assign::<T>(acc, x, |a, b| {
-            let (fa, fb) = (a.to_f32(), b.to_f32());
-            if fa.is_nan() || !(fb.is_nan() || fb > fa) {
-                a
-            } else {
-                b
-            }
-        }),
+        ReduceOp::Sum | ReduceOp::Avg => half_assign::<T>(acc, x, |a, b| a + b),
+        ReduceOp::Product => half_assign::<T>(acc, x, |a, b| a * b),
+        ReduceOp::Min => half_select::<T>(acc, x, min_takes),
+        ReduceOp::Max => half_select::<T>(acc, x, max_takes),
     }
 }
 
@@ -255,8 +245,8 @@ fn reduce_int<T: WrappingInt>(op: ReduceOp, acc: &mut [u8], x: &[u8]) {
 
 fn binary_half<T: HalfFloat>(op: BinaryOp, a: &[u8], b: &[u8], out: &mut [u8]) {
     match op {
-        BinaryOp::Add => map2_into::<T>(a, b, out, |x, y| T::from_f32(x.to_f32() + y.to_f32())),
-        BinaryOp::Mul => map2_into::<T>(a, b, out, |x, y| T::from_f32(x.to_f32() * y.to_f32())),
+        BinaryOp::Add => half_into::<T>(a, b, out, |x, y| x + y),
+        BinaryOp::Mul => half_into::<T>(a, b, out, |x, y| x * y),
     }
 }
 
@@ -308,25 +298,87 @@ impl F32Compute for f32 {
     }
 }
 
-/// The 16-bit float types.
-trait HalfFloat: F32Compute {}
-
-macro_rules! impl_half {
-    ($($t:ty),*) => {$(
-        impl F32Compute for $t {
-            #[inline(always)]
-            fn to_f32(self) -> f32 {
-                <$t>::to_f32(self)
-            }
-            #[inline(always)]
-            fn from_f32(value: f32) -> Self {
-                <$t>::from_f32(value)
-            }
-        }
-        impl HalfFloat for $t {}
-    )*};
+/// The 16-bit float types, with `half`'s slice conversions (F16C / NEON when the CPU has
+/// them; bit-identical to the scalar conversions).
+trait HalfFloat: F32Compute {
+    /// `dst[i] = src[i]` widened; equal lengths.
+    fn widen(src: &[Self], dst: &mut [f32]);
+    /// `dst[i] = src[i]` rounded to nearest even; equal lengths.
+    fn narrow(src: &[f32], dst: &mut [Self]);
 }
-impl_half!(bf16, f16);
+
+impl F32Compute for f16 {
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        f16::to_f32(self)
+    }
+    #[inline(always)]
+    fn from_f32(value: f32) -> Self {
+        f16::from_f32(value)
+    }
+}
+
+impl HalfFloat for f16 {
+    #[inline(always)]
+    fn widen(src: &[Self], dst: &mut [f32]) {
+        src.convert_to_f32_slice(dst);
+    }
+    #[inline(always)]
+    fn narrow(src: &[f32], dst: &mut [Self]) {
+        dst.convert_from_f32_slice(src);
+    }
+}
+
+/// `half`'s bf16 -> f32 (a NaN gets its quiet bit set), without branches so loops vectorize.
+#[inline(always)]
+fn bf16_to_f32(value: bf16) -> f32 {
+    let bits = u32::from(value.to_bits());
+    let quiet = if bits & 0x7FFF > 0x7F80 { 0x0040 } else { 0 };
+    f32::from_bits((bits | quiet) << 16)
+}
+
+/// `half`'s f32 -> bf16, round to nearest even (a NaN keeps its high mantissa bits and gets
+/// its quiet bit set), without branches so loops vectorize. Adding `0x7FFF + lsb` carries
+/// into bit 16 exactly when round-to-nearest-even rounds up.
+#[inline(always)]
+fn f32_to_bf16(value: f32) -> bf16 {
+    let x = value.to_bits();
+    let rounded = x.wrapping_add(0x7FFF + ((x >> 16) & 1)) >> 16;
+    let nan = (x >> 16) | 0x0040;
+    bf16::from_bits(
+        (if x & 0x7FFF_FFFF > 0x7F80_0000 {
+            nan
+        } else {
+            rounded
+        }) as u16,
+    )
+}
+
+impl F32Compute for bf16 {
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        bf16_to_f32(self)
+    }
+    #[inline(always)]
+    fn from_f32(value: f32) -> Self {
+        f32_to_bf16(value)
+    }
+}
+
+impl HalfFloat for bf16 {
+    #[inline(always)]
+    fn widen(src: &[Self], dst: &mut [f32]) {
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = bf16_to_f32(s);
+        }
+    }
+    #[inline(always)]
+    fn narrow(src: &[f32], dst: &mut [Self]) {
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = f32_to_bf16(s);
+        }
+    }
+}
 
 /// The integer types, with wrapping arithmetic.
 trait WrappingInt: Elem + Ord {
@@ -350,15 +402,113 @@ macro_rules! impl_wrapping {
 }
 impl_wrapping!(i32, i8);
 
+/// The bytes as a typed slice, when the host is little-endian and they are aligned.
+#[inline(always)]
+fn typed<T: bytemuck::Pod>(bytes: &[u8]) -> Option<&[T]> {
+    if cfg!(target_endian = "little") {
+        bytemuck::try_cast_slice(bytes).ok()
+    } else {
+        None
+    }
+}
+
+/// [`typed`], writable.
+#[inline(always)]
+fn typed_mut<T: bytemuck::Pod>(bytes: &mut [u8]) -> Option<&mut [T]> {
+    if cfg!(target_endian = "little") {
+        bytemuck::try_cast_slice_mut(bytes).ok()
+    } else {
+        None
+    }
+}
+
+/// 16-bit elements converted per step on the 16-bit paths (f32 chunks live on the stack).
+const HALF_CHUNK: usize = 256;
+
+/// `acc[i] = round(g(acc[i], x[i]))` with `g` computed in f32; lengths checked by the caller.
+fn half_assign<T: HalfFloat>(acc: &mut [u8], x: &[u8], g: impl Fn(f32, f32) -> f32) {
+    if let (Some(acc), Some(x)) = (typed_mut::<T>(acc), typed::<T>(x)) {
+        let (mut fa, mut fb) = ([0f32; HALF_CHUNK], [0f32; HALF_CHUNK]);
+        for (ac, xc) in acc.chunks_mut(HALF_CHUNK).zip(x.chunks(HALF_CHUNK)) {
+            let (fa, fb) = (&mut fa[..ac.len()], &mut fb[..ac.len()]);
+            T::widen(ac, fa);
+            T::widen(xc, fb);
+            for (a, &b) in fa.iter_mut().zip(fb.iter()) {
+                *a = g(*a, b);
+            }
+            T::narrow(fa, ac);
+        }
+        return;
+    }
+    map2_assign::<T>(acc, x, |a, b| T::from_f32(g(a.to_f32(), b.to_f32())));
+}
+
+/// `acc[i] = x[i]` where `take(acc[i], x[i])` compared in f32; values are never rounded.
+fn half_select<T: HalfFloat>(acc: &mut [u8], x: &[u8], take: impl Fn(f32, f32) -> bool) {
+    if let (Some(acc), Some(x)) = (typed_mut::<T>(acc), typed::<T>(x)) {
+        let (mut fa, mut fb) = ([0f32; HALF_CHUNK], [0f32; HALF_CHUNK]);
+        for (ac, xc) in acc.chunks_mut(HALF_CHUNK).zip(x.chunks(HALF_CHUNK)) {
+            let (fa, fb) = (&mut fa[..ac.len()], &mut fb[..ac.len()]);
+            T::widen(ac, fa);
+            T::widen(xc, fb);
+            for ((a, &b), (&va, &vb)) in ac.iter_mut().zip(xc).zip(fa.iter().zip(fb.iter())) {
+                if take(va, vb) {
+                    *a = b;
+                }
+            }
+        }
+        return;
+    }
+    map2_assign::<T>(
+        acc,
+        x,
+        |a, b| if take(a.to_f32(), b.to_f32()) { b } else { a },
+    );
+}
+
+/// `out[i] = round(g(a[i], b[i]))` with `g` computed in f32; lengths checked by the caller.
+fn half_into<T: HalfFloat>(a: &[u8], b: &[u8], out: &mut [u8], g: impl Fn(f32, f32) -> f32) {
+    if let (Some(a), Some(b), Some(out)) = (typed::<T>(a), typed::<T>(b), typed_mut::<T>(out)) {
+        let (mut fa, mut fb) = ([0f32; HALF_CHUNK], [0f32; HALF_CHUNK]);
+        for ((oc, ac), bc) in out
+            .chunks_mut(HALF_CHUNK)
+            .zip(a.chunks(HALF_CHUNK))
+            .zip(b.chunks(HALF_CHUNK))
+        {
+            let (fa, fb) = (&mut fa[..oc.len()], &mut fb[..oc.len()]);
+            T::widen(ac, fa);
+            T::widen(bc, fb);
+            for (x, &y) in fa.iter_mut().zip(fb.iter()) {
+                *x = g(*x, y);
+            }
+            T::narrow(fa, oc);
+        }
+        return;
+    }
+    map2_into::<T>(a, b, out, |x, y| T::from_f32(g(x.to_f32(), y.to_f32())));
+}
+
+/// `data[i] = round(g(data[i]))` with `g` computed in f32; length checked by the caller.
+fn half_map1<T: HalfFloat>(data: &mut [u8], g: impl Fn(f32) -> f32) {
+    if let Some(data) = typed_mut::<T>(data) {
+        let mut fa = [0f32; HALF_CHUNK];
+        for dc in data.chunks_mut(HALF_CHUNK) {
+            let fa = &mut fa[..dc.len()];
+            T::widen(dc, fa);
+            for x in fa.iter_mut() {
+                *x = g(*x);
+            }
+            T::narrow(fa, dc);
+        }
+        return;
+    }
+    map1_assign::<T>(data, |a| T::from_f32(g(a.to_f32())));
+}
+
 /// `acc[i] = f(acc[i], x[i])`; lengths are checked by the caller.
 #[inline(always)]
 fn map2_assign<T: Elem>(acc: &mut [u8], x: &[u8], f: impl Fn(T, T) -> T) {
-    if cfg!(target_endian = "little")
-        && let (Ok(acc), Ok(x)) = (
-            bytemuck::try_cast_slice_mut::<u8, T>(acc),
-            bytemuck::try_cast_slice::<u8, T>(x),
-        )
-    {
+    if let (Some(acc), Some(x)) = (typed_mut::<T>(acc), typed::<T>(x)) {
         for (a, &b) in acc.iter_mut().zip(x) {
             *a = f(*a, b);
         }
@@ -372,13 +522,7 @@ fn map2_assign<T: Elem>(acc: &mut [u8], x: &[u8], f: impl Fn(T, T) -> T) {
 /// `out[i] = f(a[i], b[i])`; lengths are checked by the caller.
 #[inline(always)]
 fn map2_into<T: Elem>(a: &[u8], b: &[u8], out: &mut [u8], f: impl Fn(T, T) -> T) {
-    if cfg!(target_endian = "little")
-        && let (Ok(a), Ok(b), Ok(out)) = (
-            bytemuck::try_cast_slice::<u8, T>(a),
-            bytemuck::try_cast_slice::<u8, T>(b),
-            bytemuck::try_cast_slice_mut::<u8, T>(out),
-        )
-    {
+    if let (Some(a), Some(b), Some(out)) = (typed::<T>(a), typed::<T>(b), typed_mut::<T>(out)) {
         for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
             *o = f(x, y);
         }
@@ -396,9 +540,7 @@ fn map2_into<T: Elem>(a: &[u8], b: &[u8], out: &mut [u8], f: impl Fn(T, T) -> T)
 /// `data[i] = f(data[i])`; the length is checked by the caller.
 #[inline(always)]
 fn map1_assign<T: Elem>(data: &mut [u8], f: impl Fn(T) -> T) {
-    if cfg!(target_endian = "little")
-        && let Ok(data) = bytemuck::try_cast_slice_mut::<u8, T>(data)
-    {
+    if let Some(data) = typed_mut::<T>(data) {
         for a in data {
             *a = f(*a);
         }
@@ -442,13 +584,15 @@ mod tests {
     fn unaligned(bytes: &[u8]) -> (Vec<u8>, std::ops::Range<usize>) {
         let mut buf = Vec::with_capacity(bytes.len() + 8);
         let base = buf.as_ptr() as usize;
-        let pad = if base % 2 == 0 { 1 } else { 0 };
+        let pad = usize::from(base.is_multiple_of(2));
         buf.resize(pad, 0);
         buf.extend_from_slice(bytes);
         (buf, pad..pad + bytes.len())
     }
 
-    // Independent scalar references, one element at a time.
+    // Independent scalar references, one element at a time (NaN first, then the comparison,
+    // spelled out separately on purpose).
+    #[allow(clippy::if_same_then_else)]
     fn ref_f32(op: ReduceOp, a: f32, b: f32) -> f32 {
         match op {
             ReduceOp::Sum | ReduceOp::Avg => a + b,
@@ -543,6 +687,25 @@ mod tests {
             .zip(x.chunks(item))
             .flat_map(|(a, b)| ref_elem(dtype, op, a, b))
             .collect()
+    }
+
+    #[test]
+    fn bf16_conversions_match_half_bit_for_bit() {
+        // Every bf16 pattern widens as half does; every f32 whose high half is any pattern
+        // and whose low half hits each rounding case (and some others) narrows as half does.
+        for hi in 0..=u16::MAX {
+            let b = bf16::from_bits(hi);
+            assert_eq!(bf16_to_f32(b).to_bits(), b.to_f32().to_bits(), "{hi:#06x}");
+            for lo in [0u32, 1, 0x3FFF, 0x7FFF, 0x8000, 0x8001, 0xC000, 0xFFFF] {
+                let x = f32::from_bits((u32::from(hi) << 16) | lo);
+                assert_eq!(
+                    f32_to_bf16(x).to_bits(),
+                    bf16::from_f32(x).to_bits(),
+                    "{:#010x}",
+                    x.to_bits()
+                );
+            }
+        }
     }
 
     #[test]
@@ -691,6 +854,41 @@ mod tests {
             let want = reference(dtype, ReduceOp::Sum, &acc, &x);
             add_assign(dtype, &mut acc, &x).unwrap();
             assert_eq!(acc, want);
+        }
+    }
+
+    #[test]
+    fn half_avg_and_scale_match_scalar_half_aligned_or_not() {
+        let factor = 0.3f64;
+        for dtype in [DType::BF16, DType::F16] {
+            let a = encode(dtype, &values(21, 1001, dtype));
+            // Scalar references: widen with half, compute in f32, round with half.
+            let each = |f: &dyn Fn(f32) -> f32| -> Vec<u8> {
+                a.chunks(2)
+                    .flat_map(|c| {
+                        let raw = [c[0], c[1]];
+                        if dtype == DType::BF16 {
+                            bf16::from_f32(f(bf16::from_le_bytes(raw).to_f32())).to_le_bytes()
+                        } else {
+                            f16::from_f32(f(f16::from_le_bytes(raw).to_f32())).to_le_bytes()
+                        }
+                    })
+                    .collect()
+            };
+            let want_avg = each(&|v| v / 3.0);
+            let want_scale = each(&|v| v * factor as f32);
+            let mut got = a.clone();
+            finish_avg(dtype, &mut got, 3).unwrap();
+            assert_eq!(got, want_avg, "{dtype} avg");
+            let (mut ua, ra) = unaligned(&a);
+            finish_avg(dtype, &mut ua[ra.clone()], 3).unwrap();
+            assert_eq!(&ua[ra], &want_avg[..], "{dtype} avg unaligned");
+            let mut got = a.clone();
+            scale_assign(dtype, &mut got, factor).unwrap();
+            assert_eq!(got, want_scale, "{dtype} scale");
+            let (mut ua, ra) = unaligned(&a);
+            scale_assign(dtype, &mut ua[ra.clone()], factor).unwrap();
+            assert_eq!(&ua[ra], &want_scale[..], "{dtype} scale unaligned");
         }
     }
 

@@ -3,6 +3,8 @@
 //! Everything here is plain data and synchronous; the runtime wraps one `Simulator` per run
 //! and calls into it from host imports. No wasmtime type appears in this module.
 
+use super::comm::{CollectiveRecord, MAX_COLLECTIVE_RECORDS};
+use super::cost::CostModel;
 use super::dtype::DType;
 use super::error::{SimError, human_bytes, invalid};
 use super::memory::HbmLedger;
@@ -75,6 +77,10 @@ pub struct Simulator {
     data_bytes: u64,
     tensors_per_rank: HashMap<u32, u64>,
     clocks_ns: Vec<u64>,
+    cost: CostModel,
+    collectives: Vec<CollectiveRecord>,
+    collectives_run: u64,
+    collective_seqs: HashMap<(u32, Vec<u32>), u64>,
 }
 
 impl Simulator {
@@ -86,7 +92,6 @@ impl Simulator {
             topology.hbm_bytes_per_cube(),
         );
         Simulator {
-            topology,
             limits,
             hbm,
             tensors: HashMap::new(),
@@ -94,6 +99,57 @@ impl Simulator {
             data_bytes: 0,
             tensors_per_rank: HashMap::new(),
             clocks_ns: vec![0; ranks as usize],
+            cost: CostModel::new(&topology),
+            collectives: Vec::new(),
+            collectives_run: 0,
+            collective_seqs: HashMap::new(),
+            topology,
+        }
+    }
+
+    /// The cost model built from the topology.
+    pub fn cost(&self) -> &CostModel {
+        &self.cost
+    }
+
+    /// Collectives run so far, in completion order (at most [`MAX_COLLECTIVE_RECORDS`]).
+    pub fn collectives(&self) -> &[CollectiveRecord] {
+        &self.collectives
+    }
+
+    /// Number of collectives run, including any not kept.
+    pub fn collectives_run(&self) -> u64 {
+        self.collectives_run
+    }
+
+    /// The next sequence number for collectives of `ranks` in `group`: calls of the same
+    /// members run one after another, so this numbering does not depend on scheduling.
+    pub(crate) fn next_collective_seq(&mut self, group: u32, ranks: &[u32]) -> u64 {
+        let seq = self
+            .collective_seqs
+            .entry((group, ranks.to_vec()))
+            .or_insert(0);
+        *seq += 1;
+        *seq - 1
+    }
+
+    /// Collective records in an order that depends only on simulated time and program order
+    /// (start time, group, sequence), not on how the host interleaved ranks; `index` follows.
+    pub fn collectives_in_order(&self) -> Vec<CollectiveRecord> {
+        let mut records = self.collectives.clone();
+        records.sort_by(|a, b| {
+            (a.start_ns, a.group, &a.ranks, a.seq).cmp(&(b.start_ns, b.group, &b.ranks, b.seq))
+        });
+        for (i, r) in records.iter_mut().enumerate() {
+            r.index = i as u64;
+        }
+        records
+    }
+
+    pub(crate) fn push_collective(&mut self, record: CollectiveRecord) {
+        self.collectives_run += 1;
+        if self.collectives.len() < MAX_COLLECTIVE_RECORDS {
+            self.collectives.push(record);
         }
     }
 
@@ -121,7 +177,21 @@ impl Simulator {
     }
 
     /// Create a tensor owned by `owner`: check the shape, place it, reserve HBM, fill data.
+    /// Filling costs the owner the time to write every shard (a meta tensor is free, as
+    /// `torch.empty` is).
     pub fn create(&mut self, owner: u32, req: NewTensor) -> Result<TensorId, SimError> {
+        let charge = req.init != Init::Meta;
+        let id = self.allocate(owner, req)?;
+        if charge {
+            let t = self.tensor(id)?;
+            let ns = self.cost.fill_ns(&t.shards, t.dtype.itemsize());
+            self.advance(owner, ns);
+        }
+        Ok(id)
+    }
+
+    /// Create without charging time: the result of an op whose cost the op charges.
+    pub(crate) fn allocate(&mut self, owner: u32, req: NewTensor) -> Result<TensorId, SimError> {
         self.check_device(req.device)?;
         let (_, nbytes) = checked_size(&req.shape, req.dtype)?;
         let count = self.tensors_per_rank.get(&owner).copied().unwrap_or(0);

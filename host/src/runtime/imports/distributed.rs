@@ -2,11 +2,11 @@
 
 use crate::runtime::bindings::kernbench::bench::distributed;
 use crate::runtime::bindings::kernbench::bench::types::ReduceOp;
-use crate::runtime::error::HostError;
+use crate::runtime::error::{Abort, FailureKind, HostError};
 use crate::runtime::state::{RankState, TensorHandle};
-use crate::runtime::world::{CollectiveCall, LaunchMode, lock, meet};
+use crate::runtime::world::{GroupError, LaunchMode, lock, meet};
 use crate::sched::Scope;
-use crate::sim::{CollectiveKind, SimError};
+use crate::sim::{CollectiveCall, CollectiveKind, P2p, SimError, TensorArg};
 use wasmtime::component::Resource;
 
 /// The only backend name the host answers to (as `nccl` for CUDA).
@@ -32,13 +32,34 @@ impl RankState {
         }
     }
 
-    async fn world_barrier(&mut self, g: Option<u32>) -> Result<(), HostError> {
-        self.require_init("barrier")?;
-        let members = lock(&self.world).group_members(g, self.index)?.to_vec();
-        let call = CollectiveCall {
-            kind: CollectiveKind::Barrier,
+    /// Capture a tensor handle as a collective argument.
+    fn arg(&mut self, t: &Resource<TensorHandle>) -> Result<TensorArg, HostError> {
+        let id = self.table().get(t).map_err(wasmtime::Error::new)?.id;
+        Ok(lock(&self.world).sim.tensor_arg(id)?)
+    }
+
+    /// Make a collective call: check it locally, meet the group, and let the last member to
+    /// arrive run it on the simulator for everyone.
+    async fn collective(
+        &mut self,
+        mut call: CollectiveCall,
+        op: Option<ReduceOp>,
+    ) -> Result<(), HostError> {
+        self.require_init(call.name())?;
+        call.op = op.map(Into::into);
+        let group = call.group;
+        let (scope, members) = {
+            let world = lock(&self.world);
+            let members = world.group_members(Some(group), self.index)?.to_vec();
+            world.sim.check_call(self.index, &call, &members)?;
+            match call.p2p {
+                Some(P2p::Send { dst: peer } | P2p::Recv { src: peer }) => {
+                    let (low, high) = (self.index.min(peer), self.index.max(peer));
+                    (Scope::Pair { group, low, high }, vec![low, high])
+                }
+                None => (Scope::Group(group), members),
+            }
         };
-        let scope = Scope::Group(g.unwrap_or(0));
         meet(
             &self.world,
             self.index,
@@ -46,15 +67,17 @@ impl RankState {
             &members,
             call,
             |world, calls| {
-                let start = calls
-                    .iter()
-                    .map(|(r, _)| world.sim.clock_ns(*r))
-                    .max()
-                    .unwrap_or(0);
-                for (r, _) in calls {
-                    world.sim.set_clock(*r, start);
-                }
-                Ok(())
+                let ccl = world.ccl.clone();
+                world
+                    .sim
+                    .execute_collective(calls, &ccl)
+                    .map(|_| ())
+                    .map_err(|e| {
+                        Abort::new(
+                            FailureKind::CollectiveMismatch,
+                            format!("collective could not run: {e}"),
+                        )
+                    })
             },
         )
         .await
@@ -62,8 +85,16 @@ impl RankState {
     }
 }
 
-fn not_yet(what: &str) -> HostError {
-    SimError::Unsupported(format!("{what} is not implemented by this host yet")).into()
+impl From<ReduceOp> for crate::sim::ReduceOp {
+    fn from(op: ReduceOp) -> Self {
+        match op {
+            ReduceOp::Sum => crate::sim::ReduceOp::Sum,
+            ReduceOp::Avg => crate::sim::ReduceOp::Avg,
+            ReduceOp::Product => crate::sim::ReduceOp::Product,
+            ReduceOp::Min => crate::sim::ReduceOp::Min,
+            ReduceOp::Max => crate::sim::ReduceOp::Max,
+        }
+    }
 }
 
 impl distributed::Host for RankState {
@@ -117,8 +148,13 @@ impl distributed::Host for RankState {
 
     async fn new_group(&mut self, ranks: Vec<u32>) -> Result<u32, HostError> {
         self.require_init("new_group")?;
-        let _ = ranks;
-        Err(not_yet("new_group"))
+        match lock(&self.world).new_group(self.index, &ranks) {
+            Ok(id) => Ok(id),
+            Err(GroupError::Invalid(m)) => Err(SimError::InvalidArgument(m).into()),
+            Err(GroupError::Mismatch(m)) => {
+                Err(Abort::new(FailureKind::CollectiveMismatch, m).into())
+            }
+        }
     }
 
     async fn group_rank(&mut self, g: u32) -> Result<Option<u32>, HostError> {
@@ -161,80 +197,107 @@ impl distributed::Host for RankState {
     }
 
     async fn barrier(&mut self, g: Option<u32>) -> Result<(), HostError> {
-        self.world_barrier(g).await
+        self.collective(
+            CollectiveCall::new(CollectiveKind::Barrier, g.unwrap_or(0)),
+            None,
+        )
+        .await
     }
 
     async fn all_reduce(
         &mut self,
-        _t: Resource<TensorHandle>,
-        _op: ReduceOp,
-        _g: Option<u32>,
+        t: Resource<TensorHandle>,
+        op: ReduceOp,
+        g: Option<u32>,
     ) -> Result<(), HostError> {
-        Err(not_yet("all_reduce"))
+        let mut call = CollectiveCall::new(CollectiveKind::AllReduce, g.unwrap_or(0));
+        call.input = Some(self.arg(&t)?);
+        self.collective(call, Some(op)).await
     }
 
     async fn broadcast(
         &mut self,
-        _t: Resource<TensorHandle>,
-        _src: u32,
-        _g: Option<u32>,
+        t: Resource<TensorHandle>,
+        src: u32,
+        g: Option<u32>,
     ) -> Result<(), HostError> {
-        Err(not_yet("broadcast"))
+        let mut call = CollectiveCall::new(CollectiveKind::Broadcast, g.unwrap_or(0));
+        call.input = Some(self.arg(&t)?);
+        call.root = Some(src);
+        self.collective(call, None).await
     }
 
     async fn reduce(
         &mut self,
-        _t: Resource<TensorHandle>,
-        _dst: u32,
-        _op: ReduceOp,
-        _g: Option<u32>,
+        t: Resource<TensorHandle>,
+        dst: u32,
+        op: ReduceOp,
+        g: Option<u32>,
     ) -> Result<(), HostError> {
-        Err(not_yet("reduce"))
+        let mut call = CollectiveCall::new(CollectiveKind::Reduce, g.unwrap_or(0));
+        call.input = Some(self.arg(&t)?);
+        call.root = Some(dst);
+        self.collective(call, Some(op)).await
     }
 
     async fn all_gather_into_tensor(
         &mut self,
-        _output: Resource<TensorHandle>,
-        _input: Resource<TensorHandle>,
-        _g: Option<u32>,
+        output: Resource<TensorHandle>,
+        input: Resource<TensorHandle>,
+        g: Option<u32>,
     ) -> Result<(), HostError> {
-        Err(not_yet("all_gather_into_tensor"))
+        let mut call = CollectiveCall::new(CollectiveKind::AllGather, g.unwrap_or(0));
+        call.input = Some(self.arg(&input)?);
+        call.output = Some(self.arg(&output)?);
+        self.collective(call, None).await
     }
 
     async fn reduce_scatter_tensor(
         &mut self,
-        _output: Resource<TensorHandle>,
-        _input: Resource<TensorHandle>,
-        _op: ReduceOp,
-        _g: Option<u32>,
+        output: Resource<TensorHandle>,
+        input: Resource<TensorHandle>,
+        op: ReduceOp,
+        g: Option<u32>,
     ) -> Result<(), HostError> {
-        Err(not_yet("reduce_scatter_tensor"))
+        let mut call = CollectiveCall::new(CollectiveKind::ReduceScatter, g.unwrap_or(0));
+        call.input = Some(self.arg(&input)?);
+        call.output = Some(self.arg(&output)?);
+        self.collective(call, Some(op)).await
     }
 
     async fn all_to_all_single(
         &mut self,
-        _output: Resource<TensorHandle>,
-        _input: Resource<TensorHandle>,
-        _g: Option<u32>,
+        output: Resource<TensorHandle>,
+        input: Resource<TensorHandle>,
+        g: Option<u32>,
     ) -> Result<(), HostError> {
-        Err(not_yet("all_to_all_single"))
+        let mut call = CollectiveCall::new(CollectiveKind::AllToAll, g.unwrap_or(0));
+        call.input = Some(self.arg(&input)?);
+        call.output = Some(self.arg(&output)?);
+        self.collective(call, None).await
     }
 
     async fn send(
         &mut self,
-        _t: Resource<TensorHandle>,
-        _dst: u32,
-        _g: Option<u32>,
+        t: Resource<TensorHandle>,
+        dst: u32,
+        g: Option<u32>,
     ) -> Result<(), HostError> {
-        Err(not_yet("send"))
+        let mut call = CollectiveCall::new(CollectiveKind::SendRecv, g.unwrap_or(0));
+        call.input = Some(self.arg(&t)?);
+        call.p2p = Some(P2p::Send { dst });
+        self.collective(call, None).await
     }
 
     async fn recv(
         &mut self,
-        _t: Resource<TensorHandle>,
-        _src: u32,
-        _g: Option<u32>,
+        t: Resource<TensorHandle>,
+        src: u32,
+        g: Option<u32>,
     ) -> Result<(), HostError> {
-        Err(not_yet("recv"))
+        let mut call = CollectiveCall::new(CollectiveKind::SendRecv, g.unwrap_or(0));
+        call.input = Some(self.arg(&t)?);
+        call.p2p = Some(P2p::Recv { src });
+        self.collective(call, None).await
     }
 }

@@ -6,7 +6,7 @@ use crate::runtime::bindings::kernbench::bench::types::{DpPolicy, Dtype, ShardSp
 use crate::runtime::error::HostError;
 use crate::runtime::state::{RankState, TensorHandle};
 use crate::runtime::world::lock;
-use crate::sim::{self, Init, NewTensor, SimError, TensorId};
+use crate::sim::{self, BinaryOp, Init, NewTensor, SimError, TensorId};
 use wasmtime::component::Resource;
 
 impl RankState {
@@ -26,6 +26,11 @@ impl RankState {
             init,
         };
         let id = lock(&self.world).sim.create(self.index, req)?;
+        self.adopt(id)
+    }
+
+    /// Put a new simulator tensor in this rank's table (freeing it if the table is full).
+    fn adopt(&mut self, id: TensorId) -> Result<Resource<TensorHandle>, HostError> {
         match self.table().push(TensorHandle { id }) {
             Ok(handle) => Ok(handle),
             Err(err) => {
@@ -61,10 +66,6 @@ impl RankState {
         }
         Ok(())
     }
-}
-
-fn not_yet(what: &str) -> HostError {
-    SimError::Unsupported(format!("{what} is not implemented by this host yet")).into()
 }
 
 impl tensors::Host for RankState {}
@@ -174,67 +175,105 @@ impl tensors::HostTensor for RankState {
 
     async fn add(
         &mut self,
-        _t: Resource<TensorHandle>,
-        _other: Resource<TensorHandle>,
+        t: Resource<TensorHandle>,
+        other: Resource<TensorHandle>,
     ) -> Result<Resource<TensorHandle>, HostError> {
-        Err(not_yet("add"))
+        let (a, b) = (self.tensor_id(&t)?, self.tensor_id(&other)?);
+        let id = lock(&self.world)
+            .sim
+            .binary(self.index, BinaryOp::Add, a, b)?;
+        self.adopt(id)
     }
 
     async fn mul(
         &mut self,
-        _t: Resource<TensorHandle>,
-        _other: Resource<TensorHandle>,
+        t: Resource<TensorHandle>,
+        other: Resource<TensorHandle>,
     ) -> Result<Resource<TensorHandle>, HostError> {
-        Err(not_yet("mul"))
+        let (a, b) = (self.tensor_id(&t)?, self.tensor_id(&other)?);
+        let id = lock(&self.world)
+            .sim
+            .binary(self.index, BinaryOp::Mul, a, b)?;
+        self.adopt(id)
     }
 
     async fn scale(
         &mut self,
-        _t: Resource<TensorHandle>,
-        _factor: f64,
+        t: Resource<TensorHandle>,
+        factor: f64,
     ) -> Result<Resource<TensorHandle>, HostError> {
-        Err(not_yet("scale"))
+        let a = self.tensor_id(&t)?;
+        let id = lock(&self.world).sim.scaled(self.index, a, factor)?;
+        self.adopt(id)
     }
 
     async fn add_assign(
         &mut self,
-        _t: Resource<TensorHandle>,
-        _other: Resource<TensorHandle>,
+        t: Resource<TensorHandle>,
+        other: Resource<TensorHandle>,
     ) -> Result<(), HostError> {
-        Err(not_yet("add_assign"))
+        let (a, b) = (self.tensor_id(&t)?, self.tensor_id(&other)?);
+        Ok(lock(&self.world).sim.add_assign(self.index, a, b)?)
     }
 
     async fn scale_assign(
         &mut self,
-        _t: Resource<TensorHandle>,
-        _factor: f64,
+        t: Resource<TensorHandle>,
+        factor: f64,
     ) -> Result<(), HostError> {
-        Err(not_yet("scale_assign"))
+        let a = self.tensor_id(&t)?;
+        Ok(lock(&self.world).sim.scale_assign(self.index, a, factor)?)
+    }
+
+    async fn transpose(
+        &mut self,
+        t: Resource<TensorHandle>,
+    ) -> Result<Resource<TensorHandle>, HostError> {
+        let a = self.tensor_id(&t)?;
+        let id = lock(&self.world).sim.transpose(self.index, a)?;
+        self.adopt(id)
     }
 
     async fn matmul(
         &mut self,
-        _t: Resource<TensorHandle>,
-        _other: Resource<TensorHandle>,
-        _options: TensorOptions,
+        t: Resource<TensorHandle>,
+        other: Resource<TensorHandle>,
+        options: TensorOptions,
     ) -> Result<Resource<TensorHandle>, HostError> {
-        Err(not_yet("matmul"))
+        let (a, b) = (self.tensor_id(&t)?, self.tensor_id(&other)?);
+        let id = {
+            let mut world = lock(&self.world);
+            if let Some(d) = options.device {
+                world.sim.check_device(d)?;
+            }
+            world
+                .sim
+                .matmul(self.index, a, b, options.dp.into(), options.device)?
+        };
+        self.adopt(id)
     }
 
     async fn to_device(
         &mut self,
-        _t: Resource<TensorHandle>,
-        _device: u32,
+        t: Resource<TensorHandle>,
+        device: u32,
     ) -> Result<Resource<TensorHandle>, HostError> {
-        Err(not_yet("to_device"))
+        let a = self.tensor_id(&t)?;
+        let id = {
+            let mut world = lock(&self.world);
+            world.sim.check_device(device)?;
+            world.sim.to_device(self.index, a, device)?
+        };
+        self.adopt(id)
     }
 
     async fn copy_from(
         &mut self,
-        _t: Resource<TensorHandle>,
-        _src: Resource<TensorHandle>,
+        t: Resource<TensorHandle>,
+        src: Resource<TensorHandle>,
     ) -> Result<(), HostError> {
-        Err(not_yet("copy_from"))
+        let (dst, src) = (self.tensor_id(&t)?, self.tensor_id(&src)?);
+        Ok(lock(&self.world).sim.copy_from(self.index, dst, src)?)
     }
 
     async fn drop(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<()> {

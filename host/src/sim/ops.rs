@@ -1,0 +1,377 @@
+//! Local tensor ops on one rank's SIP: real data through the kernels, simulated time through
+//! the cost model (the max over shards, which work in parallel).
+//!
+//! As in PyTorch, operands must live on the same device and agree in shape and dtype; a meta
+//! operand makes a meta result, and mixing meta with real data is an error.
+
+use super::cost::distinct_cubes;
+use super::error::{SimError, invalid};
+use super::kernels;
+use super::placement::DpPolicy;
+use super::reduce::{self, BinaryOp};
+use super::simulator::{Init, NewTensor, Simulator, TensorId};
+use super::tensor::Tensor;
+
+fn check_pair(op: &str, a: &Tensor, b: &Tensor) -> Result<(), SimError> {
+    if a.device != b.device {
+        return invalid!(
+            "{op}: operands are on different devices (SIP {} and SIP {}); move one with to_device first",
+            a.device,
+            b.device
+        );
+    }
+    if a.dtype != b.dtype {
+        return invalid!("{op}: dtypes differ ({} and {})", a.dtype, b.dtype);
+    }
+    if a.data.is_some() != b.data.is_some() {
+        return invalid!("{op}: cannot mix a meta tensor with one that holds data");
+    }
+    Ok(())
+}
+
+fn like(t: &Tensor, init: Init) -> NewTensor {
+    NewTensor {
+        shape: t.shape.clone(),
+        dtype: t.dtype,
+        dp: t.dp,
+        device: t.device,
+        init,
+    }
+}
+
+fn meta_or_zeros(t: &Tensor) -> Init {
+    if t.data.is_some() {
+        Init::Zeros
+    } else {
+        Init::Meta
+    }
+}
+
+impl Simulator {
+    /// `a op b` elementwise as a new tensor of `rank`, placed like `a`.
+    pub fn binary(
+        &mut self,
+        rank: u32,
+        op: BinaryOp,
+        a: TensorId,
+        b: TensorId,
+    ) -> Result<TensorId, SimError> {
+        let name = match op {
+            BinaryOp::Add => "add",
+            BinaryOp::Mul => "mul",
+        };
+        let (ta, tb) = (self.tensor(a)?, self.tensor(b)?);
+        check_pair(name, ta, tb)?;
+        if ta.shape != tb.shape {
+            return invalid!(
+                "{name}: shapes differ ({} and {})",
+                ta.describe(),
+                tb.describe()
+            );
+        }
+        let req = like(ta, meta_or_zeros(ta));
+        let out = self.allocate(rank, req)?;
+        self.with_three(a, b, out, |x, y, z| {
+            reduce::binary_into(z.dtype, op, x, y, z.bytes)
+        })?;
+        let t = self.tensor(out)?;
+        let ns = self.cost().binary_op_ns(&t.shards, t.dtype.itemsize());
+        self.advance(rank, ns);
+        Ok(out)
+    }
+
+    /// In place `a += b`.
+    pub fn add_assign(&mut self, rank: u32, a: TensorId, b: TensorId) -> Result<(), SimError> {
+        let (ta, tb) = (self.tensor(a)?, self.tensor(b)?);
+        check_pair("add_", ta, tb)?;
+        if ta.shape != tb.shape {
+            return invalid!(
+                "add_: shapes differ ({} and {})",
+                ta.describe(),
+                tb.describe()
+            );
+        }
+        let ns = self.cost().binary_op_ns(&ta.shards, ta.dtype.itemsize());
+        if ta.data.is_some() && a != b {
+            let other = self.tensor(b)?.data("add_")?.bytes().to_vec();
+            let t = self.tensor_mut(a)?;
+            let dtype = t.dtype;
+            reduce::add_assign(dtype, t.data_mut("add_")?.bytes_mut(), &other)?;
+        } else if ta.data.is_some() {
+            // a += a
+            let t = self.tensor_mut(a)?;
+            let dtype = t.dtype;
+            reduce::scale_assign(dtype, t.data_mut("add_")?.bytes_mut(), 2.0)?;
+        }
+        self.advance(rank, ns);
+        Ok(())
+    }
+
+    /// `a * factor` as a new tensor.
+    pub fn scaled(&mut self, rank: u32, a: TensorId, factor: f64) -> Result<TensorId, SimError> {
+        let ta = self.tensor(a)?;
+        let req = like(ta, meta_or_zeros(ta));
+        let source = ta.data.as_ref().map(|d| d.bytes().to_vec());
+        let out = self.allocate(rank, req)?;
+        let t = self.tensor_mut(out)?;
+        let dtype = t.dtype;
+        if let (Some(bytes), Some(data)) = (source, t.data.as_mut()) {
+            data.bytes_mut().copy_from_slice(&bytes);
+            reduce::scale_assign(dtype, data.bytes_mut(), factor)?;
+        }
+        let t = self.tensor(out)?;
+        let ns = self.cost().scale_ns(&t.shards, t.dtype.itemsize());
+        self.advance(rank, ns);
+        Ok(out)
+    }
+
+    /// In place `a *= factor`.
+    pub fn scale_assign(&mut self, rank: u32, a: TensorId, factor: f64) -> Result<(), SimError> {
+        let t = self.tensor_mut(a)?;
+        let dtype = t.dtype;
+        if let Some(data) = t.data.as_mut() {
+            reduce::scale_assign(dtype, data.bytes_mut(), factor)?;
+        }
+        let t = self.tensor(a)?;
+        let ns = self.cost().scale_ns(&t.shards, t.dtype.itemsize());
+        self.advance(rank, ns);
+        Ok(())
+    }
+
+    /// `a @ b` for 2-D tensors, the result placed by `dp` on `device` (defaults: `a`'s).
+    pub fn matmul(
+        &mut self,
+        rank: u32,
+        a: TensorId,
+        b: TensorId,
+        dp: DpPolicy,
+        device: Option<u32>,
+    ) -> Result<TensorId, SimError> {
+        let (ta, tb) = (self.tensor(a)?, self.tensor(b)?);
+        check_pair("matmul", ta, tb)?;
+        let (&[m, k], &[k2, n]) = (ta.shape.as_slice(), tb.shape.as_slice()) else {
+            return invalid!(
+                "matmul needs two 2-D tensors, got {} and {}",
+                ta.describe(),
+                tb.describe()
+            );
+        };
+        if k != k2 {
+            return invalid!(
+                "matmul: inner dimensions differ ({} @ {})",
+                ta.describe(),
+                tb.describe()
+            );
+        }
+        let req = NewTensor {
+            shape: vec![m, n],
+            dtype: ta.dtype,
+            dp,
+            device: device.unwrap_or(ta.device),
+            init: meta_or_zeros(ta),
+        };
+        let product = match (&ta.data, &tb.data) {
+            (Some(x), Some(y)) => Some(kernels::matmul(ta.dtype, x.bytes(), y.bytes(), m, k, n)?),
+            _ => None,
+        };
+        let out = self.allocate(rank, req)?;
+        if let Some(bytes) = product {
+            self.write_bytes(out, 0, &bytes)?;
+        }
+        let t = self.tensor(out)?;
+        let ns = self.cost().matmul_ns(&t.shards, k, t.dtype.itemsize());
+        self.advance(rank, ns);
+        Ok(out)
+    }
+
+    /// The transpose of a 2-D tensor, placed with `a`'s policy on `a`'s device; costs a read
+    /// and a write of every element.
+    pub fn transpose(&mut self, rank: u32, a: TensorId) -> Result<TensorId, SimError> {
+        let ta = self.tensor(a)?;
+        let &[rows, cols] = ta.shape.as_slice() else {
+            return invalid!("transpose needs a 2-D tensor, got {}", ta.describe());
+        };
+        let mut req = like(ta, meta_or_zeros(ta));
+        req.shape = vec![cols, rows];
+        let item = ta.dtype.itemsize() as usize;
+        let transposed = ta.data.as_ref().map(|d| {
+            let src = d.bytes();
+            let (r, c) = (rows as usize, cols as usize);
+            let mut out = vec![0u8; src.len()];
+            for i in 0..r {
+                for j in 0..c {
+                    let from = (i * c + j) * item;
+                    let to = (j * r + i) * item;
+                    out[to..to + item].copy_from_slice(&src[from..from + item]);
+                }
+            }
+            out
+        });
+        let out = self.allocate(rank, req)?;
+        if let Some(bytes) = transposed {
+            self.write_bytes(out, 0, &bytes)?;
+        }
+        let t = self.tensor(out)?;
+        let ns = self.cost().scale_ns(&t.shards, t.dtype.itemsize());
+        self.advance(rank, ns);
+        Ok(out)
+    }
+
+    /// A copy of `a` on SIP `device` with the same layout (`tensor.to(device)`).
+    pub fn to_device(&mut self, rank: u32, a: TensorId, device: u32) -> Result<TensorId, SimError> {
+        let ta = self.tensor(a)?;
+        let mut req = like(ta, meta_or_zeros(ta));
+        req.device = device;
+        let source = ta.data.as_ref().map(|d| d.bytes().to_vec());
+        let (bytes, cubes, src_sip) = (ta.nbytes(), distinct_cubes(&ta.shards), ta.device);
+        let out = self.allocate(rank, req)?;
+        if let Some(data) = source {
+            self.write_bytes(out, 0, &data)?;
+        }
+        let ns = self.cost().copy_ns(bytes, cubes, src_sip, device);
+        self.advance(rank, ns);
+        Ok(out)
+    }
+
+    /// Overwrite `dst` with `src`'s data (same element count and dtype), across SIPs if need be.
+    pub fn copy_from(&mut self, rank: u32, dst: TensorId, src: TensorId) -> Result<(), SimError> {
+        let (td, ts) = (self.tensor(dst)?, self.tensor(src)?);
+        if td.dtype != ts.dtype || td.numel() != ts.numel() {
+            return invalid!(
+                "copy_: destination {} and source {} differ in dtype or size",
+                td.describe(),
+                ts.describe()
+            );
+        }
+        if td.data.is_some() != ts.data.is_some() {
+            return invalid!("copy_: cannot mix a meta tensor with one that holds data");
+        }
+        let ns = self.cost().copy_ns(
+            ts.nbytes(),
+            distinct_cubes(&ts.shards),
+            ts.device,
+            td.device,
+        );
+        if let Some(data) = ts.data.as_ref().map(|d| d.bytes().to_vec())
+            && dst != src
+        {
+            self.write_bytes(dst, 0, &data)?;
+        }
+        self.advance(rank, ns);
+        Ok(())
+    }
+
+    /// Run `f` on the data of `a`, `b` and (writable) `out`, three distinct tensors; meta
+    /// tensors skip it.
+    fn with_three(
+        &mut self,
+        a: TensorId,
+        b: TensorId,
+        out: TensorId,
+        f: impl FnOnce(&[u8], &[u8], OutData<'_>) -> Result<(), SimError>,
+    ) -> Result<(), SimError> {
+        let (Some(x), Some(y)) = (
+            self.tensor(a)?.data.as_ref().map(|d| d.bytes().to_vec()),
+            self.tensor(b)?.data.as_ref().map(|d| d.bytes().to_vec()),
+        ) else {
+            return Ok(());
+        };
+        let t = self.tensor_mut(out)?;
+        let dtype = t.dtype;
+        let bytes = t.data_mut("op")?.bytes_mut();
+        f(&x, &y, OutData { dtype, bytes })
+    }
+}
+
+/// The writable output of an op.
+struct OutData<'a> {
+    dtype: super::dtype::DType,
+    bytes: &'a mut [u8],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{DType, SimLimits, Topology};
+
+    fn sim() -> Simulator {
+        Simulator::new(Topology::embedded_default(), SimLimits::default(), 8)
+    }
+
+    fn f32s(sim: &Simulator, id: TensorId) -> Vec<f32> {
+        let t = sim.tensor(id).unwrap();
+        t.data
+            .as_ref()
+            .unwrap()
+            .bytes()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect()
+    }
+
+    fn tensor(sim: &mut Simulator, shape: &[u64], values: &[f32], device: u32) -> TensorId {
+        let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let req = NewTensor {
+            shape: shape.to_vec(),
+            dtype: DType::F32,
+            dp: DpPolicy::SplitRows,
+            device,
+            init: Init::Bytes(bytes),
+        };
+        sim.create(0, req).unwrap()
+    }
+
+    #[test]
+    fn add_mul_scale_compute_and_cost_time() {
+        let mut s = sim();
+        let a = tensor(&mut s, &[2, 2], &[1.0, 2.0, 3.0, 4.0], 0);
+        let b = tensor(&mut s, &[2, 2], &[10.0, 20.0, 30.0, 40.0], 0);
+        let before = s.clock_ns(0);
+        let c = s.binary(0, BinaryOp::Add, a, b).unwrap();
+        assert_eq!(f32s(&s, c), [11.0, 22.0, 33.0, 44.0]);
+        assert!(s.clock_ns(0) > before, "an op advances the clock");
+        let d = s.binary(0, BinaryOp::Mul, a, b).unwrap();
+        assert_eq!(f32s(&s, d), [10.0, 40.0, 90.0, 160.0]);
+        let e = s.scaled(0, a, 0.5).unwrap();
+        assert_eq!(f32s(&s, e), [0.5, 1.0, 1.5, 2.0]);
+        s.add_assign(0, a, b).unwrap();
+        s.scale_assign(0, a, 2.0).unwrap();
+        assert_eq!(f32s(&s, a), [22.0, 44.0, 66.0, 88.0]);
+    }
+
+    #[test]
+    fn matmul_is_exact_and_checks_shapes() {
+        let mut s = sim();
+        let a = tensor(&mut s, &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 0);
+        let b = tensor(&mut s, &[3, 2], &[7.0, 8.0, 9.0, 10.0, 11.0, 12.0], 0);
+        let c = s.matmul(0, a, b, DpPolicy::Blocks, None).unwrap();
+        assert_eq!(f32s(&s, c), [58.0, 64.0, 139.0, 154.0]);
+        let at = s.transpose(0, a).unwrap();
+        assert_eq!(s.tensor(at).unwrap().shape, [3, 2]);
+        assert_eq!(f32s(&s, at), [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+        let err = s.matmul(0, a, a, DpPolicy::Blocks, None).unwrap_err();
+        assert!(err.to_string().contains("inner dimensions differ"), "{err}");
+    }
+
+    #[test]
+    fn operands_on_different_devices_are_refused_until_moved() {
+        let mut s = sim();
+        let a = tensor(&mut s, &[2], &[1.0, 2.0], 0);
+        let b = tensor(&mut s, &[2], &[3.0, 4.0], 1);
+        let err = s.binary(0, BinaryOp::Add, a, b).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("different devices (SIP 0 and SIP 1)"),
+            "{err}"
+        );
+        let b0 = s.to_device(0, b, 0).unwrap();
+        let sum = s.binary(0, BinaryOp::Add, a, b0).unwrap();
+        assert_eq!(f32s(&s, sum), [4.0, 6.0]);
+        let z = tensor(&mut s, &[2], &[0.0, 0.0], 3);
+        let before = s.clock_ns(0);
+        s.copy_from(0, z, a).unwrap();
+        assert_eq!(f32s(&s, z), [1.0, 2.0]);
+        // 8 bytes over inter-SIP from one cube: 2000 + 1000 (IO_CPU) + ceil(8 / 50) = 3001 ns.
+        assert_eq!(s.clock_ns(0) - before, 3001);
+    }
+}
