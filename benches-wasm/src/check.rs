@@ -5,14 +5,15 @@
 use half::{bf16, f16};
 use kernbench::torch::{DType, ReduceOp};
 
-/// `x` rounded to `dtype` and widened back to f32 (integers truncate as Rust `as`).
+/// `x` rounded to `dtype` and widened back to f32. Integers wrap as the host's integer
+/// arithmetic does (the values here are whole numbers well inside i64).
 pub fn round_to(dtype: DType, x: f32) -> f32 {
     match dtype {
         DType::F32 => x,
         DType::BF16 => bf16::from_f32(x).to_f32(),
         DType::F16 => f16::from_f32(x).to_f32(),
-        DType::I32 => x as i32 as f32,
-        DType::I8 => x as i8 as f32,
+        DType::I32 => x as i64 as i32 as f32,
+        DType::I8 => x as i64 as i8 as f32,
     }
 }
 
@@ -36,6 +37,7 @@ pub fn reduced(dtype: DType, op: ReduceOp, n: u32, i: u64) -> f32 {
             match op {
                 ReduceOp::Sum | ReduceOp::Avg => acc + x,
                 ReduceOp::Product => acc * x,
+                // The data holds no NaN; `f32::min`/`max` then agree with the host's rule.
                 ReduceOp::Min => acc.min(x),
                 ReduceOp::Max => acc.max(x),
             },
@@ -64,7 +66,7 @@ pub fn mismatches(got: &[f32], expected: impl Fn(u64) -> f32) -> Mismatches {
     let mut m = Mismatches::default();
     for (i, &g) in got.iter().enumerate() {
         let want = expected(i as u64);
-        // Bitwise equal or both NaN: the reference follows the host's rounding exactly.
+        // Equal values (or both NaN): the reference follows the host's rounding exactly.
         if g != want && !(g.is_nan() && want.is_nan()) {
             m.count += 1;
             if m.samples.len() < 5 {

@@ -5,4 +5,4 @@ wit_bindgen::generate!({
     world: "bench",
 });
 
-pub use kernbench::bench::*;
+pub use self::kernbench::bench::*;

@@ -92,16 +92,12 @@ impl Simulator {
             );
         }
         let ns = self.cost().binary_op_ns(&ta.shards, ta.dtype.itemsize());
-        if ta.data.is_some() && a != b {
+        if ta.data.is_some() {
+            // A copy of the operand, so `a += a` adds (and wraps, for integers) like any other.
             let other = self.tensor(b)?.data("add_")?.bytes().to_vec();
             let t = self.tensor_mut(a)?;
             let dtype = t.dtype;
             reduce::add_assign(dtype, t.data_mut("add_")?.bytes_mut(), &other)?;
-        } else if ta.data.is_some() {
-            // a += a
-            let t = self.tensor_mut(a)?;
-            let dtype = t.dtype;
-            reduce::scale_assign(dtype, t.data_mut("add_")?.bytes_mut(), 2.0)?;
         }
         self.advance(rank, ns);
         Ok(())
@@ -163,6 +159,7 @@ impl Simulator {
                 tb.describe()
             );
         }
+        let src_sip = ta.device;
         let req = NewTensor {
             shape: vec![m, n],
             dtype: ta.dtype,
@@ -179,7 +176,13 @@ impl Simulator {
             self.write_bytes(out, 0, &bytes)?;
         }
         let t = self.tensor(out)?;
-        let ns = self.cost().matmul_ns(&t.shards, k, t.dtype.itemsize());
+        let mut ns = self.cost().matmul_ns(&t.shards, k, t.dtype.itemsize());
+        if t.device != src_sip {
+            // Computed where the operands are, then moved to the SIP the options name.
+            ns += self
+                .cost()
+                .copy_ns(t.nbytes(), distinct_cubes(&t.shards), src_sip, t.device);
+        }
         self.advance(rank, ns);
         Ok(out)
     }
@@ -337,6 +340,25 @@ mod tests {
         s.add_assign(0, a, b).unwrap();
         s.scale_assign(0, a, 2.0).unwrap();
         assert_eq!(f32s(&s, a), [22.0, 44.0, 66.0, 88.0]);
+    }
+
+    #[test]
+    fn integer_self_add_wraps_like_any_add() {
+        let mut s = sim();
+        let req = NewTensor {
+            shape: vec![2],
+            dtype: DType::I8,
+            dp: DpPolicy::SplitRows,
+            device: 0,
+            init: Init::Bytes(vec![100, 0x9c]),
+        };
+        let a = s.create(0, req).unwrap();
+        s.add_assign(0, a, a).unwrap();
+        // 100 + 100 = 200 wraps to -56; -100 + -100 = -200 wraps to 56.
+        assert_eq!(
+            s.tensor(a).unwrap().data.as_ref().unwrap().bytes(),
+            [(-56i8) as u8, 56]
+        );
     }
 
     #[test]
