@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use kernbench_host::report::{RankStatus, RunReport};
-use kernbench_host::runtime::{BenchEngine, EngineOptions, RunOptions};
+use kernbench_host::runtime::{BenchEngine, EngineOptions, LoadedBench, Policy, RunOptions};
 use kernbench_host::sim::{Topology, TopologySpec};
 use std::path::{Path, PathBuf};
 
@@ -33,15 +33,32 @@ pub fn engine(max_ranks: u32) -> BenchEngine {
 
 /// Load the component at `path` and run it with `options`.
 pub fn run_with(path: &str, options: RunOptions) -> Result<RunReport> {
-    let ranks = options.topology.sips();
-    let engine = engine(ranks);
+    let engine = engine(options.topology.sips());
+    run_on(&engine, path, options)
+}
+
+/// Load and run on an existing engine (several runs in one process).
+pub fn run_on(engine: &BenchEngine, path: &str, options: RunOptions) -> Result<RunReport> {
+    let bench = load(engine, path)?;
+    kernbench_host::runtime::run(engine, &bench, options)
+}
+
+/// Load (check, compile, link) the component at `path`.
+pub fn load(engine: &BenchEngine, path: &str) -> Result<LoadedBench> {
     let name = Path::new(path)
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("bench");
     let bytes = std::fs::read(path).with_context(|| format!("reading {path}"))?;
-    let bench = engine.load(name, &bytes)?;
-    kernbench_host::runtime::run(&engine, &bench, options)
+    Ok(engine.load(name, &bytes)?)
+}
+
+/// Options for `sips` SIPs under the `strict` policy with `args`.
+pub fn strict(sips: u32, args: &[&str]) -> RunOptions {
+    let mut options = RunOptions::new(topology(sips));
+    options.policy = Policy::builtin("strict").expect("built-in profile");
+    options.args = args.iter().map(|a| (*a).to_owned()).collect();
+    options
 }
 
 /// Run the component at `path` on `sips` SIPs with default options.

@@ -189,3 +189,101 @@ fn build_prints_where_the_component_is() {
         stderr(&out)
     );
 }
+
+#[test]
+fn validate_prints_world_imports_and_sdk_version() {
+    let out = kernbench(&["validate", artifacts::HELLO]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("world     kernbench:bench@0.1.0 (bench)"),
+        "{text}"
+    );
+    assert!(text.contains("sdk       kernbench 0.1.0"), "{text}");
+    assert!(
+        text.contains("  kernbench:bench/distributed@0.1.0"),
+        "{text}"
+    );
+    assert!(text.contains("  wasi:cli/run@0.2."), "{text}");
+
+    let out = kernbench(&["validate", artifacts::UNKNOWN_IMPORT, "--json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "refused");
+    assert_eq!(v["kind"], "import-denied");
+}
+
+#[test]
+fn a_refused_component_gets_a_report_and_exit_3() {
+    let out = kernbench(&["run", artifacts::WRONG_WIT_VERSION, "--json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "failed");
+    assert!(report["failure"]["rank"].is_null());
+    assert_eq!(report["failure"]["kind"], "incompatible-wit-version");
+    assert_eq!(report["ranks"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn components_from_outside_the_repository_run_under_the_strict_policy() {
+    let inside = kernbench(&["run", artifacts::HELLO, "--sips", "2", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&inside.stdout).unwrap();
+    assert_eq!(report["policy"]["name"], "trusted");
+
+    let dir = std::env::temp_dir().join(format!("kernbench-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let outside = dir.join("submitted.wasm");
+    std::fs::copy(artifacts::HELLO, &outside).unwrap();
+    let out = kernbench(&[
+        "run",
+        outside.to_str().unwrap(),
+        "--sips",
+        "2",
+        "--json",
+        "--limit",
+        "fuel_per_rank=1G",
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["policy"]["name"], "strict");
+    assert_eq!(report["policy"]["limits"]["fuel_per_rank"], 1u64 << 30);
+    assert_eq!(
+        report["policy"]["limits"]["memory_bytes_per_rank"],
+        64u64 << 20
+    );
+
+    let out = kernbench(&["run", artifacts::HELLO, "--limit", "fuel=1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown limit \"fuel\"; limits are: memory_bytes_per_rank,"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn trace_file_is_chrome_trace_json() {
+    let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-trace.json");
+    let out = kernbench(&[
+        "run",
+        artifacts::DDP_STEP,
+        "--sips",
+        "2",
+        "--trace",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let trace: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let events = trace["traceEvents"].as_array().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["ph"] == "X" && e["name"] == "all_reduce" && e["tid"] == 1)
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["ph"] == "M" && e["args"]["name"] == "rank 1")
+    );
+}

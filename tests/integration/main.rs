@@ -4,6 +4,7 @@
 mod benches;
 mod collectives;
 mod core;
+mod sandbox;
 
 /// One test per test guest and per bundled bench, named after it (STYLE #10): adding a
 /// guest or a bench without a test fails the build here.
@@ -14,6 +15,11 @@ mod required {
     };
     pub use crate::collectives::{group_deadlock, mismatch, timed_collectives};
     pub use crate::core::{devices, early_exit, env_probe, panic_rank, rank_before_init};
+    pub use crate::sandbox::{
+        bad_handles, big_buffer, collective_before_init, file_open, hbm_exhaust, huge_shape,
+        memory_bomb, output_flood, random_probe, socket_connect, spin, spin_in_collective,
+        stack_overflow, tensor_flood, unknown_import, wrong_wit_version,
+    };
 }
 
 macro_rules! assert_tested {

@@ -8,8 +8,16 @@ use crate::runtime::RunOptions;
 use anyhow::Result;
 use clap::Args;
 
-/// The benches the demo runs, in order: identity, placement, memory limits.
-pub const DEMO_BENCHES: &[&str] = &["hello", "placement", "hbm_oom"];
+/// The benches the demo runs, in order: identity, placement, memory limits, the all_reduce
+/// sweep (8 B to 1 GiB), a DDP step and a tensor-parallel MLP.
+pub const DEMO_BENCHES: &[&str] = &[
+    "hello",
+    "placement",
+    "hbm_oom",
+    "all_reduce_perf",
+    "ddp_step",
+    "tp_mlp",
+];
 
 /// Arguments of `kernbench demo`.
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ mod build;
 mod demo;
 mod run;
 mod topology;
+mod validate;
 
 use clap::{ArgAction, Parser, Subcommand};
 use std::process::ExitCode;
@@ -23,13 +24,15 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a bench component (a .wasm file or a bundled bench name) on N ranks.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Compile a bench crate (or a bundled bench by name) to a component and print its path.
     Build(build::BuildArgs),
     /// Build the bundled benches and run them on the embedded default topology.
     Demo(demo::DemoArgs),
     /// Print the embedded default topology as JSON (a starting point for --topology).
     Topology(topology::TopologyArgs),
+    /// Run the load-time checks on a component and print its world, imports and SDK version.
+    Validate(validate::ValidateArgs),
 }
 
 /// Exit statuses: the run's outcome is distinguishable from bad input.
@@ -38,8 +41,10 @@ pub mod exit {
     pub const OK: u8 = 0;
     /// The bench ran and failed (a rank trapped, deadlocked, exceeded a limit ...).
     pub const RUN_FAILED: u8 = 1;
-    /// The command could not run: bad arguments, config, or component.
+    /// The command could not run: bad arguments, config, or an unreadable file.
     pub const USAGE: u8 = 2;
+    /// The component was refused at load (invalid component, denied import, WIT version).
+    pub const REFUSED: u8 = 3;
 }
 
 /// Parse the command line, run it, and turn errors into a message and an exit status.
@@ -47,10 +52,11 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
     let result = match cli.command {
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(*args),
         Command::Build(args) => build::build(args),
         Command::Demo(args) => demo::demo(args),
         Command::Topology(args) => topology::topology(args),
+        Command::Validate(args) => validate::validate(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

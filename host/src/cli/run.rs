@@ -3,7 +3,7 @@
 use super::bench_source::resolve;
 use super::exit;
 use crate::report::{RunReport, RunStatus, render_text};
-use crate::runtime::{BenchEngine, EngineOptions, LaunchMode, RunOptions};
+use crate::runtime::{BenchEngine, EngineOptions, LaunchMode, LoadError, Policy, RunOptions};
 use crate::sim::{CclConfig, Topology, TopologySpec};
 use anyhow::{Context, Result};
 use clap::Args;
@@ -37,9 +37,20 @@ pub struct RunArgs {
     /// Write a Chrome/Perfetto trace of the run (one track per rank) to FILE.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
-    /// Wall-clock limit for the whole run, in seconds.
+    /// Sandbox policy: `strict`, `trusted`, or a policy file. Default: `trusted` for benches
+    /// built from this repository, `strict` for any other component.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Option<String>,
+    /// Override one limit of the policy, e.g. `--limit fuel_per_rank=1G` (repeatable; `none`
+    /// lifts an optional limit). See README "Running untrusted benches".
+    #[arg(long = "limit", value_name = "KEY=VALUE")]
+    pub limits: Vec<String>,
+    /// Wall-clock limit for the whole run, in seconds (the policy's `deadline_ms`).
     #[arg(long, value_name = "SECONDS")]
     pub deadline: Option<f64>,
+    /// Seed of the ranks' random numbers (each rank derives its own stream).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
     /// Directory for compiled components (default: $KERNBENCH_CACHE_DIR, else
     /// $XDG_CACHE_HOME/kernbench, else ~/.cache/kernbench).
     #[arg(long, value_name = "DIR")]
@@ -79,6 +90,26 @@ pub fn load_ccl(file: Option<&Path>, world_size: Option<u32>) -> Result<CclConfi
     Ok(ccl)
 }
 
+/// `trusted` for components built in this repository's target directory, `strict` for every
+/// other one (third-party submissions).
+pub fn default_policy(component: &Path) -> &'static str {
+    let inside = |root: &Path| {
+        let target = root.join("target");
+        match (component.canonicalize(), target.canonicalize()) {
+            (Ok(c), Ok(t)) => c.starts_with(t),
+            _ => false,
+        }
+    };
+    if super::bench_source::repo_root()
+        .as_deref()
+        .is_some_and(inside)
+    {
+        "trusted"
+    } else {
+        "strict"
+    }
+}
+
 /// Where compiled components are cached unless told otherwise.
 pub fn default_cache_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("KERNBENCH_CACHE_DIR") {
@@ -90,7 +121,8 @@ pub fn default_cache_dir() -> Option<PathBuf> {
     Some(base.join("kernbench"))
 }
 
-/// Load and run one component; returns the report.
+/// Load and run one component. A component refused at load gives a report too (no rank
+/// ran; `failure.rank` is null), so every outcome is printed the same way.
 pub fn run_component(
     name: &str,
     path: &Path,
@@ -99,6 +131,15 @@ pub fn run_component(
 ) -> Result<RunReport> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("reading bench component {}", path.display()))?;
+    let limit = options.policy.limits.component_bytes;
+    if bytes.len() as u64 > limit {
+        let error = LoadError::InvalidComponent(format!(
+            "the component is {} bytes, beyond the {} policy's component_bytes limit of {limit}",
+            bytes.len(),
+            options.policy.name
+        ));
+        return Ok(RunReport::refused(name, &options, &error));
+    }
     let ranks = match options.launch {
         LaunchMode::Spawn => options.topology.sips(),
         LaunchMode::Driver => 1,
@@ -108,8 +149,10 @@ pub fn run_component(
         cache_dir,
         ..EngineOptions::default()
     })?;
-    let bench = engine.load(name, &bytes)?;
-    crate::runtime::run(&engine, &bench, options)
+    match engine.load(name, &bytes) {
+        Ok(bench) => crate::runtime::run(&engine, &bench, options),
+        Err(error) => Ok(RunReport::refused(name, &options, &error)),
+    }
 }
 
 /// Print a report in the chosen format and map its status to the exit status.
@@ -119,9 +162,10 @@ pub fn print_report(report: &RunReport, json: bool) -> u8 {
     } else {
         print!("{}", render_text(report));
     }
-    match report.status {
-        RunStatus::Ok => exit::OK,
-        RunStatus::Failed => exit::RUN_FAILED,
+    match (&report.status, &report.failure) {
+        (RunStatus::Ok, _) => exit::OK,
+        (RunStatus::Failed, Some(f)) if f.rank.is_none() => exit::REFUSED,
+        (RunStatus::Failed, _) => exit::RUN_FAILED,
     }
 }
 
@@ -134,11 +178,21 @@ pub fn run(args: RunArgs) -> Result<u8> {
     options.ccl = ccl;
     options.launch = args.launch;
     options.args = args.args;
+    options.seed = args.seed;
+    let profile = args
+        .policy
+        .unwrap_or_else(|| default_policy(&path).to_owned());
+    options.policy = Policy::load(&profile)?;
     if let Some(secs) = args.deadline {
-        options.deadline = Some(
-            Duration::try_from_secs_f64(secs)
-                .with_context(|| format!("--deadline {secs} is not a valid number of seconds"))?,
-        );
+        let d = Duration::try_from_secs_f64(secs)
+            .with_context(|| format!("--deadline {secs} is not a valid number of seconds"))?;
+        options.policy.limits.deadline_ms = Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    }
+    for item in &args.limits {
+        let (key, value) = item
+            .split_once('=')
+            .with_context(|| format!("--limit {item}: expected KEY=VALUE"))?;
+        options.policy.limits.set(key.trim(), value.trim())?;
     }
     let cache = if args.no_cache {
         None
@@ -146,7 +200,9 @@ pub fn run(args: RunArgs) -> Result<u8> {
         args.cache_dir.or_else(default_cache_dir)
     };
     let report = run_component(&name, &path, options, cache)?;
-    if let Some(file) = &args.trace {
+    if let Some(file) = &args.trace
+        && report.failure.as_ref().is_none_or(|f| f.rank.is_some())
+    {
         write_trace(&report, file)?;
     }
     Ok(print_report(&report, args.json))

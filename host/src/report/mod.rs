@@ -12,7 +12,7 @@ pub use collectives::{SummaryRow, summarize};
 pub use text::{human_ns, render_text};
 pub use trace::trace_events;
 
-use crate::runtime::{FailureKind, LaunchMode, MetricRecord, RegionRecord};
+use crate::runtime::{FailureKind, LaunchMode, MetricRecord, Policy, RegionRecord};
 use crate::sim::{CollectiveRecord, Topology};
 use serde::Serialize;
 
@@ -91,13 +91,13 @@ impl From<&Topology> for TopologySummary {
     }
 }
 
-/// The first failure of the run, which ended it.
+/// What ended the run: a rank's failure, or the component's refusal at load.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunFailure {
-    /// The failing rank.
-    pub rank: u32,
-    /// Named failure.
-    pub kind: FailureKind,
+    /// The failing rank; `null` when the component was refused before any rank ran.
+    pub rank: Option<u32>,
+    /// Named failure (`trap`, `deadlock`, `import-denied` ...).
+    pub kind: String,
     /// Its message.
     pub message: String,
 }
@@ -126,8 +126,15 @@ pub struct RunReport {
     pub instances: u32,
     /// The system simulated.
     pub topology: TopologySummary,
+    /// The sandbox policy the run was held to.
+    pub policy: Policy,
+    /// Seed of the ranks' random numbers.
+    pub seed: u64,
     /// What ended the run, if it failed.
     pub failure: Option<RunFailure>,
+    /// Things that did not fail the run but that its author should know
+    /// (`output-truncated: ...`).
+    pub warnings: Vec<String>,
     /// One entry per instance, in rank order.
     pub ranks: Vec<RankReport>,
     /// Collectives in completion order: op, group, bytes, algorithm, simulated start/end and
@@ -146,6 +153,38 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// The report of a component refused at load: no rank ran.
+    pub fn refused(
+        bench: &str,
+        options: &crate::runtime::RunOptions,
+        error: &crate::runtime::LoadError,
+    ) -> RunReport {
+        RunReport {
+            status: RunStatus::Failed,
+            bench: bench.to_owned(),
+            launch: options.launch,
+            world_size: options.topology.sips(),
+            world_size_source: "not resolved: the component was refused at load".to_owned(),
+            instances: 0,
+            topology: TopologySummary::from(&options.topology),
+            policy: options.policy.clone(),
+            seed: options.seed,
+            failure: Some(RunFailure {
+                rank: None,
+                kind: error.kind().to_owned(),
+                message: error.to_string(),
+            }),
+            warnings: Vec::new(),
+            ranks: Vec::new(),
+            collectives: Vec::new(),
+            collectives_run: 0,
+            collective_summary: Vec::new(),
+            regions: Vec::new(),
+            metrics: Vec::new(),
+            host: HostTimings { wall_ms: 0.0 },
+        }
+    }
+
     /// The report as pretty JSON.
     pub fn to_json(&self) -> String {
         // Serializing plain data with string keys cannot fail.

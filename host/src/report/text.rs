@@ -46,16 +46,23 @@ pub fn render_text(report: &RunReport) -> String {
             let _ = writeln!(out, "status    ok ({tally})");
         }
         (RunStatus::Failed, Some(f)) => {
-            let _ = writeln!(
-                out,
-                "status    FAILED: rank {} {}: {}",
-                f.rank, f.kind, f.message
-            );
+            let who = f
+                .rank
+                .map_or("component".to_owned(), |r| format!("rank {r}"));
+            let _ = writeln!(out, "status    FAILED: {who} {}: {}", f.kind, f.message);
             let _ = writeln!(out, "          ({tally})");
         }
         (RunStatus::Failed, None) => {
             let _ = writeln!(out, "status    FAILED ({tally})");
         }
+    }
+    let _ = writeln!(
+        out,
+        "policy    {} (seed {})",
+        report.policy.name, report.seed
+    );
+    for w in &report.warnings {
+        let _ = writeln!(out, "warning   {w}");
     }
     out.push('\n');
 

@@ -6,6 +6,7 @@
 use super::bindings::Bench;
 use super::error::IntoAnyhow;
 use super::state::{RankState, WasmLimits};
+use super::validate::LoadError;
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,7 +23,8 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 /// Core instances one rank's component may create (a Rust guest needs about three).
 const CORE_INSTANCES_PER_RANK: u32 = 4;
 
-/// Settings fixed when the engine is created.
+/// Settings fixed when the engine is created: the pool's upper bounds. A run's policy may
+/// be tighter, never looser.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
     /// Most ranks one run on this engine may have.
@@ -31,8 +33,6 @@ pub struct EngineOptions {
     pub limits: WasmLimits,
     /// Directory for compiled components; `None` compiles every time.
     pub cache_dir: Option<PathBuf>,
-    /// Count fuel (instructions) so a per-rank budget can be set.
-    pub fuel: bool,
 }
 
 impl Default for EngineOptions {
@@ -41,18 +41,19 @@ impl Default for EngineOptions {
             max_ranks: 64,
             limits: WasmLimits::default(),
             cache_dir: None,
-            fuel: false,
         }
     }
 }
 
 impl Default for WasmLimits {
+    /// The pool bounds: the `trusted` policy's limits, the loosest built-in profile.
     fn default() -> Self {
+        let t = super::policy::Limits::trusted();
         WasmLimits {
-            memory_bytes: 256 << 20,
-            table_elements: 1 << 16,
-            instances: 16,
-            buffer_bytes: 64 << 20,
+            memory_bytes: usize::try_from(t.memory_bytes_per_rank).unwrap_or(usize::MAX),
+            table_elements: usize::try_from(t.table_elements_per_rank).unwrap_or(usize::MAX),
+            instances: t.instances_per_rank as usize,
+            buffer_bytes: t.buffer_bytes,
         }
     }
 }
@@ -115,6 +116,8 @@ pub struct LoadedBench {
     /// Name shown in reports (file stem).
     pub name: String,
     pub(crate) pre: CommandPre<RankState>,
+    /// What the load-time checks found.
+    pub info: super::validate::ComponentInfo,
 }
 
 impl std::fmt::Debug for LoadedBench {
@@ -135,7 +138,9 @@ impl BenchEngine {
         config
             .concurrency_support(false)
             .epoch_interruption(true)
-            .consume_fuel(options.fuel)
+            // Fuel is always counted so any run can have an instruction budget; without a
+            // yield interval the cost is a counter update per block (NOTES: ~free).
+            .consume_fuel(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(&options)));
         // Large reservations let Cranelift drop bounds checks; keep them while the whole pool
         // stays far inside the 47-bit address space, else reserve only what a rank may use.
@@ -187,22 +192,24 @@ impl BenchEngine {
         &self.options
     }
 
-    /// Compile (or fetch from the cache) and link a bench component.
-    pub fn load(&self, name: &str, bytes: &[u8]) -> Result<LoadedBench> {
+    /// Check (see [`validate`](super::validate)), compile (or fetch from the cache) and link a
+    /// bench component. Every refusal is a named [`LoadError`].
+    pub fn load(&self, name: &str, bytes: &[u8]) -> Result<LoadedBench, LoadError> {
+        let info = super::validate::validate(bytes)?;
+        let refused =
+            |what: &str, e: wasmtime::Error| LoadError::InvalidComponent(format!("{what}: {e:#}"));
         let component = Component::new(&self.engine, bytes)
-            .into_anyhow()
-            .with_context(|| format!("compiling bench {name}"))?;
+            .map_err(|e| refused("compiling the component failed", e))?;
         let pre = self
             .linker
             .instantiate_pre(&component)
-            .into_anyhow()
-            .with_context(|| format!("linking bench {name} against the host"))?;
-        let pre = CommandPre::new(pre).into_anyhow().with_context(|| {
-            format!("bench {name} does not export wasi:cli/run: build it as a binary (fn main) for wasm32-wasip2")
-        })?;
+            .map_err(|e| refused("linking against the host failed", e))?;
+        let pre =
+            CommandPre::new(pre).map_err(|_| LoadError::MissingExport(info.exports.clone()))?;
         Ok(LoadedBench {
             name: name.to_owned(),
             pre,
+            info,
         })
     }
 }

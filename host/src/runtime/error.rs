@@ -91,6 +91,18 @@ pub enum FailureKind {
     MemoryLimit,
     /// The component could not be instantiated.
     Instantiation,
+    /// `main` gave up on an `out-of-memory` error: a cube's HBM was full.
+    HbmOutOfMemory,
+    /// `main` gave up on a `limit-exceeded` error (tensor count, buffer size, HBM per rank ...).
+    LimitExceeded,
+    /// `main` gave up on an `invalid-argument` error (impossible shape, bad range ...).
+    InvalidArgument,
+    /// `main` gave up on an `invalid-device` error.
+    InvalidDevice,
+    /// `main` gave up on a `not-initialized` error (a call before `init_process_group`).
+    NotInitialized,
+    /// `main` gave up on an `unsupported` error.
+    Unsupported,
 }
 
 impl FailureKind {
@@ -105,6 +117,12 @@ impl FailureKind {
             FailureKind::DeadlineExceeded => "deadline-exceeded",
             FailureKind::MemoryLimit => "memory-limit",
             FailureKind::Instantiation => "instantiation",
+            FailureKind::HbmOutOfMemory => "hbm-out-of-memory",
+            FailureKind::LimitExceeded => "limit-exceeded",
+            FailureKind::InvalidArgument => "invalid-argument",
+            FailureKind::InvalidDevice => "invalid-device",
+            FailureKind::NotInitialized => "not-initialized",
+            FailureKind::Unsupported => "unsupported",
         }
     }
 }
@@ -170,18 +188,34 @@ impl RankFailure {
 }
 
 impl RankFailure {
-    /// `main` returned `Err`: Rust printed `Error: <Debug>` on stderr, which is quoted.
+    /// `main` returned `Err`: Rust printed `Error: <Debug>` on stderr, which is quoted. An
+    /// SDK error keeps its name (`out of memory: ...` is `hbm-out-of-memory`).
     pub fn main_returned_error(stderr: &str) -> RankFailure {
         let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
-        let message = match last {
-            Some(line) => format!(
-                "main returned an error: {}",
-                line.trim().trim_start_matches("Error: ")
+        match last.map(|l| l.trim().trim_start_matches("Error: ")) {
+            Some(error) => RankFailure::new(
+                guest_error_kind(error),
+                format!("main returned an error: {error}"),
             ),
-            None => "main returned an error".to_owned(),
-        };
-        RankFailure::new(FailureKind::ExitStatus, message)
+            None => RankFailure::new(FailureKind::ExitStatus, "main returned an error"),
+        }
     }
+}
+
+/// The named failure for an SDK error message (`kernbench::Error` prints `<label>: <message>`).
+fn guest_error_kind(error: &str) -> FailureKind {
+    const LABELS: [(&str, FailureKind); 6] = [
+        ("out of memory: ", FailureKind::HbmOutOfMemory),
+        ("limit exceeded: ", FailureKind::LimitExceeded),
+        ("invalid argument: ", FailureKind::InvalidArgument),
+        ("invalid device: ", FailureKind::InvalidDevice),
+        ("not initialized: ", FailureKind::NotInitialized),
+        ("unsupported: ", FailureKind::Unsupported),
+    ];
+    LABELS
+        .iter()
+        .find(|(label, _)| error.starts_with(label))
+        .map_or(FailureKind::ExitStatus, |(_, kind)| *kind)
 }
 
 fn exit_message(code: i32, stderr: &str) -> String {

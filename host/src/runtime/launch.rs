@@ -1,10 +1,12 @@
 //! Launching a run: resolve the world size (D1), build one store per rank, drive them all on
 //! one thread, and turn how each ended into the report.
 
+use super::capabilities::{RankWasi, wasi_context};
 use super::engine::{BenchEngine, LoadedBench};
-use super::error::{FailureKind, IntoAnyhow, RankFailure};
+use super::error::{Abort, FailureKind, IntoAnyhow, RankFailure};
 use super::output::CapturedOutput;
-use super::state::RankState;
+use super::policy::Policy;
+use super::state::{RankState, WasmLimits};
 use super::world::{LaunchMode, SharedWorld, World, lock};
 use crate::report::{
     HostTimings, RankReport, RankStatus, RunFailure, RunReport, RunStatus, TopologySummary,
@@ -13,12 +15,12 @@ use crate::sched::executor::TaskFuture;
 use crate::sched::rendezvous::describe_scope;
 use crate::sched::{Supervisor, TaskEnd, drive};
 use crate::sim::ccl::resolve_world_size;
+use crate::sim::error::human_bytes;
 use crate::sim::{CclConfig, SimLimits, Simulator, Topology};
 use anyhow::{Context, Result, bail};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wasmtime::{Store, UpdateDeadline};
-use wasmtime_wasi::WasiCtx;
 
 /// Epoch ticks a rank runs before it yields to the others (a tick is [`EPOCH_TICK`]): long
 /// enough that ranks usually reach their next collective within one slice, so interleavings
@@ -36,30 +38,24 @@ pub struct RunOptions {
     pub ccl: CclConfig,
     /// Spawn (one instance per rank) or driver (one instance).
     pub launch: LaunchMode,
-    /// Host-side simulator bounds.
-    pub sim_limits: SimLimits,
+    /// Every limit of the run.
+    pub policy: Policy,
     /// Arguments after the program name, as `sys.argv[1:]`.
     pub args: Vec<String>,
-    /// Bytes of stdout and of stderr kept per rank.
-    pub output_limit_bytes: usize,
-    /// Wall-clock limit for the whole run.
-    pub deadline: Option<Duration>,
-    /// Instructions each rank may execute (needs an engine built with fuel).
-    pub fuel: Option<u64>,
+    /// Seed of every rank's random numbers (each rank derives its own stream).
+    pub seed: u64,
 }
 
 impl RunOptions {
-    /// Defaults on `topology`: spawn, no CCL settings, 1 MiB of output per stream.
+    /// Defaults on `topology`: spawn, no CCL settings, the `trusted` policy, seed 0.
     pub fn new(topology: Topology) -> Self {
         RunOptions {
             topology,
             ccl: CclConfig::default(),
             launch: LaunchMode::Spawn,
-            sim_limits: SimLimits::default(),
+            policy: Policy::builtin("trusted").unwrap_or_else(|| unreachable!("built-in profile")),
             args: Vec::new(),
-            output_limit_bytes: 1 << 20,
-            deadline: None,
-            fuel: None,
+            seed: 0,
         }
     }
 }
@@ -69,6 +65,7 @@ impl RunOptions {
 struct RunSupervisor {
     world: SharedWorld,
     doomed: Vec<(usize, RankFailure)>,
+    deadline: String,
 }
 
 impl Supervisor<RankFailure> for RunSupervisor {
@@ -81,6 +78,16 @@ impl Supervisor<RankFailure> for RunSupervisor {
                 .into_iter()
                 .map(|(r, message)| (r as usize, RankFailure::new(FailureKind::Deadlock, message))),
         );
+    }
+
+    fn expired(&mut self, _index: usize) -> RankFailure {
+        RankFailure::new(
+            FailureKind::DeadlineExceeded,
+            format!(
+                "the run's wall-clock deadline ({}) passed before this rank finished",
+                self.deadline
+            ),
+        )
     }
 
     fn doomed(&mut self) -> Vec<(usize, RankFailure)> {
@@ -107,14 +114,44 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
         LaunchMode::Spawn => world_size.world_size,
         LaunchMode::Driver => 1,
     };
+    let limits = &options.policy.limits;
+    if world_size.world_size > limits.max_world_size {
+        bail!(
+            "world size {} exceeds the {} policy's max_world_size of {}",
+            world_size.world_size,
+            options.policy.name,
+            limits.max_world_size
+        );
+    }
     let capacity = engine.options().max_ranks;
     if instances > capacity {
         bail!("this engine holds at most {capacity} ranks; the run needs {instances}");
     }
-    if options.fuel.is_some() && !engine.options().fuel {
-        bail!("a fuel limit needs an engine built with fuel counting");
+    let pool = engine.options().limits;
+    let wasm_limits = WasmLimits {
+        memory_bytes: usize::try_from(limits.memory_bytes_per_rank).unwrap_or(usize::MAX),
+        table_elements: usize::try_from(limits.table_elements_per_rank).unwrap_or(usize::MAX),
+        instances: limits.instances_per_rank as usize,
+        buffer_bytes: limits.buffer_bytes,
+    };
+    if wasm_limits.memory_bytes > pool.memory_bytes
+        || wasm_limits.table_elements > pool.table_elements
+    {
+        bail!(
+            "the {} policy allows {} of memory and {} table elements per rank, more than this engine's pool ({} and {})",
+            options.policy.name,
+            human_bytes(limits.memory_bytes_per_rank),
+            limits.table_elements_per_rank,
+            human_bytes(pool.memory_bytes as u64),
+            pool.table_elements
+        );
     }
-    let sim = Simulator::new(options.topology.clone(), options.sim_limits, instances);
+    let sim_limits = SimLimits {
+        max_data_bytes_per_run: limits.data_bytes_per_run,
+        max_tensors_per_rank: limits.tensors_per_rank,
+        max_hbm_bytes_per_rank: limits.hbm_bytes_per_rank,
+    };
+    let sim = Simulator::new(options.topology.clone(), sim_limits, instances);
     let world: SharedWorld = Arc::new(Mutex::new(World::new(
         sim,
         options.ccl.clone(),
@@ -125,23 +162,29 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
         LaunchMode::Spawn => world_size.world_size,
         LaunchMode::Driver => 1,
     };
+    let output_limit = usize::try_from(limits.output_bytes_per_stream).unwrap_or(usize::MAX);
 
     let started = Instant::now();
-    let deadline = options.deadline.map(|d| started + d);
+    let deadline = limits
+        .deadline_ms
+        .map(|ms| started + Duration::from_millis(ms));
     let mut io = Vec::with_capacity(instances as usize);
     let mut tasks: Vec<TaskFuture<RankFailure>> = Vec::with_capacity(instances as usize);
     for index in 0..instances {
-        let stdout = CapturedOutput::new(options.output_limit_bytes);
-        let stderr = CapturedOutput::new(options.output_limit_bytes);
-        let wasi = wasi_context(
-            &bench.name,
-            &options,
-            index,
-            rank_world_size,
-            &stdout,
-            &stderr,
-        );
-        let state = RankState::new(
+        let stdout = CapturedOutput::new(output_limit);
+        let stderr = CapturedOutput::new(output_limit);
+        let wasi = wasi_context(RankWasi {
+            program: &bench.name,
+            args: &options.args,
+            launch: options.launch,
+            rank: index,
+            world_size: rank_world_size,
+            seed: options.seed,
+            stdout: &stdout,
+            stderr: &stderr,
+            world: &world,
+        });
+        let mut state = RankState::new(
             index,
             options.launch,
             rank_world_size,
@@ -149,18 +192,20 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
             wasi,
             stdout.clone(),
             stderr.clone(),
-            engine.options().limits,
+            wasm_limits,
         );
+        state
+            .table()
+            .set_max_capacity(usize::try_from(limits.resource_table_entries).unwrap_or(usize::MAX));
         let mut store = Store::new(engine.engine(), state);
         store.limiter(|s| s);
-        if let Some(fuel) = options.fuel {
-            store
-                .set_fuel(fuel)
-                .into_anyhow()
-                .context("setting the fuel budget")?;
-        }
+        // The engine always counts fuel (cheap without a yield interval); unlimited is u64::MAX.
+        store
+            .set_fuel(limits.fuel_per_rank.unwrap_or(u64::MAX))
+            .into_anyhow()
+            .context("setting the fuel budget")?;
         store.epoch_deadline_callback(move |_| match deadline {
-            Some(d) if Instant::now() >= d => Err(wasmtime::Error::new(super::error::Abort::new(
+            Some(d) if Instant::now() >= d => Err(wasmtime::Error::new(Abort::new(
                 FailureKind::DeadlineExceeded,
                 "the run's wall-clock deadline passed while this rank was running",
             ))),
@@ -172,10 +217,14 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
             // The time slice starts when the rank first runs, not when its store was made.
             store.set_epoch_deadline(SLICE_TICKS);
             let command = pre.instantiate_async(&mut store).await.map_err(|e| {
-                RankFailure::new(
-                    FailureKind::Instantiation,
-                    format!("instantiating the bench: {e:#}"),
-                )
+                // A limit hit while instantiating (initial memory too large ...) keeps its name.
+                match RankFailure::from_trap(&e, "") {
+                    Err(f) if f.kind != FailureKind::Trap => f,
+                    _ => RankFailure::new(
+                        FailureKind::Instantiation,
+                        format!("instantiating the bench: {e:#}"),
+                    ),
+                }
             })?;
             match command.wasi_cli_run().call_run(&mut store).await {
                 Ok(Ok(())) => Ok(()),
@@ -193,8 +242,11 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
     let mut supervisor = RunSupervisor {
         world: world.clone(),
         doomed: Vec::new(),
+        deadline: limits
+            .deadline_ms
+            .map_or("none".into(), |ms| format!("{ms} ms")),
     };
-    let ends = runtime.block_on(drive(tasks, &mut supervisor));
+    let ends = runtime.block_on(drive(tasks, &mut supervisor, deadline));
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     drop(runtime);
 
@@ -208,8 +260,8 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
             TaskEnd::Failed(f) => {
                 if failure.is_none() {
                     failure = Some(RunFailure {
-                        rank,
-                        kind: f.kind,
+                        rank: Some(rank),
+                        kind: f.kind.name().to_owned(),
                         message: f.message.clone(),
                     });
                 }
@@ -242,18 +294,19 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
             sim_time_ns: world.sim.clock_ns(rank),
         });
     }
-    // The first failure in time is the one that ended the run; prefer a real failure over a
-    // deadlock it caused when both are present.
+    // Failures arrive within one scheduling step (a deadlock fails every waiter at once), so
+    // the run's failure is the lowest failed rank, except that a cause other than a deadlock
+    // (say, the panic that left others waiting) is preferred over the deadlock it caused.
     if let Some(f) = &failure
-        && f.kind == FailureKind::Deadlock
+        && f.kind == FailureKind::Deadlock.name()
         && let Some(cause) = ranks
             .iter()
             .find(|r| r.error_kind.is_some_and(|k| k != FailureKind::Deadlock))
         && let (Some(kind), Some(message)) = (cause.error_kind, &cause.error)
     {
         failure = Some(RunFailure {
-            rank: cause.rank,
-            kind,
+            rank: Some(cause.rank),
+            kind: kind.name().to_owned(),
             message: message.clone(),
         });
     }
@@ -263,6 +316,18 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
     regions.sort_by_key(|g| g.rank);
     let mut metrics = world.metrics.clone();
     metrics.sort_by_key(|m| m.rank);
+    let warnings = ranks
+        .iter()
+        .filter(|r| r.output_truncated_bytes > 0)
+        .map(|r| {
+            format!(
+                "output-truncated: rank {} wrote {} more than its {} per-stream output limit (output_bytes_per_stream); the middle was dropped",
+                r.rank,
+                human_bytes(r.output_truncated_bytes),
+                human_bytes(limits.output_bytes_per_stream)
+            )
+        })
+        .collect();
     Ok(RunReport {
         status: if failure.is_some() {
             RunStatus::Failed
@@ -275,7 +340,10 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
         world_size_source: world_size.source.to_string(),
         instances,
         topology: TopologySummary::from(&options.topology),
+        policy: options.policy.clone(),
+        seed: options.seed,
         failure,
+        warnings,
         ranks,
         collective_summary: crate::report::summarize(&collectives),
         collectives,
@@ -284,35 +352,4 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
         metrics,
         host: HostTimings { wall_ms },
     })
-}
-
-/// WASI for one rank: captured stdio, the torchrun variables and nothing else: no
-/// preopened directories, no network, no inherited environment.
-fn wasi_context(
-    bench: &str,
-    options: &RunOptions,
-    index: u32,
-    world_size: u32,
-    stdout: &CapturedOutput,
-    stderr: &CapturedOutput,
-) -> WasiCtx {
-    let mut builder = WasiCtx::builder();
-    builder
-        .stdout(stdout.clone())
-        .stderr(stderr.clone())
-        .arg(bench)
-        .args(&options.args)
-        .allow_tcp(false)
-        .allow_udp(false)
-        .allow_ip_name_lookup(false);
-    if options.launch == LaunchMode::Spawn {
-        let (rank, size) = (index.to_string(), world_size.to_string());
-        builder.envs(&[
-            ("RANK", rank.as_str()),
-            ("WORLD_SIZE", size.as_str()),
-            ("LOCAL_RANK", rank.as_str()),
-            ("LOCAL_WORLD_SIZE", size.as_str()),
-        ]);
-    }
-    builder.build()
 }

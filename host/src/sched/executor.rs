@@ -33,6 +33,8 @@ pub trait Supervisor<E> {
     fn exited(&mut self, index: usize);
     /// Tasks to fail now, with their errors.
     fn doomed(&mut self) -> Vec<(usize, E)>;
+    /// The error of a task still unfinished when the run's deadline passed.
+    fn expired(&mut self, index: usize) -> E;
 }
 
 /// How often the executor hands control back to the async runtime (timers of guests that
@@ -76,9 +78,12 @@ impl Wake for TaskWaker {
 }
 
 /// Run every task to its end on the current thread; returns each task's end, in order.
+/// Tasks still unfinished at `deadline` fail with [`Supervisor::expired`], whether they were
+/// running wasm or waiting (in a collective, or in a WASI sleep).
 pub async fn drive<E>(
     tasks: Vec<TaskFuture<E>>,
     supervisor: &mut dyn Supervisor<E>,
+    deadline: Option<Instant>,
 ) -> Vec<TaskEnd<E>> {
     let n = tasks.len();
     let set = Arc::new(ReadySet {
@@ -99,10 +104,18 @@ pub async fn drive<E>(
     let mut running = n;
     let mut failed = false;
     let mut last_yield = Instant::now();
+    let mut timer = deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into())));
+    let mut expired = false;
 
-    while running > 0 && !failed {
+    while running > 0 && !failed && !expired {
         poll_fn(|cx| {
             *set.parent.lock().unwrap_or_else(|p| p.into_inner()) = Some(cx.waker().clone());
+            if let Some(t) = timer.as_mut()
+                && t.as_mut().poll(cx).is_ready()
+            {
+                expired = true;
+                return Poll::Ready(());
+            }
             let mut batch =
                 std::mem::take(&mut *set.queue.lock().unwrap_or_else(|p| p.into_inner()));
             if batch.is_empty() {
@@ -149,9 +162,13 @@ pub async fn drive<E>(
         }
     }
     // Cancel: drop what still runs (a wasm call dropped mid-flight is aborted cleanly).
-    for (slot, end) in slots.iter_mut().zip(ends.iter_mut()) {
+    for (index, (slot, end)) in slots.iter_mut().zip(ends.iter_mut()).enumerate() {
         if slot.take().is_some() {
-            *end = Some(TaskEnd::Cancelled);
+            *end = Some(if expired {
+                TaskEnd::Failed(supervisor.expired(index))
+            } else {
+                TaskEnd::Cancelled
+            });
         }
     }
     ends.into_iter()
@@ -178,6 +195,9 @@ mod tests {
         fn doomed(&mut self) -> Vec<(usize, String)> {
             std::mem::take(&mut self.doom)
         }
+        fn expired(&mut self, index: usize) -> String {
+            format!("task {index} expired")
+        }
     }
 
     fn block_on<F: Future>(f: F) -> F::Output {
@@ -200,7 +220,7 @@ mod tests {
             })
             .collect();
         let mut sup = Quiet::default();
-        let ends = block_on(drive(tasks, &mut sup));
+        let ends = block_on(drive(tasks, &mut sup, None));
         assert_eq!(ends, vec![TaskEnd::Ok; 4]);
         assert_eq!(
             *order.lock().unwrap_or_else(|p| p.into_inner()),
@@ -223,7 +243,7 @@ mod tests {
             }));
         }
         tasks.push(Box::pin(async { Err("rank 3 trapped".to_owned()) }));
-        let ends = block_on(drive(tasks, &mut Quiet::default()));
+        let ends = block_on(drive(tasks, &mut Quiet::default(), None));
         assert_eq!(polled.load(Ordering::SeqCst), 3);
         assert_eq!(
             ends,
@@ -253,8 +273,27 @@ mod tests {
         };
         // Doom task 0 as soon as anything is asked.
         sup.doom.push((0, "deadlock".into()));
-        let ends = block_on(drive(tasks, &mut sup));
+        let ends = block_on(drive(tasks, &mut sup, None));
         assert_eq!(ends[0], TaskEnd::Failed("deadlock".into()));
+    }
+
+    #[test]
+    fn tasks_still_waiting_at_the_deadline_fail() {
+        let mailbox: Arc<Mailbox<()>> = Arc::default();
+        let m = mailbox.clone();
+        let tasks: Vec<TaskFuture<String>> = vec![
+            Box::pin(async move {
+                m.recv().await;
+                Ok(())
+            }),
+            Box::pin(async { Ok(()) }),
+        ];
+        let deadline = Instant::now() + Duration::from_millis(20);
+        let ends = block_on(drive(tasks, &mut Quiet::default(), Some(deadline)));
+        assert_eq!(
+            ends,
+            [TaskEnd::Failed("task 0 expired".into()), TaskEnd::Ok]
+        );
     }
 
     #[test]
@@ -273,7 +312,7 @@ mod tests {
                 Ok(())
             }),
         ];
-        let ends = block_on(drive(tasks, &mut Quiet::default()));
+        let ends = block_on(drive(tasks, &mut Quiet::default(), None));
         assert_eq!(ends, vec![TaskEnd::Ok, TaskEnd::Ok]);
         assert_eq!(got.load(Ordering::SeqCst), 42);
     }

@@ -25,6 +25,8 @@ pub struct SimLimits {
     pub max_data_bytes_per_run: u64,
     /// Live tensors per rank.
     pub max_tensors_per_rank: u64,
+    /// Simulated HBM one rank's live tensors may occupy; `None`: only the cubes' capacity.
+    pub max_hbm_bytes_per_rank: Option<u64>,
 }
 
 impl Default for SimLimits {
@@ -32,6 +34,7 @@ impl Default for SimLimits {
         SimLimits {
             max_data_bytes_per_run: 4 << 30,
             max_tensors_per_rank: 1 << 16,
+            max_hbm_bytes_per_rank: None,
         }
     }
 }
@@ -76,6 +79,7 @@ pub struct Simulator {
     next_id: u64,
     data_bytes: u64,
     tensors_per_rank: HashMap<u32, u64>,
+    hbm_per_rank: HashMap<u32, u64>,
     clocks_ns: Vec<u64>,
     cost: CostModel,
     collectives: Vec<CollectiveRecord>,
@@ -98,6 +102,7 @@ impl Simulator {
             next_id: 1,
             data_bytes: 0,
             tensors_per_rank: HashMap::new(),
+            hbm_per_rank: HashMap::new(),
             clocks_ns: vec![0; ranks as usize],
             cost: CostModel::new(&topology),
             collectives: Vec::new(),
@@ -219,6 +224,19 @@ impl Simulator {
             topo.cubes_per_sip(),
             req.device,
         )?;
+        let hbm_bytes: u64 = shards.iter().map(|s| s.bytes).fold(0, u64::saturating_add);
+        let held = self.hbm_per_rank.get(&owner).copied().unwrap_or(0);
+        if let Some(limit) = self.limits.max_hbm_bytes_per_rank
+            && held.saturating_add(hbm_bytes) > limit
+        {
+            return Err(SimError::LimitExceeded(format!(
+                "tensor {} needs {} of HBM; rank {owner} already holds {} and may hold at most {} (hbm_bytes_per_rank)",
+                describe(&req.shape, req.dtype),
+                human_bytes(hbm_bytes),
+                human_bytes(held),
+                human_bytes(limit)
+            )));
+        }
         self.hbm.reserve(&shards, || {
             format!(
                 "placing tensor {} ({}) on SIP {}",
@@ -231,6 +249,7 @@ impl Simulator {
         self.next_id += 1;
         self.data_bytes += data.as_ref().map_or(0, |_| nbytes);
         *self.tensors_per_rank.entry(owner).or_default() += 1;
+        *self.hbm_per_rank.entry(owner).or_default() += hbm_bytes;
         self.tensors.insert(
             id,
             Tensor {
@@ -285,6 +304,9 @@ impl Simulator {
             }
             if let Some(count) = self.tensors_per_rank.get_mut(&t.owner) {
                 *count = count.saturating_sub(1);
+            }
+            if let Some(held) = self.hbm_per_rank.get_mut(&t.owner) {
+                *held = held.saturating_sub(t.hbm_bytes());
             }
         }
     }
@@ -415,6 +437,7 @@ mod tests {
         let limits = SimLimits {
             max_data_bytes_per_run: 64,
             max_tensors_per_rank: 10,
+            max_hbm_bytes_per_rank: None,
         };
         let mut sim = sim_with(1 << 20, limits);
         let a = sim
@@ -443,6 +466,7 @@ mod tests {
             SimLimits {
                 max_data_bytes_per_run: 0,
                 max_tensors_per_rank: 10,
+                max_hbm_bytes_per_rank: None,
             },
         );
         let id = sim
@@ -492,6 +516,7 @@ mod tests {
         let limits = SimLimits {
             max_data_bytes_per_run: 1 << 20,
             max_tensors_per_rank: 2,
+            max_hbm_bytes_per_rank: None,
         };
         let mut sim = sim_with(1 << 20, limits);
         let r = || req(&[1], DType::I8, DpPolicy::Replicate, Init::Zeros);
@@ -503,6 +528,26 @@ mod tests {
         assert!(sim.create(1, r()).is_ok());
         sim.free_all_of(0);
         assert_eq!(sim.live_tensors(), 1);
+    }
+
+    #[test]
+    fn hbm_per_rank_limit_counts_live_tensors_only() {
+        let limits = SimLimits {
+            max_hbm_bytes_per_rank: Some(1024),
+            ..SimLimits::default()
+        };
+        let mut sim = sim_with(1 << 20, limits);
+        let r = || req(&[128], DType::F32, DpPolicy::SplitRows, Init::Meta);
+        let a = sim.create(0, r()).unwrap();
+        assert!(sim.create(0, r()).is_ok());
+        let err = sim.create(0, r()).unwrap_err().to_string();
+        assert!(
+            err.contains("rank 0 already holds 1.0 KiB and may hold at most 1.0 KiB"),
+            "{err}"
+        );
+        assert!(sim.create(1, r()).is_ok(), "the limit is per rank");
+        sim.free(a);
+        assert!(sim.create(0, r()).is_ok());
     }
 
     #[test]

@@ -1,0 +1,335 @@
+//! Hostile guests: each ends with its exact named error, nothing escapes the sandbox, and the
+//! host stays healthy: after every hostile run the same engine runs `hello` cleanly.
+
+use kernbench_host::report::{RankStatus, RunReport, RunStatus};
+use kernbench_host::runtime::{BenchEngine, LoadError, RunOptions};
+use kernbench_tests::{artifacts, assert_ok, engine, load, run_on, strict, topology};
+
+/// Run a hostile guest under `options` and check the engine still runs a good bench after it.
+fn hostile(path: &str, options: RunOptions) -> RunReport {
+    let engine = engine(options.topology.sips().max(4));
+    let report = run_on(&engine, path, options).unwrap();
+    assert_healthy(&engine);
+    report
+}
+
+fn assert_healthy(engine: &BenchEngine) {
+    let report = run_on(engine, artifacts::HELLO, RunOptions::new(topology(4))).unwrap();
+    assert_ok(&report);
+    assert_eq!(
+        report.ranks[3].stdout,
+        "hello from rank 3 of 4 on SIP 3 (4 SIPs visible)\n"
+    );
+}
+
+/// The run failed with `kind` on `rank`, with `needle` in the message.
+fn assert_failure(report: &RunReport, rank: u32, kind: &str, needle: &str) {
+    assert_eq!(report.status, RunStatus::Failed);
+    let f = report.failure.as_ref().unwrap();
+    assert_eq!(
+        (f.rank, f.kind.as_str()),
+        (Some(rank), kind),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.message.contains(needle),
+        "{needle:?} not in {:?}",
+        f.message
+    );
+}
+
+fn limit(options: &mut RunOptions, key: &str, value: &str) {
+    options.policy.limits.set(key, value).unwrap();
+}
+
+#[test]
+pub fn spin() {
+    let mut options = strict(2, &[]);
+    limit(&mut options, "fuel_per_rank", "50M");
+    let report = hostile(artifacts::SPIN, options);
+    assert_failure(
+        &report,
+        0,
+        "fuel-exhausted",
+        "the rank's fuel (instruction budget) ran out",
+    );
+
+    let mut options = strict(2, &[]);
+    limit(&mut options, "fuel_per_rank", "none");
+    limit(&mut options, "deadline_ms", "300");
+    let report = hostile(artifacts::SPIN, options);
+    let f = report.failure.unwrap();
+    assert_eq!(f.kind, "deadline-exceeded", "{}", f.message);
+    assert!(report.ranks.iter().all(|r| r.status != RankStatus::Ok));
+}
+
+#[test]
+pub fn spin_in_collective() {
+    // Rank 0 spins while ranks 1..3 wait in a barrier: the spinner is stopped by the deadline
+    // and the waiters never hang.
+    let mut options = strict(4, &[]);
+    limit(&mut options, "fuel_per_rank", "none");
+    limit(&mut options, "deadline_ms", "300");
+    let report = hostile(artifacts::SPIN_IN_COLLECTIVE, options);
+    assert_eq!(
+        report.ranks[0].error_kind.map(|k| k.name()),
+        Some("deadline-exceeded")
+    );
+    for r in &report.ranks[1..] {
+        assert!(
+            matches!(r.status, RankStatus::Cancelled | RankStatus::Failed),
+            "rank {}: {:?}",
+            r.rank,
+            r.status
+        );
+    }
+    // With a fuel budget instead, the spinner runs out of fuel and the waiters are cancelled.
+    let mut options = strict(4, &[]);
+    limit(&mut options, "fuel_per_rank", "50M");
+    let report = hostile(artifacts::SPIN_IN_COLLECTIVE, options);
+    assert_failure(&report, 0, "fuel-exhausted", "fuel");
+    assert!(
+        report.ranks[1..]
+            .iter()
+            .all(|r| r.status == RankStatus::Cancelled)
+    );
+}
+
+#[test]
+pub fn memory_bomb() {
+    let report = hostile(artifacts::MEMORY_BOMB, strict(1, &[]));
+    assert_failure(
+        &report,
+        0,
+        "memory-limit",
+        "beyond the per-rank limit of 67108864",
+    );
+}
+
+#[test]
+pub fn stack_overflow() {
+    let report = hostile(artifacts::STACK_OVERFLOW, strict(1, &[]));
+    assert_failure(&report, 0, "trap", "call stack exhausted");
+}
+
+#[test]
+pub fn huge_shape() {
+    let report = hostile(artifacts::HUGE_SHAPE, strict(1, &[]));
+    assert_failure(
+        &report,
+        0,
+        "invalid-argument",
+        "shape [18446744073709551615, 2, 3] float32 overflows",
+    );
+}
+
+#[test]
+pub fn tensor_flood() {
+    let report = hostile(artifacts::TENSOR_FLOOD, strict(2, &[]));
+    assert_failure(
+        &report,
+        0,
+        "limit-exceeded",
+        "rank 0 already holds 4096 live tensors",
+    );
+}
+
+#[test]
+pub fn hbm_exhaust() {
+    let report = hostile(artifacts::HBM_EXHAUST, strict(1, &[]));
+    assert_failure(
+        &report,
+        0,
+        "hbm-out-of-memory",
+        "SIP 0 cube 0 needs 1.0 GiB, has 0 B free of 16.0 GiB",
+    );
+}
+
+#[test]
+pub fn bad_handles() {
+    for case in ["forged", "dropped"] {
+        let report = hostile(artifacts::BAD_HANDLES, strict(1, &[case]));
+        let f = report.failure.unwrap();
+        assert_eq!(
+            (f.rank, f.kind.as_str()),
+            (Some(0), "trap"),
+            "{case}: {}",
+            f.message
+        );
+        assert!(
+            f.message.contains("unknown handle index"),
+            "{case}: {}",
+            f.message
+        );
+        assert!(
+            !report.ranks[0].stdout.contains("shape of a tensor"),
+            "{case}: the call must not succeed"
+        );
+    }
+}
+
+#[test]
+pub fn big_buffer() {
+    let report = hostile(artifacts::BIG_BUFFER, strict(1, &["write"]));
+    assert_failure(
+        &report,
+        0,
+        "limit-exceeded",
+        "write_bytes of 33554432 bytes exceeds the 16777216 byte limit",
+    );
+    let report = hostile(artifacts::BIG_BUFFER, strict(1, &["read"]));
+    assert_failure(
+        &report,
+        0,
+        "limit-exceeded",
+        "read_bytes of 1099511627776 bytes exceeds the 16777216 byte limit",
+    );
+}
+
+#[test]
+pub fn file_open() {
+    let report = hostile(artifacts::FILE_OPEN, strict(1, &[]));
+    assert_ok(&report);
+    let out = &report.ranks[0].stdout;
+    assert_eq!(out.matches(": denied (").count(), 4, "{out}");
+    assert!(!std::path::Path::new("/tmp/kernbench-escape").exists());
+}
+
+#[test]
+pub fn socket_connect() {
+    let report = hostile(artifacts::SOCKET_CONNECT, strict(1, &[]));
+    assert_ok(&report);
+    assert_eq!(
+        report.ranks[0].stdout.matches(": denied (").count(),
+        3,
+        "{}",
+        report.ranks[0].stdout
+    );
+}
+
+#[test]
+pub fn output_flood() {
+    let report = hostile(artifacts::OUTPUT_FLOOD, strict(1, &[]));
+    assert_ok(&report);
+    let r = &report.ranks[0];
+    assert!(
+        r.stdout.len() < 80 << 10,
+        "stdout kept {} bytes",
+        r.stdout.len()
+    );
+    assert!(r.stdout.starts_with(&"x".repeat(1023)));
+    assert!(
+        r.stdout
+            .contains("bytes truncated: output limit reached ...]")
+    );
+    assert!(r.stdout.ends_with("last stdout line\n"), "the tail is kept");
+    assert!(r.stderr.ends_with("last stderr line\n"));
+    assert!(r.output_truncated_bytes > 10 << 20);
+    assert_eq!(report.warnings.len(), 1);
+    assert!(
+        report.warnings[0].starts_with("output-truncated: rank 0 wrote "),
+        "{}",
+        report.warnings[0]
+    );
+}
+
+#[test]
+pub fn collective_before_init() {
+    let report = hostile(artifacts::COLLECTIVE_BEFORE_INIT, strict(2, &[]));
+    assert_failure(
+        &report,
+        0,
+        "not-initialized",
+        "barrier called before init_process_group",
+    );
+}
+
+fn refused(path: &str) -> LoadError {
+    let engine = engine(4);
+    let err = match load(&engine, path) {
+        Ok(_) => panic!("{path} should be refused at load"),
+        Err(e) => e.downcast::<LoadError>().unwrap(),
+    };
+    assert_healthy(&engine);
+    err
+}
+
+#[test]
+pub fn unknown_import() {
+    let err = refused(artifacts::UNKNOWN_IMPORT);
+    assert_eq!(err.kind(), "import-denied");
+    assert_eq!(
+        err.to_string(),
+        "import-denied: the component imports 1 interface(s) outside the bench world: evil:sandbox/escape"
+    );
+}
+
+#[test]
+pub fn wrong_wit_version() {
+    let err = refused(artifacts::WRONG_WIT_VERSION);
+    assert_eq!(
+        err.to_string(),
+        "incompatible-wit-version: the component was built for kernbench:bench@0.2.0; this host speaks kernbench:bench@0.1.0: rebuild it with a matching SDK"
+    );
+}
+
+#[test]
+fn core_modules_and_truncated_files_are_invalid_components() {
+    let dir = std::path::PathBuf::from(artifacts::GUEST_TARGET_DIR).join("bad-components");
+    std::fs::create_dir_all(&dir).unwrap();
+    let core = dir.join("core.wasm");
+    std::fs::write(&core, b"\0asm\x01\0\0\0").unwrap();
+    let err = refused(core.to_str().unwrap());
+    assert_eq!(err.kind(), "invalid-component");
+    assert!(
+        err.to_string()
+            .contains("core WebAssembly module, not a component"),
+        "{err}"
+    );
+
+    let hello = std::fs::read(artifacts::HELLO).unwrap();
+    let truncated = dir.join("truncated.wasm");
+    std::fs::write(&truncated, &hello[..hello.len() / 2]).unwrap();
+    let err = refused(truncated.to_str().unwrap());
+    assert_eq!(err.kind(), "invalid-component");
+    assert!(
+        err.to_string().contains("truncated") || err.to_string().contains("malformed"),
+        "{err}"
+    );
+
+    let garbage = dir.join("garbage.wasm");
+    std::fs::write(&garbage, b"#!/bin/sh\nrm -rf /\n").unwrap();
+    assert!(
+        refused(garbage.to_str().unwrap())
+            .to_string()
+            .contains("not a WebAssembly binary")
+    );
+}
+
+#[test]
+pub fn random_probe() {
+    // Same bench, topology, config and seed: byte-identical JSON apart from host timings.
+    let json = |seed: u64| {
+        let mut options = RunOptions::new(topology(4));
+        options.seed = seed;
+        let mut report = kernbench_tests::run_with(artifacts::RANDOM_PROBE, options).unwrap();
+        assert_ok(&report);
+        report.host.wall_ms = 0.0;
+        report.to_json()
+    };
+    let first = json(7);
+    assert_eq!(first, json(7));
+    assert_eq!(first, json(7));
+    let other = json(8);
+    assert_ne!(first, other, "another seed draws other random numbers");
+    assert!(first.contains("\"seed\": 7"));
+    // The clocks a guest reads are simulated time, never the host's.
+    let report: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let stdout = report["ranks"][0]["stdout"].as_str().unwrap();
+    let sim_ns = report["ranks"][0]["sim_time_ns"].as_u64().unwrap();
+    assert!(
+        stdout.contains(&format!("clock {sim_ns} ns wall {sim_ns} ns")),
+        "{stdout} vs {sim_ns}"
+    );
+}
