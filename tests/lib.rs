@@ -21,11 +21,12 @@ pub fn topology(sips: u32) -> Topology {
     spec.validate("test").unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// An engine with room for `max_ranks`.
+/// An engine with room for `max_ranks`, counting fuel so strict policies can run on it.
 pub fn engine(max_ranks: u32) -> BenchEngine {
     BenchEngine::new(EngineOptions {
         max_ranks,
         cache_dir: Some(cache_dir()),
+        fuel: true,
         ..EngineOptions::default()
     })
     .unwrap_or_else(|e| panic!("engine: {e:#}"))

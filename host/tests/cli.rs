@@ -226,9 +226,17 @@ fn a_refused_component_gets_a_report_and_exit_3() {
 
 #[test]
 fn components_from_outside_the_repository_run_under_the_strict_policy() {
-    let inside = kernbench(&["run", artifacts::HELLO, "--sips", "2", "--json"]);
+    // What `kernbench build` produces in this checkout is trusted; test guests are not.
+    let built = kernbench(&["build", "hello"]);
+    assert_eq!(built.status.code(), Some(0), "{}", stderr(&built));
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let bundled = root.join(stdout(&built).trim());
+    let inside = kernbench(&["run", bundled.to_str().unwrap(), "--sips", "2", "--json"]);
     let report: serde_json::Value = serde_json::from_slice(&inside.stdout).unwrap();
     assert_eq!(report["policy"]["name"], "trusted");
+    let guest = kernbench(&["run", artifacts::HELLO, "--sips", "2", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&guest.stdout).unwrap();
+    assert_eq!(report["policy"]["name"], "strict");
 
     let dir = std::env::temp_dir().join(format!("kernbench-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -90,11 +90,12 @@ pub fn load_ccl(file: Option<&Path>, world_size: Option<u32>) -> Result<CclConfi
     Ok(ccl)
 }
 
-/// `trusted` for components built in this repository's target directory, `strict` for every
-/// other one (third-party submissions).
+/// `trusted` for components `cargo build --target wasm32-wasip2` put in this repository's
+/// target directory (the bundled benches, `kernbench build`), `strict` for every other one
+/// (third-party submissions, test guests).
 pub fn default_policy(component: &Path) -> &'static str {
     let inside = |root: &Path| {
-        let target = root.join("target");
+        let target = root.join("target").join(kernbench_guest_build::TARGET);
         match (component.canonicalize(), target.canonicalize()) {
             (Ok(c), Ok(t)) => c.starts_with(t),
             _ => false,
@@ -129,17 +130,19 @@ pub fn run_component(
     options: RunOptions,
     cache_dir: Option<PathBuf>,
 ) -> Result<RunReport> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("reading bench component {}", path.display()))?;
     let limit = options.policy.limits.component_bytes;
-    if bytes.len() as u64 > limit {
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("reading bench component {}", path.display()))?
+        .len();
+    if size > limit {
         let error = LoadError::InvalidComponent(format!(
-            "the component is {} bytes, beyond the {} policy's component_bytes limit of {limit}",
-            bytes.len(),
+            "the component is {size} bytes, beyond the {} policy's component_bytes limit of {limit}",
             options.policy.name
         ));
         return Ok(RunReport::refused(name, &options, &error));
     }
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("reading bench component {}", path.display()))?;
     let ranks = match options.launch {
         LaunchMode::Spawn => options.topology.sips(),
         LaunchMode::Driver => 1,
@@ -147,6 +150,7 @@ pub fn run_component(
     let engine = BenchEngine::new(EngineOptions {
         max_ranks: ranks,
         cache_dir,
+        fuel: options.policy.limits.fuel_per_rank.is_some(),
         ..EngineOptions::default()
     })?;
     match engine.load(name, &bytes) {

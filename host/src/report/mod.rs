@@ -107,6 +107,16 @@ pub struct RunFailure {
 pub struct HostTimings {
     /// Wall-clock milliseconds from the first instantiation to the last rank's end.
     pub wall_ms: f64,
+    /// Peak resident memory of the host process so far (Linux `VmHWM`), if known.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// The process's peak resident set size, from `/proc/self/status` (`None` off Linux).
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// Everything about one run.
@@ -181,7 +191,7 @@ impl RunReport {
             collective_summary: Vec::new(),
             regions: Vec::new(),
             metrics: Vec::new(),
-            host: HostTimings { wall_ms: 0.0 },
+            host: HostTimings { wall_ms: 0.0, peak_rss_bytes: None },
         }
     }
 

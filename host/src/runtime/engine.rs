@@ -33,6 +33,9 @@ pub struct EngineOptions {
     pub limits: WasmLimits,
     /// Directory for compiled components; `None` compiles every time.
     pub cache_dir: Option<PathBuf>,
+    /// Count fuel (instructions) so a policy can set `fuel_per_rank`. Costs guest compute
+    /// time in tight loops, so engines for policies without a fuel limit leave it off.
+    pub fuel: bool,
 }
 
 impl Default for EngineOptions {
@@ -41,6 +44,7 @@ impl Default for EngineOptions {
             max_ranks: 64,
             limits: WasmLimits::default(),
             cache_dir: None,
+            fuel: false,
         }
     }
 }
@@ -138,9 +142,7 @@ impl BenchEngine {
         config
             .concurrency_support(false)
             .epoch_interruption(true)
-            // Fuel is always counted so any run can have an instruction budget; without a
-            // yield interval the cost is a counter update per block (NOTES: ~free).
-            .consume_fuel(true)
+            .consume_fuel(options.fuel)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(&options)));
         // Large reservations let Cranelift drop bounds checks; keep them while the whole pool
         // stays far inside the 47-bit address space, else reserve only what a rank may use.

@@ -14,7 +14,7 @@ use crate::report::{
 use crate::sched::executor::TaskFuture;
 use crate::sched::rendezvous::describe_scope;
 use crate::sched::{Supervisor, TaskEnd, drive};
-use crate::sim::ccl::resolve_world_size;
+use crate::sim::ccl::{ResolvedWorldSize, resolve_world_size};
 use crate::sim::error::human_bytes;
 use crate::sim::{CclConfig, SimLimits, Simulator, Topology};
 use anyhow::{Context, Result, bail};
@@ -106,9 +106,18 @@ struct RankIo {
     stderr: CapturedOutput,
 }
 
-/// Run `bench` to its end. `Err` only for problems before any rank starts (a world size the
-/// topology refuses, an engine too small); everything that happens to ranks is in the report.
-pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Result<RunReport> {
+/// What every rank's store is built from, resolved once per run.
+struct Prepared {
+    world_size: ResolvedWorldSize,
+    instances: u32,
+    rank_world_size: u32,
+    world: SharedWorld,
+    wasm_limits: WasmLimits,
+    output_limit: usize,
+}
+
+/// Resolve the world size (D1), apply the policy's run-level limits, build the world.
+fn prepare(engine: &BenchEngine, options: &RunOptions) -> Result<Prepared> {
     let world_size = resolve_world_size(&options.topology, &options.ccl)?;
     let instances = match options.launch {
         LaunchMode::Spawn => world_size.world_size,
@@ -123,6 +132,9 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
             limits.max_world_size
         );
     }
+    if limits.fuel_per_rank.is_some() && !engine.options().fuel {
+        bail!("the {} policy sets fuel_per_rank, but this engine does not count fuel", options.policy.name);
+    }
     let capacity = engine.options().max_ranks;
     if instances > capacity {
         bail!("this engine holds at most {capacity} ranks; the run needs {instances}");
@@ -134,9 +146,7 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
         instances: limits.instances_per_rank as usize,
         buffer_bytes: limits.buffer_bytes,
     };
-    if wasm_limits.memory_bytes > pool.memory_bytes
-        || wasm_limits.table_elements > pool.table_elements
-    {
+    if wasm_limits.memory_bytes > pool.memory_bytes || wasm_limits.table_elements > pool.table_elements {
         bail!(
             "the {} policy allows {} of memory and {} table elements per rank, more than this engine's pool ({} and {})",
             options.policy.name,
@@ -152,67 +162,116 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
         max_hbm_bytes_per_rank: limits.hbm_bytes_per_rank,
     };
     let sim = Simulator::new(options.topology.clone(), sim_limits, instances);
-    let world: SharedWorld = Arc::new(Mutex::new(World::new(
-        sim,
-        options.ccl.clone(),
-        options.launch,
+    let world = Arc::new(Mutex::new(World::new(sim, options.ccl.clone(), options.launch, instances)));
+    Ok(Prepared {
+        world_size,
         instances,
-    )));
-    let rank_world_size = match options.launch {
-        LaunchMode::Spawn => world_size.world_size,
-        LaunchMode::Driver => 1,
-    };
-    let output_limit = usize::try_from(limits.output_bytes_per_stream).unwrap_or(usize::MAX);
+        rank_world_size: match options.launch {
+            LaunchMode::Spawn => world_size.world_size,
+            LaunchMode::Driver => 1,
+        },
+        world,
+        wasm_limits,
+        output_limit: usize::try_from(limits.output_bytes_per_stream).unwrap_or(usize::MAX),
+    })
+}
 
-    let started = Instant::now();
-    let deadline = limits
-        .deadline_ms
-        .map(|ms| started + Duration::from_millis(ms));
-    let mut io = Vec::with_capacity(instances as usize);
-    let mut tasks: Vec<TaskFuture<RankFailure>> = Vec::with_capacity(instances as usize);
-    for index in 0..instances {
-        let stdout = CapturedOutput::new(output_limit);
-        let stderr = CapturedOutput::new(output_limit);
-        let wasi = wasi_context(RankWasi {
-            program: &bench.name,
-            args: &options.args,
-            launch: options.launch,
-            rank: index,
-            world_size: rank_world_size,
-            seed: options.seed,
-            stdout: &stdout,
-            stderr: &stderr,
-            world: &world,
-        });
-        let mut state = RankState::new(
-            index,
-            options.launch,
-            rank_world_size,
-            world.clone(),
-            wasi,
-            stdout.clone(),
-            stderr.clone(),
-            wasm_limits,
-        );
-        state
-            .table()
-            .set_max_capacity(usize::try_from(limits.resource_table_entries).unwrap_or(usize::MAX));
-        let mut store = Store::new(engine.engine(), state);
-        store.limiter(|s| s);
-        // The engine always counts fuel (cheap without a yield interval); unlimited is u64::MAX.
+/// One rank's store: its state, WASI context, limiter, fuel and time slices.
+fn rank_store(
+    engine: &BenchEngine,
+    bench: &LoadedBench,
+    options: &RunOptions,
+    p: &Prepared,
+    index: u32,
+    deadline: Option<Instant>,
+) -> Result<(Store<RankState>, RankIo)> {
+    let limits = &options.policy.limits;
+    let stdout = CapturedOutput::new(p.output_limit);
+    let stderr = CapturedOutput::new(p.output_limit);
+    let wasi = wasi_context(RankWasi {
+        program: &bench.name,
+        args: &options.args,
+        launch: options.launch,
+        rank: index,
+        world_size: p.rank_world_size,
+        seed: options.seed,
+        stdout: &stdout,
+        stderr: &stderr,
+        world: &p.world,
+    });
+    let mut state = RankState::new(
+        index,
+        options.launch,
+        p.rank_world_size,
+        p.world.clone(),
+        wasi,
+        stdout.clone(),
+        stderr.clone(),
+        p.wasm_limits,
+    );
+    state
+        .table()
+        .set_max_capacity(usize::try_from(limits.resource_table_entries).unwrap_or(usize::MAX));
+    let mut store = Store::new(engine.engine(), state);
+    store.limiter(|s| s);
+    if engine.options().fuel {
         store
             .set_fuel(limits.fuel_per_rank.unwrap_or(u64::MAX))
             .into_anyhow()
             .context("setting the fuel budget")?;
-        store.epoch_deadline_callback(move |_| match deadline {
-            Some(d) if Instant::now() >= d => Err(wasmtime::Error::new(Abort::new(
-                FailureKind::DeadlineExceeded,
-                "the run's wall-clock deadline passed while this rank was running",
-            ))),
-            _ => Ok(UpdateDeadline::Yield(SLICE_TICKS)),
-        });
+    }
+    store.epoch_deadline_callback(move |_| match deadline {
+        Some(d) if Instant::now() >= d => Err(wasmtime::Error::new(Abort::new(
+            FailureKind::DeadlineExceeded,
+            "the run's wall-clock deadline passed while this rank was running",
+        ))),
+        _ => Ok(UpdateDeadline::Yield(SLICE_TICKS)),
+    });
+    Ok((store, RankIo { stdout, stderr }))
+}
+
+fn async_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Build and instantiate every rank of a run without calling `main`, and return how long
+/// that took: the launch cost a run pays (for benchmarks).
+pub fn instantiate_only(engine: &BenchEngine, bench: &LoadedBench, options: &RunOptions) -> Result<Duration> {
+    let p = prepare(engine, options)?;
+    let runtime = async_runtime()?;
+    let started = Instant::now();
+    let mut stores = Vec::with_capacity(p.instances as usize);
+    for index in 0..p.instances {
+        let (mut store, _) = rank_store(engine, bench, options, &p, index, None)?;
+        store.set_epoch_deadline(SLICE_TICKS);
+        runtime
+            .block_on(bench.pre.instantiate_async(&mut store))
+            .into_anyhow()
+            .with_context(|| format!("instantiating rank {index}"))?;
+        stores.push(store);
+    }
+    let elapsed = started.elapsed();
+    drop(stores);
+    Ok(elapsed)
+}
+
+/// Run `bench` to its end. `Err` only for problems before any rank starts (a world size the
+/// topology refuses, an engine too small); everything that happens to ranks is in the report.
+pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Result<RunReport> {
+    let p = prepare(engine, &options)?;
+    let limits = &options.policy.limits;
+    let (world_size, instances, world) = (p.world_size, p.instances, p.world.clone());
+    let started = Instant::now();
+    let deadline = limits.deadline_ms.map(|ms| started + Duration::from_millis(ms));
+    let mut io = Vec::with_capacity(instances as usize);
+    let mut tasks: Vec<TaskFuture<RankFailure>> = Vec::with_capacity(instances as usize);
+    for index in 0..instances {
+        let (mut store, rank_io) = rank_store(engine, bench, &options, &p, index, deadline)?;
         let pre = bench.pre.clone();
-        let err_capture = stderr.clone();
+        let err_capture = rank_io.stderr.clone();
         tasks.push(Box::pin(async move {
             // The time slice starts when the rank first runs, not when its store was made.
             store.set_epoch_deadline(SLICE_TICKS);
@@ -220,10 +279,7 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
                 // A limit hit while instantiating (initial memory too large ...) keeps its name.
                 match RankFailure::from_trap(&e, "") {
                     Err(f) if f.kind != FailureKind::Trap => f,
-                    _ => RankFailure::new(
-                        FailureKind::Instantiation,
-                        format!("instantiating the bench: {e:#}"),
-                    ),
+                    _ => RankFailure::new(FailureKind::Instantiation, format!("instantiating the bench: {e:#}")),
                 }
             })?;
             match command.wasi_cli_run().call_run(&mut store).await {
@@ -232,13 +288,10 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
                 Err(e) => RankFailure::from_trap(&e, &err_capture.text().text),
             }
         }));
-        io.push(RankIo { stdout, stderr });
+        io.push(rank_io);
     }
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = async_runtime()?;
     let mut supervisor = RunSupervisor {
         world: world.clone(),
         doomed: Vec::new(),
@@ -268,7 +321,7 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
                 (RankStatus::Failed, Some(f.message), Some(f.kind))
             }
             TaskEnd::Cancelled => {
-                let note = match world.rendezvous.waiting().get(&rank) {
+                let note = match world.rendezvous.pending(rank) {
                     Some(p) => format!(
                         "cancelled while waiting in {} (call #{} in {}) because another rank failed",
                         p.call,
@@ -350,6 +403,6 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
         collectives_run: world.sim.collectives_run(),
         regions,
         metrics,
-        host: HostTimings { wall_ms },
+        host: HostTimings { wall_ms, peak_rss_bytes: crate::report::peak_rss_bytes() },
     })
 }

@@ -14,7 +14,7 @@ mod world;
 
 pub use engine::{BenchEngine, EngineOptions, LoadedBench};
 pub use error::{Abort, FailureKind, HostError, RankFailure};
-pub use launch::{RunOptions, run};
+pub use launch::{RunOptions, instantiate_only, run};
 pub use output::{CapturedOutput, CapturedText};
 pub use policy::{Limits, Policy};
 pub use state::{RankState, TensorHandle, WasmLimits};

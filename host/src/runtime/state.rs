@@ -57,6 +57,8 @@ pub struct RankState {
     wasi: WasiCtx,
     table: ResourceTable,
     limits: WasmLimits,
+    /// Bytes of linear memory over all of the rank's memories (the limit is per rank).
+    memory_bytes: usize,
 }
 
 impl RankState {
@@ -88,6 +90,7 @@ impl RankState {
             wasi,
             table: ResourceTable::new(),
             limits,
+            memory_bytes: 0,
         }
     }
 
@@ -133,19 +136,13 @@ fn limit(what: &str, desired: usize, max: usize) -> wasmtime::Error {
 }
 
 impl ResourceLimiter for RankState {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        if desired > self.limits.memory_bytes {
-            return Err(limit(
-                "linear memory (bytes)",
-                desired,
-                self.limits.memory_bytes,
-            ));
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        // Memories only grow, so the rank's total moves by (desired - current).
+        let total = self.memory_bytes.saturating_sub(current).saturating_add(desired);
+        if total > self.limits.memory_bytes {
+            return Err(limit("linear memory (bytes, over all of the rank's memories)", total, self.limits.memory_bytes));
         }
+        self.memory_bytes = total;
         Ok(true)
     }
 

@@ -51,7 +51,7 @@ pub struct World {
     /// One mailbox per rank, where a waiting rank's outcome is posted.
     pub mailboxes: Vec<Arc<Mailbox<Outcome>>>,
     /// Members of each group (global ranks, in group-rank order); group 0 is the world.
-    pub groups: Vec<Vec<u32>>,
+    pub groups: Vec<Arc<[u32]>>,
     /// Closed named regions, in the order they closed.
     pub regions: Vec<RegionRecord>,
     /// Metrics the ranks reported.
@@ -121,7 +121,7 @@ impl World {
             launch,
             rendezvous: Rendezvous::new(ranks as usize),
             mailboxes: (0..ranks).map(|_| Arc::default()).collect(),
-            groups: vec![(0..ranks).collect()],
+            groups: vec![(0..ranks).collect::<Vec<_>>().into()],
             regions: Vec::new(),
             metrics: Vec::new(),
             devices: vec![None; ranks as usize],
@@ -172,20 +172,20 @@ impl World {
         let k = self.group_calls[rank as usize];
         let id = k + 1;
         match self.groups.get(id as usize) {
-            Some(existing) if *existing != members => {
+            Some(existing) if **existing != *members => {
                 return Err(GroupError::Mismatch(format!(
                     "rank {rank} called new_group({members:?}) as its call #{id}, but another rank's call #{id} was new_group({existing:?}); every rank must create the same groups in the same order"
                 )));
             }
             Some(_) => {}
-            None => self.groups.push(members),
+            None => self.groups.push(members.into()),
         }
         self.group_calls[rank as usize] = id;
         Ok(id)
     }
 
     /// Members of group `g` (none = the world) if `rank` belongs to it.
-    pub fn group_members(&self, g: Option<u32>, rank: u32) -> Result<&[u32], SimError> {
+    pub fn group_members(&self, g: Option<u32>, rank: u32) -> Result<&Arc<[u32]>, SimError> {
         let id = g.unwrap_or(0);
         let members = self.groups.get(id as usize).ok_or_else(|| {
             SimError::InvalidArgument(format!(
@@ -193,7 +193,8 @@ impl World {
                 self.groups.len()
             ))
         })?;
-        if !members.contains(&rank) {
+        // Members are sorted (the world, new_group sorts), so membership is a binary search.
+        if members.binary_search(&rank).is_err() {
             return Err(SimError::InvalidArgument(format!(
                 "rank {rank} is not a member of group {id} (members {members:?})"
             )));

@@ -45,6 +45,9 @@ struct ReadySet {
     flags: Vec<AtomicBool>,
     queue: Mutex<Vec<usize>>,
     parent: Mutex<Option<Waker>>,
+    /// The executor is polling ranks and will look at the queue again before it sleeps, so
+    /// a wake-up need not wake the async runtime (saves a runtime wake per collective).
+    polling: AtomicBool,
 }
 
 struct TaskWaker {
@@ -64,6 +67,9 @@ impl Wake for TaskWaker {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push(self.index);
+            if self.set.polling.load(Ordering::Acquire) {
+                return;
+            }
             let parent = self
                 .set
                 .parent
@@ -90,6 +96,7 @@ pub async fn drive<E>(
         flags: (0..n).map(|_| AtomicBool::new(true)).collect(),
         queue: Mutex::new((0..n).collect()),
         parent: Mutex::new(None),
+        polling: AtomicBool::new(false),
     });
     let wakers: Vec<Waker> = (0..n)
         .map(|index| {
@@ -109,16 +116,28 @@ pub async fn drive<E>(
 
     while running > 0 && !failed && !expired {
         poll_fn(|cx| {
-            *set.parent.lock().unwrap_or_else(|p| p.into_inner()) = Some(cx.waker().clone());
+            {
+                let mut parent = set.parent.lock().unwrap_or_else(|p| p.into_inner());
+                if !parent.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    *parent = Some(cx.waker().clone());
+                }
+            }
             if let Some(t) = timer.as_mut()
                 && t.as_mut().poll(cx).is_ready()
             {
                 expired = true;
                 return Poll::Ready(());
             }
+            set.polling.store(true, Ordering::Release);
             let mut batch =
                 std::mem::take(&mut *set.queue.lock().unwrap_or_else(|p| p.into_inner()));
             if batch.is_empty() {
+                // Nothing ready: sleep. A wake-up that raced with this check re-queued its
+                // task and, seeing `polling` cleared, woke the runtime; re-check to be sure.
+                set.polling.store(false, Ordering::Release);
+                if !set.queue.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+                    cx.waker().wake_by_ref();
+                }
                 return Poll::Pending;
             }
             batch.sort_unstable();

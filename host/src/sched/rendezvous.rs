@@ -6,7 +6,8 @@
 //! arriving call is checked against the slot's first call at once, so a mismatch is reported
 //! in microseconds instead of hanging until a timeout.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeSet;
 use std::fmt;
 
 /// Where calls meet.
@@ -80,12 +81,67 @@ pub struct Pending<C> {
     pub call: C,
 }
 
+/// The ranks waiting at a slot, indexed by rank: O(1) per arrival and departure, iterated in
+/// rank order for messages.
+#[derive(Debug)]
+struct Waiting<C> {
+    by_rank: Vec<Option<Pending<C>>>,
+    count: usize,
+}
+
+impl<C> Waiting<C> {
+    fn new(ranks: usize) -> Self {
+        Waiting { by_rank: (0..ranks).map(|_| None).collect(), count: 0 }
+    }
+
+    fn slot(&mut self, rank: u32) -> Option<&mut Option<Pending<C>>> {
+        self.by_rank.get_mut(rank as usize)
+    }
+
+    fn insert(&mut self, rank: u32, pending: Pending<C>) {
+        if let Some(slot) = self.slot(rank) {
+            if slot.replace(pending).is_none() {
+                self.count += 1;
+            }
+        }
+    }
+
+    fn remove(&mut self, rank: u32) {
+        if let Some(slot) = self.slot(rank)
+            && slot.take().is_some()
+        {
+            self.count -= 1;
+        }
+    }
+
+    fn get(&self, rank: u32) -> Option<&Pending<C>> {
+        self.by_rank.get(rank as usize).and_then(Option::as_ref)
+    }
+
+    fn len(&self) -> usize {
+        self.count
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u32, &Pending<C>)> {
+        self.by_rank.iter().enumerate().filter_map(|(r, p)| p.as_ref().map(|p| (r as u32, p)))
+    }
+
+    /// Every waiting rank, ascending; none waits afterwards.
+    fn take_ranks(&mut self) -> Vec<u32> {
+        let ranks: Vec<u32> = self.iter().map(|(r, _)| r).collect();
+        for r in &ranks {
+            self.remove(*r);
+        }
+        ranks
+    }
+}
+
 /// All open slots of a run.
 #[derive(Debug)]
 pub struct Rendezvous<C> {
     slots: HashMap<SlotKey, Slot<C>>,
     next_seq: HashMap<(Scope, u32), u64>,
-    waiting: BTreeMap<u32, Pending<C>>,
+    waiting: Waiting<C>,
     exited: BTreeSet<u32>,
     live: usize,
     doomed: Vec<(u32, String)>,
@@ -95,17 +151,17 @@ impl<C: CallMatch> Rendezvous<C> {
     /// Bookkeeping for `ranks` live ranks.
     pub fn new(ranks: usize) -> Self {
         Rendezvous {
-            slots: HashMap::new(),
-            next_seq: HashMap::new(),
-            waiting: BTreeMap::new(),
+            slots: HashMap::default(),
+            next_seq: HashMap::default(),
+            waiting: Waiting::new(ranks),
             exited: BTreeSet::new(),
             live: ranks,
             doomed: Vec::new(),
         }
     }
 
-    /// `rank` calls `call` in `scope`, whose members (global ranks, in member order) are
-    /// `members`. On [`Arrival::Complete`] the caller runs the collective and posts each
+    /// `rank` calls `call` in `scope`, whose members (global ranks, ascending, which is also
+    /// member order) are `members`. On [`Arrival::Complete`] the caller runs the collective and posts each
     /// other member's outcome. On an error nothing is recorded for `rank`; the other ranks
     /// that can no longer be released are returned by [`take_doomed`](Self::take_doomed).
     pub fn arrive(
@@ -119,7 +175,6 @@ impl<C: CallMatch> Rendezvous<C> {
         let seq = *seq_slot;
         *seq_slot += 1;
         let key = SlotKey { scope, seq };
-        let position = |r: u32| members.iter().position(|&m| m == r).unwrap_or(usize::MAX);
 
         if let Some(slot) = self.slots.get(&key)
             && let Some((first_rank, first)) = slot.arrived.first()
@@ -131,7 +186,12 @@ impl<C: CallMatch> Rendezvous<C> {
                 describe_scope(scope)
             )));
         }
-        if let Some(gone) = members.iter().find(|m| self.exited.contains(m)) {
+        let gone = if self.exited.is_empty() {
+            None
+        } else {
+            members.iter().find(|m| self.exited.contains(m))
+        };
+        if let Some(gone) = gone {
             return Err(RendezvousError::Deadlock(format!(
                 "rank {rank} waits in {call} (call #{} in {}) but member rank {gone} has already exited; it can never complete",
                 seq + 1,
@@ -147,9 +207,10 @@ impl<C: CallMatch> Rendezvous<C> {
         if slot.arrived.len() == slot.members.len() {
             let mut slot = self.slots.remove(&key).unwrap_or_else(|| unreachable!());
             for (r, _) in &slot.arrived {
-                self.waiting.remove(r);
+                self.waiting.remove(*r);
             }
-            slot.arrived.sort_by_key(|(r, _)| position(*r));
+            // Members are listed in ascending rank order, so member order is rank order.
+            slot.arrived.sort_unstable_by_key(|(r, _)| *r);
             return Ok(Arrival::Complete(slot.arrived));
         }
         self.waiting.insert(rank, Pending { scope, seq, call });
@@ -157,7 +218,7 @@ impl<C: CallMatch> Rendezvous<C> {
             let message = self.all_waiting_message(
                 "every live rank is waiting and none of their calls can complete",
             );
-            for r in std::mem::take(&mut self.waiting).into_keys() {
+            for r in self.waiting.take_ranks() {
                 if r != rank {
                     self.doomed.push((r, message.clone()));
                 }
@@ -182,7 +243,7 @@ impl<C: CallMatch> Rendezvous<C> {
         for key in keys {
             if let Some(slot) = self.slots.remove(&key) {
                 for (r, call) in slot.arrived {
-                    self.waiting.remove(&r);
+                    self.waiting.remove(r);
                     doomed.push((
                         r,
                         format!(
@@ -194,11 +255,11 @@ impl<C: CallMatch> Rendezvous<C> {
                 }
             }
         }
-        if !self.waiting.is_empty() && self.waiting.len() == self.live {
+        if self.waiting.len() > 0 && self.waiting.len() == self.live {
             let message = self.all_waiting_message(&format!(
                 "rank {rank} exited and every live rank is waiting; none of their calls can complete"
             ));
-            for r in std::mem::take(&mut self.waiting).into_keys() {
+            for r in self.waiting.take_ranks() {
                 doomed.push((r, message.clone()));
             }
         }
@@ -212,14 +273,19 @@ impl<C: CallMatch> Rendezvous<C> {
         std::mem::take(&mut self.doomed)
     }
 
-    /// Ranks waiting at a slot, with what they wait in, for deadlock messages and reports.
-    pub fn waiting(&self) -> &BTreeMap<u32, Pending<C>> {
-        &self.waiting
+    /// What `rank` waits in, if it waits at a slot (for deadlock messages and reports).
+    pub fn pending(&self, rank: u32) -> Option<&Pending<C>> {
+        self.waiting.get(rank)
+    }
+
+    /// Whether no rank waits.
+    pub fn none_waiting(&self) -> bool {
+        self.waiting.len() == 0
     }
 
     /// Forget that `rank` is waiting (its wait was ended by an error posted to it).
     pub fn abandon(&mut self, rank: u32) {
-        self.waiting.remove(&rank);
+        self.waiting.remove(rank);
     }
 
     fn all_waiting_message(&self, why: &str) -> String {
@@ -298,7 +364,7 @@ mod tests {
             }
             other => panic!("expected completion, got {other:?}"),
         }
-        assert!(rv.waiting().is_empty());
+        assert!(rv.none_waiting());
     }
 
     #[test]
@@ -393,7 +459,7 @@ mod tests {
         let doomed = rv.take_doomed();
         assert_eq!(doomed.len(), 1);
         assert_eq!((doomed[0].0, &doomed[0].1), (0, &text));
-        assert!(rv.waiting().is_empty());
+        assert!(rv.none_waiting());
     }
 
     #[test]

@@ -50,6 +50,31 @@ pub fn all_reduce_into(
     Ok(())
 }
 
+/// All-reduce in place: every member's buffer ends holding the reduction of all of them, as
+/// `all_reduce` on tensors does. It works one cache-sized block at a time (reduce the block of
+/// every member into a scratch block, then write it back to each member), so each member byte
+/// is read once and written once and nothing larger than a block is allocated.
+pub fn all_reduce_in_place(dtype: DType, op: ReduceOp, bufs: &mut [&mut [u8]]) -> Result<(), SimError> {
+    let len = {
+        let views: Vec<&[u8]> = bufs.iter().map(|b| &**b).collect();
+        element_len("all_reduce", dtype, &views)?
+    };
+    let mut acc = vec![0u8; BLOCK_BYTES.min(len)];
+    for start in (0..len).step_by(BLOCK_BYTES) {
+        let end = (start + BLOCK_BYTES).min(len);
+        let acc = &mut acc[..end - start];
+        {
+            let views: Vec<&[u8]> = bufs.iter().map(|b| &**b).collect();
+            acc.copy_from_slice(&views[0][start..end]);
+            reduce_block(dtype, op, &views, start, acc)?;
+        }
+        for b in bufs.iter_mut() {
+            b[start..end].copy_from_slice(acc);
+        }
+    }
+    Ok(())
+}
+
 /// The reduction that `root` receives; the same value as [`all_reduce`] (the runtime
 /// delivers it to the root only).
 pub fn reduce(

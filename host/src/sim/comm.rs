@@ -255,6 +255,40 @@ pub struct CollectiveRecord {
 }
 
 impl Simulator {
+    /// All-reduce straight into the members' tensors: their buffers are lent out of the
+    /// tensor table for the call (no copy, no allocation) and always put back.
+    fn all_reduce_tensors(&mut self, calls: &[(u32, CollectiveCall)]) -> Result<(), SimError> {
+        let Some((_, first)) = calls.first() else { return Ok(()) };
+        let dtype = first.input.as_ref().map_or(DType::F32, |t| t.dtype);
+        let op = first.op.unwrap_or(ReduceOp::Sum);
+        let ids: Vec<TensorId> = calls.iter().filter_map(|(_, c)| c.input.as_ref().map(|t| t.id)).collect();
+        let mut distinct = ids.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() != ids.len() {
+            return invalid!("all_reduce: members passed the same tensor");
+        }
+        let mut lent = Vec::with_capacity(ids.len());
+        for id in &ids {
+            match self.tensor_mut(*id).map(|t| t.data.take()) {
+                Ok(Some(data)) => lent.push(data),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let result = if lent.len() == ids.len() {
+            let mut bufs: Vec<&mut [u8]> = lent.iter_mut().map(|d| d.bytes_mut()).collect();
+            collective::all_reduce_in_place(dtype, op, &mut bufs)
+        } else {
+            invalid!("all_reduce: a member's tensor has no data")
+        };
+        for (id, data) in ids.iter().zip(lent) {
+            if let Ok(t) = self.tensor_mut(*id) {
+                t.data = Some(data);
+            }
+        }
+        result
+    }
+
     /// Capture tensor `id` as a collective argument.
     pub fn tensor_arg(&self, id: TensorId) -> Result<TensorArg, SimError> {
         let t = self.tensor(id)?;
@@ -396,6 +430,9 @@ impl Simulator {
         let Some((_, first)) = calls.first() else {
             return Ok(());
         };
+        if first.kind == CollectiveKind::AllReduce {
+            return self.all_reduce_tensors(calls);
+        }
         let input = |c: &CollectiveCall| c.input.as_ref().map(|t| t.id);
         let output = |c: &CollectiveCall| c.output.as_ref().or(c.input.as_ref()).map(|t| t.id);
         let position = |rank: Option<u32>| {
@@ -413,14 +450,8 @@ impl Simulator {
                 .map(|id| self.tensor(id)?.data("collective").map(|d| d.bytes()))
                 .collect::<Result<_, _>>()?;
             match first.kind {
-                CollectiveKind::Barrier => Vec::new(),
-                CollectiveKind::AllReduce => {
-                    let out = collective::all_reduce(dtype, op, &inputs)?;
-                    calls
-                        .iter()
-                        .map(|(_, c)| (output(c), out.clone()))
-                        .collect()
-                }
+                // All-reduce ran in place above; a barrier moves no data.
+                CollectiveKind::Barrier | CollectiveKind::AllReduce => Vec::new(),
                 CollectiveKind::Reduce => {
                     let root = position(first.root);
                     let out = collective::reduce(dtype, op, &inputs, root)?;

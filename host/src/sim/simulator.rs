@@ -84,7 +84,7 @@ pub struct Simulator {
     cost: CostModel,
     collectives: Vec<CollectiveRecord>,
     collectives_run: u64,
-    collective_seqs: HashMap<(u32, Vec<u32>), u64>,
+    collective_seqs: rustc_hash::FxHashMap<(u32, u32, u32), u64>,
 }
 
 impl Simulator {
@@ -107,7 +107,7 @@ impl Simulator {
             cost: CostModel::new(&topology),
             collectives: Vec::new(),
             collectives_run: 0,
-            collective_seqs: HashMap::new(),
+            collective_seqs: rustc_hash::FxHashMap::default(),
             topology,
         }
     }
@@ -130,10 +130,13 @@ impl Simulator {
     /// The next sequence number for collectives of `ranks` in `group`: calls of the same
     /// members run one after another, so this numbering does not depend on scheduling.
     pub(crate) fn next_collective_seq(&mut self, group: u32, ranks: &[u32]) -> u64 {
-        let seq = self
-            .collective_seqs
-            .entry((group, ranks.to_vec()))
-            .or_insert(0);
+        // A group's calls all involve its whole membership, except point-to-point calls,
+        // which are ordered per pair: key by the group and, for pairs, the two ranks.
+        let key = match ranks {
+            [a, b] => (group, *a, *b),
+            _ => (group, u32::MAX, u32::MAX),
+        };
+        let seq = self.collective_seqs.entry(key).or_insert(0);
         *seq += 1;
         *seq - 1
     }

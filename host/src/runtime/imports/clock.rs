@@ -21,11 +21,11 @@ fn check_name(what: &str, name: &str) -> Result<(), SimError> {
 }
 
 impl clock::Host for RankState {
-    async fn now_ns(&mut self) -> wasmtime::Result<u64> {
+    fn now_ns(&mut self) -> wasmtime::Result<u64> {
         Ok(lock(&self.world).sim.clock_ns(self.index))
     }
 
-    async fn region_begin(&mut self, name: String) -> Result<(), HostError> {
+    fn region_begin(&mut self, name: String) -> Result<(), HostError> {
         check_name("region", &name)?;
         if self.open_regions.len() >= MAX_OPEN_REGIONS {
             return Err(SimError::LimitExceeded(format!(
@@ -38,7 +38,7 @@ impl clock::Host for RankState {
         Ok(())
     }
 
-    async fn region_end(&mut self) -> Result<(), HostError> {
+    fn region_end(&mut self) -> Result<(), HostError> {
         let Some((name, start_ns)) = self.open_regions.pop() else {
             return Err(
                 SimError::InvalidArgument("region_end without an open region".into()).into(),
@@ -59,7 +59,7 @@ impl clock::Host for RankState {
 }
 
 impl metrics::Host for RankState {
-    async fn report_metric(
+    fn report_metric(
         &mut self,
         name: String,
         value: f64,

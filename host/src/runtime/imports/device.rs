@@ -20,34 +20,34 @@ impl RankState {
 }
 
 impl ahbm::Host for RankState {
-    async fn set_device(&mut self, device: u32) -> Result<(), HostError> {
+    fn set_device(&mut self, device: u32) -> Result<(), HostError> {
         self.bind_device(device)
     }
 
-    async fn current_device(&mut self) -> wasmtime::Result<Option<u32>> {
+    fn current_device(&mut self) -> wasmtime::Result<Option<u32>> {
         Ok(self.device)
     }
 
-    async fn device_count(&mut self) -> wasmtime::Result<u32> {
+    fn device_count(&mut self) -> wasmtime::Result<u32> {
         Ok(RankState::device_count(self))
     }
 
-    async fn synchronize(&mut self) -> wasmtime::Result<()> {
+    fn synchronize(&mut self) -> wasmtime::Result<()> {
         // Simulated work completes when it is issued: the clock is already up to date.
         Ok(())
     }
 }
 
 impl accelerator::Host for RankState {
-    async fn set_device_index(&mut self, index: u32) -> Result<(), HostError> {
+    fn set_device_index(&mut self, index: u32) -> Result<(), HostError> {
         self.bind_device(index)
     }
 
-    async fn current_device_index(&mut self) -> wasmtime::Result<Option<u32>> {
+    fn current_device_index(&mut self) -> wasmtime::Result<Option<u32>> {
         Ok(self.device)
     }
 
-    async fn device_count(&mut self) -> wasmtime::Result<u32> {
+    fn device_count(&mut self) -> wasmtime::Result<u32> {
         Ok(RankState::device_count(self))
     }
 }

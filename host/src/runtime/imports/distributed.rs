@@ -4,7 +4,8 @@ use crate::runtime::bindings::kernbench::bench::distributed;
 use crate::runtime::bindings::kernbench::bench::types::ReduceOp;
 use crate::runtime::error::{Abort, FailureKind, HostError};
 use crate::runtime::state::{RankState, TensorHandle};
-use crate::runtime::world::{GroupError, LaunchMode, lock, meet};
+use crate::runtime::world::{GroupError, LaunchMode, World, lock, meet};
+use std::sync::Arc;
 use crate::sched::Scope;
 use crate::sim::{CollectiveCall, CollectiveKind, P2p, SimError, TensorArg};
 use wasmtime::component::Resource;
@@ -50,12 +51,12 @@ impl RankState {
         let group = call.group;
         let (scope, members) = {
             let world = lock(&self.world);
-            let members = world.group_members(Some(group), self.index)?.to_vec();
+            let members = world.group_members(Some(group), self.index)?.clone();
             world.sim.check_call(self.index, &call, &members)?;
             match call.p2p {
                 Some(P2p::Send { dst: peer } | P2p::Recv { src: peer }) => {
                     let (low, high) = (self.index.min(peer), self.index.max(peer));
-                    (Scope::Pair { group, low, high }, vec![low, high])
+                    (Scope::Pair { group, low, high }, Arc::from([low, high]))
                 }
                 None => (Scope::Group(group), members),
             }
@@ -67,10 +68,8 @@ impl RankState {
             &members,
             call,
             |world, calls| {
-                let ccl = world.ccl.clone();
-                world
-                    .sim
-                    .execute_collective(calls, &ccl)
+                let World { sim, ccl, .. } = world;
+                sim.execute_collective(calls, ccl)
                     .map(|_| ())
                     .map_err(|e| {
                         Abort::new(
@@ -98,7 +97,7 @@ impl From<ReduceOp> for crate::sim::ReduceOp {
 }
 
 impl distributed::Host for RankState {
-    async fn init_process_group(&mut self, backend: String) -> Result<(), HostError> {
+    fn init_process_group(&mut self, backend: String) -> Result<(), HostError> {
         if backend != BACKEND {
             return Err(SimError::InvalidArgument(format!(
                 "unknown backend {backend:?}: the KernBench host provides \"{BACKEND}\""
@@ -116,11 +115,11 @@ impl distributed::Host for RankState {
         Ok(())
     }
 
-    async fn is_initialized(&mut self) -> wasmtime::Result<bool> {
+    fn is_initialized(&mut self) -> wasmtime::Result<bool> {
         Ok(self.initialized)
     }
 
-    async fn get_rank(&mut self) -> Result<u32, HostError> {
+    fn get_rank(&mut self) -> Result<u32, HostError> {
         match self.launch {
             LaunchMode::Driver => {
                 self.warn_driver("get_rank");
@@ -133,7 +132,7 @@ impl distributed::Host for RankState {
         }
     }
 
-    async fn get_world_size(&mut self) -> Result<u32, HostError> {
+    fn get_world_size(&mut self) -> Result<u32, HostError> {
         match self.launch {
             LaunchMode::Driver => {
                 self.warn_driver("get_world_size");
@@ -146,7 +145,7 @@ impl distributed::Host for RankState {
         }
     }
 
-    async fn new_group(&mut self, ranks: Vec<u32>) -> Result<u32, HostError> {
+    fn new_group(&mut self, ranks: Vec<u32>) -> Result<u32, HostError> {
         self.require_init("new_group")?;
         match lock(&self.world).new_group(self.index, &ranks) {
             Ok(id) => Ok(id),
@@ -157,7 +156,7 @@ impl distributed::Host for RankState {
         }
     }
 
-    async fn group_rank(&mut self, g: u32) -> Result<Option<u32>, HostError> {
+    fn group_rank(&mut self, g: u32) -> Result<Option<u32>, HostError> {
         self.require_init("group_rank")?;
         let world = lock(&self.world);
         let members = world
@@ -170,7 +169,7 @@ impl distributed::Host for RankState {
             .map(|p| p as u32))
     }
 
-    async fn group_size(&mut self, g: u32) -> Result<u32, HostError> {
+    fn group_size(&mut self, g: u32) -> Result<u32, HostError> {
         self.require_init("group_size")?;
         let world = lock(&self.world);
         let members = world
@@ -180,7 +179,7 @@ impl distributed::Host for RankState {
         Ok(members.len() as u32)
     }
 
-    async fn get_global_rank(&mut self, g: u32, group_rank: u32) -> Result<u32, HostError> {
+    fn get_global_rank(&mut self, g: u32, group_rank: u32) -> Result<u32, HostError> {
         self.require_init("get_global_rank")?;
         let world = lock(&self.world);
         let members = world

@@ -71,7 +71,7 @@ impl RankState {
 impl tensors::Host for RankState {}
 
 impl tensors::HostTensor for RankState {
-    async fn zeros(
+    fn zeros(
         &mut self,
         shape: Vec<u64>,
         dtype: Dtype,
@@ -80,7 +80,7 @@ impl tensors::HostTensor for RankState {
         self.create_tensor(shape, dtype, options, Init::Zeros)
     }
 
-    async fn ones(
+    fn ones(
         &mut self,
         shape: Vec<u64>,
         dtype: Dtype,
@@ -89,7 +89,7 @@ impl tensors::HostTensor for RankState {
         self.create_tensor(shape, dtype, options, Init::Ones)
     }
 
-    async fn full(
+    fn full(
         &mut self,
         shape: Vec<u64>,
         value: f64,
@@ -99,7 +99,7 @@ impl tensors::HostTensor for RankState {
         self.create_tensor(shape, dtype, options, Init::Full(value))
     }
 
-    async fn from_bytes(
+    fn from_bytes(
         &mut self,
         shape: Vec<u64>,
         dtype: Dtype,
@@ -110,7 +110,7 @@ impl tensors::HostTensor for RankState {
         self.create_tensor(shape, dtype, options, Init::Bytes(data))
     }
 
-    async fn meta(
+    fn meta(
         &mut self,
         shape: Vec<u64>,
         dtype: Dtype,
@@ -119,39 +119,39 @@ impl tensors::HostTensor for RankState {
         self.create_tensor(shape, dtype, options, Init::Meta)
     }
 
-    async fn shape(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<Vec<u64>> {
+    fn shape(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<Vec<u64>> {
         self.with_tensor(&t, |t| t.shape.clone())
     }
 
-    async fn dtype(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<Dtype> {
+    fn dtype(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<Dtype> {
         self.with_tensor(&t, |t| t.dtype.into())
     }
 
-    async fn device(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<u32> {
+    fn device(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<u32> {
         self.with_tensor(&t, |t| t.device)
     }
 
-    async fn numel(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<u64> {
+    fn numel(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<u64> {
         self.with_tensor(&t, |t| t.numel())
     }
 
-    async fn nbytes(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<u64> {
+    fn nbytes(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<u64> {
         self.with_tensor(&t, |t| t.nbytes())
     }
 
-    async fn is_meta(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<bool> {
+    fn is_meta(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<bool> {
         self.with_tensor(&t, |t| t.data.is_none())
     }
 
-    async fn dp_policy(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<DpPolicy> {
+    fn dp_policy(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<DpPolicy> {
         self.with_tensor(&t, |t| t.dp.into())
     }
 
-    async fn placement(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<Vec<ShardSpec>> {
+    fn placement(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<Vec<ShardSpec>> {
         self.with_tensor(&t, |t| t.shards.iter().map(|s| (*s).into()).collect())
     }
 
-    async fn read_bytes(
+    fn read_bytes(
         &mut self,
         t: Resource<TensorHandle>,
         offset: u64,
@@ -162,7 +162,7 @@ impl tensors::HostTensor for RankState {
         Ok(lock(&self.world).sim.read_bytes(id, offset, len)?)
     }
 
-    async fn write_bytes(
+    fn write_bytes(
         &mut self,
         t: Resource<TensorHandle>,
         offset: u64,
@@ -173,7 +173,7 @@ impl tensors::HostTensor for RankState {
         Ok(lock(&self.world).sim.write_bytes(id, offset, &data)?)
     }
 
-    async fn add(
+    fn add(
         &mut self,
         t: Resource<TensorHandle>,
         other: Resource<TensorHandle>,
@@ -185,7 +185,7 @@ impl tensors::HostTensor for RankState {
         self.adopt(id)
     }
 
-    async fn mul(
+    fn mul(
         &mut self,
         t: Resource<TensorHandle>,
         other: Resource<TensorHandle>,
@@ -197,7 +197,7 @@ impl tensors::HostTensor for RankState {
         self.adopt(id)
     }
 
-    async fn scale(
+    fn scale(
         &mut self,
         t: Resource<TensorHandle>,
         factor: f64,
@@ -207,7 +207,7 @@ impl tensors::HostTensor for RankState {
         self.adopt(id)
     }
 
-    async fn add_assign(
+    fn add_assign(
         &mut self,
         t: Resource<TensorHandle>,
         other: Resource<TensorHandle>,
@@ -216,7 +216,7 @@ impl tensors::HostTensor for RankState {
         Ok(lock(&self.world).sim.add_assign(self.index, a, b)?)
     }
 
-    async fn scale_assign(
+    fn scale_assign(
         &mut self,
         t: Resource<TensorHandle>,
         factor: f64,
@@ -225,7 +225,7 @@ impl tensors::HostTensor for RankState {
         Ok(lock(&self.world).sim.scale_assign(self.index, a, factor)?)
     }
 
-    async fn transpose(
+    fn transpose(
         &mut self,
         t: Resource<TensorHandle>,
     ) -> Result<Resource<TensorHandle>, HostError> {
@@ -234,7 +234,7 @@ impl tensors::HostTensor for RankState {
         self.adopt(id)
     }
 
-    async fn matmul(
+    fn matmul(
         &mut self,
         t: Resource<TensorHandle>,
         other: Resource<TensorHandle>,
@@ -253,7 +253,7 @@ impl tensors::HostTensor for RankState {
         self.adopt(id)
     }
 
-    async fn to_device(
+    fn to_device(
         &mut self,
         t: Resource<TensorHandle>,
         device: u32,
@@ -267,7 +267,7 @@ impl tensors::HostTensor for RankState {
         self.adopt(id)
     }
 
-    async fn copy_from(
+    fn copy_from(
         &mut self,
         t: Resource<TensorHandle>,
         src: Resource<TensorHandle>,
@@ -276,7 +276,7 @@ impl tensors::HostTensor for RankState {
         Ok(lock(&self.world).sim.copy_from(self.index, dst, src)?)
     }
 
-    async fn drop(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<()> {
+    fn drop(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<()> {
         let handle = self.table().delete(t)?;
         lock(&self.world).sim.free(handle.id);
         Ok(())
