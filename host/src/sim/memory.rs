@@ -43,17 +43,26 @@ impl HbmLedger {
     pub fn reserve(
         &mut self,
         shards: &[ShardSpec],
-        what: impl FnOnce() -> String,
+        what: impl Fn() -> String,
     ) -> Result<(), SimError> {
         let mut per_cube: BTreeMap<(u32, u32), u64> = BTreeMap::new();
         for s in shards {
             let need = per_cube.entry((s.sip, s.cube)).or_default();
             *need = need.saturating_add(s.bytes);
         }
+        for &(sip, cube) in per_cube.keys() {
+            if cube >= self.cubes_per_sip || self.index(sip, cube) >= self.used.len() {
+                return Err(SimError::InvalidArgument(format!(
+                    "{}: SIP {sip} cube {cube} is outside the system ({} cubes per SIP)",
+                    what(),
+                    self.cubes_per_sip
+                )));
+            }
+        }
         for (&(sip, cube), &needed) in &per_cube {
             let used = self.used(sip, cube);
             let free = self.capacity_per_cube.saturating_sub(used);
-            if needed > free || self.index(sip, cube) >= self.used.len() {
+            if needed > free {
                 return Err(SimError::OutOfMemory {
                     what: what(),
                     sip,

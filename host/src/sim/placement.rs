@@ -171,6 +171,8 @@ pub fn resolve_dp_policy(
             }
             shards.push(shard(cube, pe, all_rows, all_cols)?);
         }
+        // An empty tensor has no split shards (only replicate and single keep theirs).
+        DpPolicy::SplitRows | DpPolicy::SplitCols | DpPolicy::Blocks if rows == 0 || cols == 0 => {}
         DpPolicy::SplitRows | DpPolicy::SplitCols => {
             let along = if dp == DpPolicy::SplitRows {
                 rows
