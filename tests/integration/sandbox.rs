@@ -126,7 +126,7 @@ pub fn huge_shape() {
 
 #[test]
 pub fn tensor_flood() {
-    let report = hostile(artifacts::TENSOR_FLOOD, strict(2, &[]));
+    let report = hostile(artifacts::TENSOR_FLOOD, strict(1, &[]));
     assert_failure(
         &report,
         0,

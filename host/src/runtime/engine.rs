@@ -20,6 +20,10 @@ use wasmtime_wasi::p2::bindings::CommandPre;
 /// How often the epoch advances; each tick lets a running rank yield to the others.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
+/// Largest world served by the pooling allocator; bigger worlds allocate on demand (see
+/// [`BenchEngine::new`]).
+pub const POOLING_MAX_RANKS: u32 = 4096;
+
 /// Core instances one rank's component may create (a Rust guest needs about three).
 const CORE_INSTANCES_PER_RANK: u32 = 4;
 
@@ -142,17 +146,32 @@ impl BenchEngine {
         config
             .concurrency_support(false)
             .epoch_interruption(true)
-            .consume_fuel(options.fuel)
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(&options)));
-        // Large reservations let Cranelift drop bounds checks; keep them while the whole pool
-        // stays far inside the 47-bit address space, else reserve only what a rank may use.
-        let slots = u64::from(options.max_ranks) * 2 + 16;
-        if slots * (4u64 << 30) <= 16u64 << 40 {
-            config.memory_reservation(4 << 30);
+            .consume_fuel(options.fuel);
+        if options.max_ranks <= POOLING_MAX_RANKS {
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(&options)));
+            // Large reservations let Cranelift drop bounds checks; keep them while the whole
+            // pool stays far inside the 47-bit address space, else reserve what a rank may use.
+            let slots = u64::from(options.max_ranks) * 2 + 16;
+            if slots * (4u64 << 30) <= 16u64 << 40 {
+                config.memory_reservation(4 << 30);
+            } else {
+                config
+                    .memory_reservation(options.limits.memory_bytes as u64)
+                    .memory_guard_size(64 << 10);
+            }
         } else {
+            // Huge worlds: every mapping counts against the kernel's per-process limit
+            // (vm.max_map_count, 65530 by default). A pooled rank costs about six mappings
+            // (memory, its guard, a copy-on-write image, stack, stack guard, tables); an
+            // on-demand rank with exactly-sized, movable memories and no image costs three,
+            // so 16384 ranks fit. Guest code then checks bounds explicitly.
             config
-                .memory_reservation(options.limits.memory_bytes as u64)
-                .memory_guard_size(64 << 10);
+                .allocation_strategy(InstanceAllocationStrategy::OnDemand)
+                .memory_reservation(0)
+                .memory_guard_size(0)
+                .memory_reservation_for_growth(0)
+                .memory_may_move(true)
+                .memory_init_cow(false);
         }
         if let Some(dir) = &options.cache_dir {
             std::fs::create_dir_all(dir)

@@ -91,7 +91,10 @@ struct Waiting<C> {
 
 impl<C> Waiting<C> {
     fn new(ranks: usize) -> Self {
-        Waiting { by_rank: (0..ranks).map(|_| None).collect(), count: 0 }
+        Waiting {
+            by_rank: (0..ranks).map(|_| None).collect(),
+            count: 0,
+        }
     }
 
     fn slot(&mut self, rank: u32) -> Option<&mut Option<Pending<C>>> {
@@ -99,10 +102,10 @@ impl<C> Waiting<C> {
     }
 
     fn insert(&mut self, rank: u32, pending: Pending<C>) {
-        if let Some(slot) = self.slot(rank) {
-            if slot.replace(pending).is_none() {
-                self.count += 1;
-            }
+        if let Some(slot) = self.slot(rank)
+            && slot.replace(pending).is_none()
+        {
+            self.count += 1;
         }
     }
 
@@ -123,7 +126,10 @@ impl<C> Waiting<C> {
     }
 
     fn iter(&self) -> impl Iterator<Item = (u32, &Pending<C>)> {
-        self.by_rank.iter().enumerate().filter_map(|(r, p)| p.as_ref().map(|p| (r as u32, p)))
+        self.by_rank
+            .iter()
+            .enumerate()
+            .filter_map(|(r, p)| p.as_ref().map(|p| (r as u32, p)))
     }
 
     /// Every waiting rank, ascending; none waits afterwards.
