@@ -19,24 +19,41 @@ impl Python {
         let venv = root.join("target/perf-venv");
         let exe = venv.join("bin/python3");
         if !exe.is_file() {
-            run(Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv")?;
+            run(
+                Command::new("python3").args(["-m", "venv"]).arg(&venv),
+                "python3 -m venv",
+            )?;
         }
-        let ready = Command::new(&exe).args(["-c", "import greenlet, numpy"]).output();
+        let ready = Command::new(&exe)
+            .args(["-c", "import greenlet, numpy"])
+            .output();
         if !ready.is_ok_and(|o| o.status.success()) {
             let requirements = root.join("perf/baseline/requirements.txt");
             run(
-                Command::new(&exe).args(["-m", "pip", "install", "--quiet", "-r"]).arg(&requirements),
+                Command::new(&exe)
+                    .args(["-m", "pip", "install", "--quiet", "-r"])
+                    .arg(&requirements),
                 "pip install greenlet numpy",
             )?;
         }
-        Ok(Python { exe, script: root.join("perf/baseline/greenlet_world.py") })
+        Ok(Python {
+            exe,
+            script: root.join("perf/baseline/greenlet_world.py"),
+        })
     }
 
     /// Run one baseline measurement; its JSON line.
     pub fn measure(&self, args: &[&str]) -> Result<serde_json::Value> {
-        let out = Command::new(&self.exe).arg(&self.script).args(args).output().context("running the baseline")?;
+        let out = Command::new(&self.exe)
+            .arg(&self.script)
+            .args(args)
+            .output()
+            .context("running the baseline")?;
         if !out.status.success() {
-            bail!("baseline {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "baseline {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         serde_json::from_slice(&out.stdout).context("parsing the baseline's output")
     }

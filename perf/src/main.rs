@@ -51,7 +51,11 @@ fn main() -> Result<()> {
         .context("perf/ has a parent")?
         .to_path_buf();
     let env = measure::Env::prepare(&root, cli.quick)?;
-    let runs = if cli.quick { cli.runs.min(2) } else { cli.runs.max(1) };
+    let runs = if cli.quick {
+        cli.runs.min(2)
+    } else {
+        cli.runs.max(1)
+    };
     let results = measure::all(&env, runs, cli.only.as_deref())?;
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&results)?);

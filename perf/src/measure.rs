@@ -6,10 +6,12 @@ use crate::stats::{Metric, fmt, median};
 use anyhow::{Context, Result, bail};
 use kernbench_guest_build::{GuestBuild, build};
 use kernbench_host::report::RunReport;
-use kernbench_host::runtime::{BenchEngine, EngineOptions, LoadedBench, RunOptions, instantiate_only, run};
+use kernbench_host::runtime::{
+    BenchEngine, EngineOptions, LoadedBench, RunOptions, instantiate_only, run,
+};
 use kernbench_host::sim::{
-    CclConfig, CollectiveCall, CollectiveKind, DType, DpPolicy, Init, NewTensor, ReduceOp, SimLimits, Simulator,
-    Topology, TopologySpec,
+    CclConfig, CollectiveCall, CollectiveKind, DType, DpPolicy, Init, NewTensor, ReduceOp,
+    SimLimits, Simulator, Topology, TopologySpec,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,7 +42,9 @@ impl Env {
         note("building the perf guests and the bundled benches for wasm32-wasip2 (release)");
         let mut spec = GuestBuild::new(root.join("Cargo.toml"));
         spec.packages = vec!["kernbench-perf-guests".into(), "kernbench-benches".into()];
-        spec.bins = ["perf_calls", "perf_barrier", "perf_matmul", "hello"].map(String::from).to_vec();
+        spec.bins = ["perf_calls", "perf_barrier", "perf_matmul", "hello"]
+            .map(String::from)
+            .to_vec();
         spec.target_dir = Some(root.join("target/perf-guests"));
         let artifacts = build(&spec, &mut |m| note(m))?;
         let find = |name: &str| {
@@ -54,7 +58,15 @@ impl Env {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .current_dir(root)
-            .args(["build", "--release", "--quiet", "-p", "kernbench-host", "--bin", "kernbench"])
+            .args([
+                "build",
+                "--release",
+                "--quiet",
+                "-p",
+                "kernbench-host",
+                "--bin",
+                "kernbench",
+            ])
             .status()
             .context("building kernbench")?;
         if !status.success() {
@@ -76,7 +88,11 @@ impl Env {
     }
 
     fn engine(&self, max_ranks: u32) -> Result<BenchEngine> {
-        BenchEngine::new(EngineOptions { max_ranks, cache_dir: Some(self.cache.clone()), ..EngineOptions::default() })
+        BenchEngine::new(EngineOptions {
+            max_ranks,
+            cache_dir: Some(self.cache.clone()),
+            ..EngineOptions::default()
+        })
     }
 
     fn scale(&self, full: u64) -> u64 {
@@ -87,7 +103,11 @@ impl Env {
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!("{cpu}, {cores} cores, {}", std::env::consts::OS)
@@ -148,7 +168,13 @@ fn instantiate(env: &Env, runs: usize) -> Result<Vec<Metric>> {
         let t = instantiate_only(&engine, &bench, &options)?;
         values.push(t.as_secs_f64() * 1e6 / f64::from(n));
     }
-    Ok(vec![Metric::at_most(&format!("instantiate per rank (N={n}, pooling, InstancePre)"), 10.0, "us", values, None)])
+    Ok(vec![Metric::at_most(
+        &format!("instantiate per rank (N={n}, pooling, InstancePre)"),
+        10.0,
+        "us",
+        values,
+        None,
+    )])
 }
 
 fn host_call(env: &Env, runs: usize) -> Result<Vec<Metric>> {
@@ -161,7 +187,13 @@ fn host_call(env: &Env, runs: usize) -> Result<Vec<Metric>> {
         let full = wall_ms(&engine, &bench, 1, &[calls.to_string()])?;
         values.push((full - empty) * 1e6 / calls as f64);
     }
-    Ok(vec![Metric::at_most("trivial host call (get-rank) from a guest loop", 60.0, "ns", values, None)])
+    Ok(vec![Metric::at_most(
+        "trivial host call (get-rank) from a guest loop",
+        60.0,
+        "ns",
+        values,
+        None,
+    )])
 }
 
 fn barrier(env: &Env, runs: usize) -> Result<Vec<Metric>> {
@@ -175,21 +207,38 @@ fn barrier(env: &Env, runs: usize) -> Result<Vec<Metric>> {
             let empty = wall_ms(&engine, &bench, n, &["0".into()])?;
             let full = wall_ms(&engine, &bench, n, &[rounds.to_string()])?;
             let host = (full - empty) * 1e6 / (f64::from(n) * rounds as f64);
-            let seed = env.python.measure(&["barrier", &n.to_string(), &rounds.to_string()])?;
-            let greenlet = seed["ns_per_rank_round"].as_f64().context("baseline ns_per_rank_round")?;
+            let seed = env
+                .python
+                .measure(&["barrier", &n.to_string(), &rounds.to_string()])?;
+            let greenlet = seed["ns_per_rank_round"]
+                .as_f64()
+                .context("baseline ns_per_rank_round")?;
             ratios.push(host / greenlet);
             ours.push(host);
             theirs.push(greenlet);
         }
-        let reference = format!("host {} ns vs greenlet {} ns per rank per round", fmt(median(&ours)), fmt(median(&theirs)));
-        out.push(Metric::at_most(&format!("barrier per rank per round, N={n} (vs seed model)"), 0.25, "x", ratios, Some(reference)));
+        let reference = format!(
+            "host {} ns vs greenlet {} ns per rank per round",
+            fmt(median(&ours)),
+            fmt(median(&theirs))
+        );
+        out.push(Metric::at_most(
+            &format!("barrier per rank per round, N={n} (vs seed model)"),
+            0.25,
+            "x",
+            ratios,
+            Some(reference),
+        ));
     }
     Ok(out)
 }
 
 /// Child-process entry: run `component` on `sips` SIPs and print wall time and peak RSS.
 pub fn run_world_child(component: &Path, sips: u32) -> Result<()> {
-    let engine = BenchEngine::new(EngineOptions { max_ranks: sips, ..EngineOptions::default() })?;
+    let engine = BenchEngine::new(EngineOptions {
+        max_ranks: sips,
+        ..EngineOptions::default()
+    })?;
     let bench = load(&engine, component)?;
     let started = Instant::now();
     let report: RunReport = run(&engine, &bench, RunOptions::new(topology(sips)?))?;
@@ -217,7 +266,10 @@ fn child_world(env: &Env, sips: u32) -> Result<serde_json::Value> {
         .context("running a child world")?;
     let process_ms = started.elapsed().as_secs_f64() * 1e3;
     if !out.status.success() {
-        bail!("child world of {sips} failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "child world of {sips} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).context("child output")?;
     v["process_ms"] = serde_json::json!(process_ms);
@@ -231,11 +283,21 @@ fn rss(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     let n = if env.quick { 512 } else { 4096 };
     let mut values = Vec::new();
     for _ in 0..runs {
-        let one = child_world(env, 1)?["peak_rss_bytes"].as_f64().context("peak RSS")?;
-        let many = child_world(env, n)?["peak_rss_bytes"].as_f64().context("peak RSS")?;
+        let one = child_world(env, 1)?["peak_rss_bytes"]
+            .as_f64()
+            .context("peak RSS")?;
+        let many = child_world(env, n)?["peak_rss_bytes"]
+            .as_f64()
+            .context("peak RSS")?;
         values.push((many - one) / f64::from(n - 1) / 1024.0);
     }
-    Ok(vec![Metric::at_most(&format!("RSS per idle rank, N={n} (hello)"), 64.0, "KiB", values, None)])
+    Ok(vec![Metric::at_most(
+        &format!("RSS per idle rank, N={n} (hello)"),
+        64.0,
+        "KiB",
+        values,
+        None,
+    )])
 }
 
 fn largest_world(env: &Env, runs: usize) -> Result<Vec<Metric>> {
@@ -247,13 +309,22 @@ fn largest_world(env: &Env, runs: usize) -> Result<Vec<Metric>> {
         process.push(v["process_ms"].as_f64().context("process_ms")? / 1e3);
     }
     let reference = format!("whole process {} s", fmt(median(&process)));
-    Ok(vec![Metric::at_most(&format!("{n} ranks of hello: launch and run"), 2.0, "s", launch, Some(reference))])
+    Ok(vec![Metric::at_most(
+        &format!("{n} ranks of hello: launch and run"),
+        2.0,
+        "s",
+        launch,
+        Some(reference),
+    )])
 }
 
 fn all_reduce(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     let ranks = 8u32;
     let bytes: u64 = if env.quick { 8 << 20 } else { 64 << 20 };
-    let limits = SimLimits { max_data_bytes_per_run: u64::from(ranks) * bytes * 2, ..SimLimits::default() };
+    let limits = SimLimits {
+        max_data_bytes_per_run: u64::from(ranks) * bytes * 2,
+        ..SimLimits::default()
+    };
     let mut sim = Simulator::new(topology(ranks)?, limits, ranks);
     let mut calls = Vec::new();
     for r in 0..ranks {
@@ -291,7 +362,9 @@ fn all_reduce(env: &Env, runs: usize) -> Result<Vec<Metric>> {
         copies.push(copy_bw);
     }
     let mib = bytes >> 20;
-    let numpy = env.python.measure(&["allreduce", &ranks.to_string(), &mib.to_string()])?;
+    let numpy = env
+        .python
+        .measure(&["allreduce", &ranks.to_string(), &mib.to_string()])?;
     let reference = format!(
         "reduce {} GB/s vs memcpy {} GB/s (numpy seed model: {} GB/s)",
         fmt(median(&ours)),
@@ -316,14 +389,27 @@ fn guest_compute(env: &Env, runs: usize) -> Result<Vec<Metric>> {
         let empty = wall_ms(&engine, &bench, 1, &["256".into(), "0".into()])?;
         let full = wall_ms(&engine, &bench, 1, &["256".into(), iters.to_string()])?;
         let t = Instant::now();
-        std::hint::black_box(kernbench_perf_kernels::matmul_loop(256, std::hint::black_box(iters)));
+        std::hint::black_box(kernbench_perf_kernels::matmul_loop(
+            256,
+            std::hint::black_box(iters),
+        ));
         let native_ms = t.elapsed().as_secs_f64() * 1e3;
         ratios.push((full - empty) / native_ms);
         wasm.push((full - empty) / f64::from(iters));
         native.push(native_ms / f64::from(iters));
     }
-    let reference = format!("wasm {} ms vs native {} ms per 256x256 matmul", fmt(median(&wasm)), fmt(median(&native)));
-    Ok(vec![Metric::at_most("guest compute: 256x256 f32 matmul, wasm vs native", 1.3, "x", ratios, Some(reference))])
+    let reference = format!(
+        "wasm {} ms vs native {} ms per 256x256 matmul",
+        fmt(median(&wasm)),
+        fmt(median(&native))
+    );
+    Ok(vec![Metric::at_most(
+        "guest compute: 256x256 f32 matmul, wasm vs native",
+        1.3,
+        "x",
+        ratios,
+        Some(reference),
+    )])
 }
 
 fn whole_process(env: &Env, runs: usize) -> Result<Vec<Metric>> {
@@ -336,7 +422,11 @@ fn whole_process(env: &Env, runs: usize) -> Result<Vec<Metric>> {
         Ok(t.elapsed().as_secs_f64() * 1e3)
     };
     let mut kernbench = Command::new(&env.kernbench);
-    kernbench.arg("run").arg(&env.hello).args(["--sips", "8"]).env("KERNBENCH_CACHE_DIR", &env.cache);
+    kernbench
+        .arg("run")
+        .arg(&env.hello)
+        .args(["--sips", "8"])
+        .env("KERNBENCH_CACHE_DIR", &env.cache);
     time(&mut kernbench)?; // the component is compiled into the cache once
     let mut python = Command::new(&env.python.exe);
     python.args(["-c", "import greenlet, numpy"]);
@@ -348,7 +438,11 @@ fn whole_process(env: &Env, runs: usize) -> Result<Vec<Metric>> {
         ours.push(k);
         theirs.push(p);
     }
-    let reference = format!("kernbench {} ms vs python import {} ms", fmt(median(&ours)), fmt(median(&theirs)));
+    let reference = format!(
+        "kernbench {} ms vs python import {} ms",
+        fmt(median(&ours)),
+        fmt(median(&theirs))
+    );
     Ok(vec![Metric::at_most(
         "`kernbench run hello --sips 8` (cached), whole process, vs `python3 -c \"import greenlet, numpy\"`",
         0.5,

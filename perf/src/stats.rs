@@ -33,20 +33,50 @@ pub fn median(values: &[f64]) -> f64 {
 
 impl Metric {
     /// A metric whose median must be at most `limit`.
-    pub fn at_most(name: &str, limit: f64, unit: &str, values: Vec<f64>, reference: Option<String>) -> Metric {
+    pub fn at_most(
+        name: &str,
+        limit: f64,
+        unit: &str,
+        values: Vec<f64>,
+        reference: Option<String>,
+    ) -> Metric {
         let met = median(&values) <= limit;
-        Metric { name: name.into(), target: format!("<= {limit} {unit}"), unit: unit.into(), values, met, reference }
+        Metric {
+            name: name.into(),
+            target: format!("<= {limit} {unit}"),
+            unit: unit.into(),
+            values,
+            met,
+            reference,
+        }
     }
 
     /// A metric whose median must be at least `limit`.
-    pub fn at_least(name: &str, limit: f64, unit: &str, values: Vec<f64>, reference: Option<String>) -> Metric {
+    pub fn at_least(
+        name: &str,
+        limit: f64,
+        unit: &str,
+        values: Vec<f64>,
+        reference: Option<String>,
+    ) -> Metric {
         let met = median(&values) >= limit;
-        Metric { name: name.into(), target: format!(">= {limit} {unit}"), unit: unit.into(), values, met, reference }
+        Metric {
+            name: name.into(),
+            target: format!(">= {limit} {unit}"),
+            unit: unit.into(),
+            values,
+            met,
+            reference,
+        }
     }
 
     fn range(&self) -> String {
         let min = self.values.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = self.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let max = self
+            .values
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
         format!("{} - {}", fmt(min), fmt(max))
     }
 }
@@ -63,8 +93,15 @@ pub fn fmt(x: f64) -> String {
 /// The results as a table, with the machine they were measured on.
 pub fn table(metrics: &[Metric], machine: &str) -> String {
     let mut t = Table::new();
-    t.load_style(presets::ASCII_MARKDOWN)
-        .set_header(["metric", "target", "median", "min - max", "runs", "met", "reference (median)"]);
+    t.load_style(presets::ASCII_MARKDOWN).set_header([
+        "metric",
+        "target",
+        "median",
+        "min - max",
+        "runs",
+        "met",
+        "reference (median)",
+    ]);
     for m in metrics {
         t.add_row([
             m.name.clone(),

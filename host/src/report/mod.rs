@@ -191,7 +191,10 @@ impl RunReport {
             collective_summary: Vec::new(),
             regions: Vec::new(),
             metrics: Vec::new(),
-            host: HostTimings { wall_ms: 0.0, peak_rss_bytes: None },
+            host: HostTimings {
+                wall_ms: 0.0,
+                peak_rss_bytes: None,
+            },
         }
     }
 

@@ -133,7 +133,10 @@ fn prepare(engine: &BenchEngine, options: &RunOptions) -> Result<Prepared> {
         );
     }
     if limits.fuel_per_rank.is_some() && !engine.options().fuel {
-        bail!("the {} policy sets fuel_per_rank, but this engine does not count fuel", options.policy.name);
+        bail!(
+            "the {} policy sets fuel_per_rank, but this engine does not count fuel",
+            options.policy.name
+        );
     }
     let capacity = engine.options().max_ranks;
     if instances > capacity {
@@ -146,7 +149,9 @@ fn prepare(engine: &BenchEngine, options: &RunOptions) -> Result<Prepared> {
         instances: limits.instances_per_rank as usize,
         buffer_bytes: limits.buffer_bytes,
     };
-    if wasm_limits.memory_bytes > pool.memory_bytes || wasm_limits.table_elements > pool.table_elements {
+    if wasm_limits.memory_bytes > pool.memory_bytes
+        || wasm_limits.table_elements > pool.table_elements
+    {
         bail!(
             "the {} policy allows {} of memory and {} table elements per rank, more than this engine's pool ({} and {})",
             options.policy.name,
@@ -162,7 +167,12 @@ fn prepare(engine: &BenchEngine, options: &RunOptions) -> Result<Prepared> {
         max_hbm_bytes_per_rank: limits.hbm_bytes_per_rank,
     };
     let sim = Simulator::new(options.topology.clone(), sim_limits, instances);
-    let world = Arc::new(Mutex::new(World::new(sim, options.ccl.clone(), options.launch, instances)));
+    let world = Arc::new(Mutex::new(World::new(
+        sim,
+        options.ccl.clone(),
+        options.launch,
+        instances,
+    )));
     Ok(Prepared {
         world_size,
         instances,
@@ -239,7 +249,11 @@ fn async_runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Build and instantiate every rank of a run without calling `main`, and return how long
 /// that took: the launch cost a run pays (for benchmarks).
-pub fn instantiate_only(engine: &BenchEngine, bench: &LoadedBench, options: &RunOptions) -> Result<Duration> {
+pub fn instantiate_only(
+    engine: &BenchEngine,
+    bench: &LoadedBench,
+    options: &RunOptions,
+) -> Result<Duration> {
     let p = prepare(engine, options)?;
     let runtime = async_runtime()?;
     let started = Instant::now();
@@ -265,7 +279,9 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
     let limits = &options.policy.limits;
     let (world_size, instances, world) = (p.world_size, p.instances, p.world.clone());
     let started = Instant::now();
-    let deadline = limits.deadline_ms.map(|ms| started + Duration::from_millis(ms));
+    let deadline = limits
+        .deadline_ms
+        .map(|ms| started + Duration::from_millis(ms));
     let mut io = Vec::with_capacity(instances as usize);
     let mut tasks: Vec<TaskFuture<RankFailure>> = Vec::with_capacity(instances as usize);
     for index in 0..instances {
@@ -279,7 +295,10 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
                 // A limit hit while instantiating (initial memory too large ...) keeps its name.
                 match RankFailure::from_trap(&e, "") {
                     Err(f) if f.kind != FailureKind::Trap => f,
-                    _ => RankFailure::new(FailureKind::Instantiation, format!("instantiating the bench: {e:#}")),
+                    _ => RankFailure::new(
+                        FailureKind::Instantiation,
+                        format!("instantiating the bench: {e:#}"),
+                    ),
                 }
             })?;
             match command.wasi_cli_run().call_run(&mut store).await {
@@ -403,6 +422,9 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
         collectives_run: world.sim.collectives_run(),
         regions,
         metrics,
-        host: HostTimings { wall_ms, peak_rss_bytes: crate::report::peak_rss_bytes() },
+        host: HostTimings {
+            wall_ms,
+            peak_rss_bytes: crate::report::peak_rss_bytes(),
+        },
     })
 }

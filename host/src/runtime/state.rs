@@ -136,11 +136,23 @@ fn limit(what: &str, desired: usize, max: usize) -> wasmtime::Error {
 }
 
 impl ResourceLimiter for RankState {
-    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         // Memories only grow, so the rank's total moves by (desired - current).
-        let total = self.memory_bytes.saturating_sub(current).saturating_add(desired);
+        let total = self
+            .memory_bytes
+            .saturating_sub(current)
+            .saturating_add(desired);
         if total > self.limits.memory_bytes {
-            return Err(limit("linear memory (bytes, over all of the rank's memories)", total, self.limits.memory_bytes));
+            return Err(limit(
+                "linear memory (bytes, over all of the rank's memories)",
+                total,
+                self.limits.memory_bytes,
+            ));
         }
         self.memory_bytes = total;
         Ok(true)

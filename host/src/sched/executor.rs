@@ -135,7 +135,12 @@ pub async fn drive<E>(
                 // Nothing ready: sleep. A wake-up that raced with this check re-queued its
                 // task and, seeing `polling` cleared, woke the runtime; re-check to be sure.
                 set.polling.store(false, Ordering::Release);
-                if !set.queue.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+                if !set
+                    .queue
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .is_empty()
+                {
                     cx.waker().wake_by_ref();
                 }
                 return Poll::Pending;

@@ -54,7 +54,11 @@ pub fn all_reduce_into(
 /// `all_reduce` on tensors does. It works one cache-sized block at a time (reduce the block of
 /// every member into a scratch block, then write it back to each member), so each member byte
 /// is read once and written once and nothing larger than a block is allocated.
-pub fn all_reduce_in_place(dtype: DType, op: ReduceOp, bufs: &mut [&mut [u8]]) -> Result<(), SimError> {
+pub fn all_reduce_in_place(
+    dtype: DType,
+    op: ReduceOp,
+    bufs: &mut [&mut [u8]],
+) -> Result<(), SimError> {
     let len = {
         let views: Vec<&[u8]> = bufs.iter().map(|b| &**b).collect();
         element_len("all_reduce", dtype, &views)?

@@ -258,10 +258,15 @@ impl Simulator {
     /// All-reduce straight into the members' tensors: their buffers are lent out of the
     /// tensor table for the call (no copy, no allocation) and always put back.
     fn all_reduce_tensors(&mut self, calls: &[(u32, CollectiveCall)]) -> Result<(), SimError> {
-        let Some((_, first)) = calls.first() else { return Ok(()) };
+        let Some((_, first)) = calls.first() else {
+            return Ok(());
+        };
         let dtype = first.input.as_ref().map_or(DType::F32, |t| t.dtype);
         let op = first.op.unwrap_or(ReduceOp::Sum);
-        let ids: Vec<TensorId> = calls.iter().filter_map(|(_, c)| c.input.as_ref().map(|t| t.id)).collect();
+        let ids: Vec<TensorId> = calls
+            .iter()
+            .filter_map(|(_, c)| c.input.as_ref().map(|t| t.id))
+            .collect();
         let mut distinct = ids.clone();
         distinct.sort_unstable();
         distinct.dedup();

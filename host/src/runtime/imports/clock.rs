@@ -59,12 +59,7 @@ impl clock::Host for RankState {
 }
 
 impl metrics::Host for RankState {
-    fn report_metric(
-        &mut self,
-        name: String,
-        value: f64,
-        unit: String,
-    ) -> Result<(), HostError> {
+    fn report_metric(&mut self, name: String, value: f64, unit: String) -> Result<(), HostError> {
         check_name("metric", &name)?;
         if unit.len() > MAX_NAME_BYTES {
             return Err(SimError::InvalidArgument(format!(

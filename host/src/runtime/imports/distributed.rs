@@ -5,9 +5,9 @@ use crate::runtime::bindings::kernbench::bench::types::ReduceOp;
 use crate::runtime::error::{Abort, FailureKind, HostError};
 use crate::runtime::state::{RankState, TensorHandle};
 use crate::runtime::world::{GroupError, LaunchMode, World, lock, meet};
-use std::sync::Arc;
 use crate::sched::Scope;
 use crate::sim::{CollectiveCall, CollectiveKind, P2p, SimError, TensorArg};
+use std::sync::Arc;
 use wasmtime::component::Resource;
 
 /// The only backend name the host answers to (as `nccl` for CUDA).
@@ -69,14 +69,12 @@ impl RankState {
             call,
             |world, calls| {
                 let World { sim, ccl, .. } = world;
-                sim.execute_collective(calls, ccl)
-                    .map(|_| ())
-                    .map_err(|e| {
-                        Abort::new(
-                            FailureKind::CollectiveMismatch,
-                            format!("collective could not run: {e}"),
-                        )
-                    })
+                sim.execute_collective(calls, ccl).map(|_| ()).map_err(|e| {
+                    Abort::new(
+                        FailureKind::CollectiveMismatch,
+                        format!("collective could not run: {e}"),
+                    )
+                })
             },
         )
         .await

@@ -216,11 +216,7 @@ impl tensors::HostTensor for RankState {
         Ok(lock(&self.world).sim.add_assign(self.index, a, b)?)
     }
 
-    fn scale_assign(
-        &mut self,
-        t: Resource<TensorHandle>,
-        factor: f64,
-    ) -> Result<(), HostError> {
+    fn scale_assign(&mut self, t: Resource<TensorHandle>, factor: f64) -> Result<(), HostError> {
         let a = self.tensor_id(&t)?;
         Ok(lock(&self.world).sim.scale_assign(self.index, a, factor)?)
     }

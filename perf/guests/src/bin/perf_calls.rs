@@ -4,7 +4,10 @@ use kernbench::torch::distributed as dist;
 
 fn main() -> Result<(), kernbench::Error> {
     dist::init_process_group("ccl")?;
-    let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(0);
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0);
     let mut acc = 0u64;
     for _ in 0..n {
         acc = acc.wrapping_add(u64::from(dist::get_rank()?));
