@@ -257,10 +257,11 @@ pub fn resolve_world_size(
         .iter()
         .filter_map(|(kind, s)| s.world_size.map(|w| (*kind, w)));
     let resolved = if let Some((collective, world_size)) = from_overrides.next() {
-        let conflicting: Vec<_> = from_overrides.filter(|(_, w)| *w != world_size).collect();
-        if !conflicting.is_empty() {
+        let others: Vec<_> = from_overrides.collect();
+        if others.iter().any(|(_, w)| *w != world_size) {
+            // Name every override that sets a world size, so the user sees all of them.
             let list = std::iter::once((collective, world_size))
-                .chain(conflicting)
+                .chain(others)
                 .map(|(k, w)| format!("{k}={w}"))
                 .collect::<Vec<_>>()
                 .join(", ");

@@ -37,7 +37,11 @@ pub struct TensorArg {
 impl TensorArg {
     /// Number of elements.
     pub fn numel(&self) -> u64 {
-        self.shape.iter().product()
+        if self.shape.contains(&0) {
+            0
+        } else {
+            self.shape.iter().product()
+        }
     }
 
     /// Size in bytes.

@@ -85,6 +85,8 @@ pub fn shape_2d(shape: &[u64]) -> Option<(u64, u64)> {
     match shape.split_last() {
         None => Some((1, 1)),
         Some((&n, [])) => Some((n, 1)),
+        // A zero anywhere means no elements: no product can overflow then.
+        Some((&cols, rest)) if rest.contains(&0) => Some((0, cols)),
         Some((&cols, rest)) => {
             let rows = rest.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d))?;
             Some((rows, cols))
@@ -236,6 +238,7 @@ mod tests {
         assert_eq!(shape_2d(&[7]), Some((7, 1)));
         assert_eq!(shape_2d(&[2, 3, 5]), Some((6, 5)));
         assert_eq!(shape_2d(&[u64::MAX, 2, 1]), None);
+        assert_eq!(shape_2d(&[1 << 32, 0, 1 << 32, 5]), Some((0, 5)));
     }
 
     #[test]

@@ -81,7 +81,12 @@ pub struct Tensor {
 impl Tensor {
     /// Number of elements.
     pub fn numel(&self) -> u64 {
-        self.shape.iter().product()
+        // Checked at creation (`checked_size`); a zero dimension short-cuts the product.
+        if self.shape.contains(&0) {
+            0
+        } else {
+            self.shape.iter().product()
+        }
     }
 
     /// Logical size in bytes.
@@ -148,7 +153,12 @@ pub fn checked_size(shape: &[u64], dtype: DType) -> Result<(u64, u64), SimError>
             shape.len()
         );
     }
-    let numel = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
+    // Any zero dimension makes an empty tensor, whatever the order of the dimensions.
+    let numel = if shape.contains(&0) {
+        Some(0)
+    } else {
+        shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d))
+    };
     match numel.and_then(|n| n.checked_mul(dtype.itemsize()).map(|b| (n, b))) {
         Some(sizes) => Ok(sizes),
         None => invalid!(
@@ -181,6 +191,10 @@ mod tests {
     fn checked_size_rejects_overflow_and_rank() {
         assert_eq!(checked_size(&[2, 3], DType::F32).ok(), Some((6, 24)));
         assert_eq!(checked_size(&[], DType::I8).ok(), Some((1, 1)));
+        assert_eq!(
+            checked_size(&[1 << 32, 1 << 32, 0], DType::F32).ok(),
+            Some((0, 0))
+        );
         let err = checked_size(&[1 << 40, 1 << 30], DType::F32).unwrap_err();
         assert!(err.to_string().contains("overflows"), "{err}");
         let err = checked_size(&[1; 17], DType::F32).unwrap_err();
