@@ -18,7 +18,7 @@ pub struct TensorHandle {
 /// Per-rank bounds on wasm resources, enforced by wasmtime as the guest grows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WasmLimits {
-    /// Linear memory bytes per memory.
+    /// Linear memory bytes over all of the rank's memories together.
     pub memory_bytes: usize,
     /// Table elements per table.
     pub table_elements: usize,
