@@ -184,15 +184,20 @@ impl World {
         Ok(id)
     }
 
-    /// Members of group `g` (none = the world) if `rank` belongs to it.
-    pub fn group_members(&self, g: Option<u32>, rank: u32) -> Result<&Arc<[u32]>, SimError> {
-        let id = g.unwrap_or(0);
-        let members = self.groups.get(id as usize).ok_or_else(|| {
+    /// Members of group `id` (ascending global ranks), or an error naming the group.
+    pub fn group(&self, id: u32) -> Result<&Arc<[u32]>, SimError> {
+        self.groups.get(id as usize).ok_or_else(|| {
             SimError::InvalidArgument(format!(
                 "group {id} does not exist (this run has {} groups)",
                 self.groups.len()
             ))
-        })?;
+        })
+    }
+
+    /// Members of group `g` (none = the world) if `rank` belongs to it.
+    pub fn group_members(&self, g: Option<u32>, rank: u32) -> Result<&Arc<[u32]>, SimError> {
+        let id = g.unwrap_or(0);
+        let members = self.group(id)?;
         // Members are sorted (the world, new_group sorts), so membership is a binary search.
         if members.binary_search(&rank).is_err() {
             return Err(SimError::InvalidArgument(format!(

@@ -157,10 +157,7 @@ impl distributed::Host for RankState {
     fn group_rank(&mut self, g: u32) -> Result<Option<u32>, HostError> {
         self.require_init("group_rank")?;
         let world = lock(&self.world);
-        let members = world
-            .groups
-            .get(g as usize)
-            .ok_or_else(|| SimError::InvalidArgument(format!("group {g} does not exist")))?;
+        let members = world.group(g)?;
         Ok(members
             .iter()
             .position(|&m| m == self.index)
@@ -170,20 +167,14 @@ impl distributed::Host for RankState {
     fn group_size(&mut self, g: u32) -> Result<u32, HostError> {
         self.require_init("group_size")?;
         let world = lock(&self.world);
-        let members = world
-            .groups
-            .get(g as usize)
-            .ok_or_else(|| SimError::InvalidArgument(format!("group {g} does not exist")))?;
+        let members = world.group(g)?;
         Ok(members.len() as u32)
     }
 
     fn get_global_rank(&mut self, g: u32, group_rank: u32) -> Result<u32, HostError> {
         self.require_init("get_global_rank")?;
         let world = lock(&self.world);
-        let members = world
-            .groups
-            .get(g as usize)
-            .ok_or_else(|| SimError::InvalidArgument(format!("group {g} does not exist")))?;
+        let members = world.group(g)?;
         members.get(group_rank as usize).copied().ok_or_else(|| {
             SimError::InvalidArgument(format!(
                 "group {g} has {} members; group rank {group_rank} is out of range",
