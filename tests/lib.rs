@@ -2,8 +2,9 @@
 //! report, with compiled components cached under the target directory.
 
 use anyhow::{Context, Result};
+use kernbench_host::model::{Policy, RunOptions};
 use kernbench_host::report::{RankStatus, RunReport};
-use kernbench_host::runtime::{BenchEngine, EngineOptions, LoadedBench, Policy, RunOptions};
+use kernbench_host::runtime::{BenchEngine, EngineOptions, LoadedBench};
 use kernbench_host::sim::{Topology, TopologySpec};
 use std::path::{Path, PathBuf};
 
@@ -40,24 +41,25 @@ pub fn run_with(path: &str, options: RunOptions) -> Result<RunReport> {
 
 /// Load and run on an existing engine (several runs in one process).
 pub fn run_on(engine: &BenchEngine, path: &str, options: RunOptions) -> Result<RunReport> {
-    let bench = load(engine, path)?;
-    kernbench_host::runtime::run(engine, &bench, options)
+    let bench = load(engine, path, &options.policy)?;
+    let outcome = kernbench_host::runtime::run(engine, &bench, options)?;
+    Ok(RunReport::from_outcome(outcome))
 }
 
-/// Load (check, compile, link) the component at `path`.
-pub fn load(engine: &BenchEngine, path: &str) -> Result<LoadedBench> {
+/// Load (check, compile, link) the component at `path` under `policy`.
+pub fn load(engine: &BenchEngine, path: &str, policy: &Policy) -> Result<LoadedBench> {
     let name = Path::new(path)
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("bench");
     let bytes = std::fs::read(path).with_context(|| format!("reading {path}"))?;
-    Ok(engine.load(name, &bytes)?)
+    Ok(engine.load(name, &bytes, policy)?)
 }
 
 /// Options for `sips` SIPs under the `strict` policy with `args`.
 pub fn strict(sips: u32, args: &[&str]) -> RunOptions {
     let mut options = RunOptions::new(topology(sips));
-    options.policy = Policy::builtin("strict").expect("built-in profile");
+    options.policy = Policy::strict();
     options.args = args.iter().map(|a| (*a).to_owned()).collect();
     options
 }

@@ -1,7 +1,9 @@
 //! KernBench host: loads a bench component and runs it as N cooperative rank instances on a
 //! simulated multi-SIP accelerator.
 
+pub mod checkout;
 pub mod cli;
+pub mod model;
 pub mod report;
 pub mod runtime;
 pub mod sched;

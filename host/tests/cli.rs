@@ -93,16 +93,108 @@ fn bad_input_exits_2_with_a_message() {
 
     let out = kernbench(&["run", artifacts::HELLO, "--sips", "8", "--world-size", "32"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains(
-        "world size 32 (from CCL defaults.world_size) differs from the topology's 8 SIPs"
-    ));
+    assert!(
+        stderr(&out).contains(
+            "world size 32 (from CCL defaults.world_size, set by --world-size or the --ccl file) differs from the topology's 8 SIPs"
+        ),
+        "{}",
+        stderr(&out)
+    );
 
+    // The flag is named, not the embedded default it changed.
     let out = kernbench(&["run", artifacts::HELLO, "--sips", "0"]);
     assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("embedded default with --sips 0"),
+        "{}",
+        stderr(&out)
+    );
     assert!(
         stderr(&out).contains("system.sips.count must be between 1 and 65536 (got 0)"),
         "{}",
         stderr(&out)
+    );
+
+    let out = kernbench(&[
+        "run",
+        artifacts::HELLO,
+        "--limit",
+        "memory_bytes_per_rank=none",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("this limit cannot be lifted"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_unwritable_trace_path_fails_before_the_run() {
+    let out = kernbench(&[
+        "run",
+        artifacts::HELLO,
+        "--sips",
+        "2",
+        "--trace",
+        "/no/such/dir/t.json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--trace /no/such/dir/t.json: cannot create the file"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), "", "nothing ran, so no report");
+}
+
+#[test]
+fn the_header_says_when_sips_changed_the_topology() {
+    let out = kernbench(&["run", artifacts::HELLO, "--sips", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("topology  kernbench-default-8sip with --sips 3: 3 SIPs x 4 cubes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn build_takes_relative_crate_paths_and_names_missing_ones() {
+    // A relative path from another directory: cargo runs elsewhere, so it must be resolved.
+    let tests_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-component-cache");
+    let out = Command::new(env!("CARGO_BIN_EXE_kernbench"))
+        .args(["build", "../benches-wasm", "--target-dir"])
+        .arg(artifacts::GUEST_TARGET_DIR)
+        .current_dir(&tests_dir)
+        .env("KERNBENCH_CACHE_DIR", cache)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).lines().any(|l| l.ends_with("/hello.wasm")),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = kernbench(&["build", "/no/such/dir"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("/no/such/dir does not exist"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn help_lists_the_exit_statuses() {
+    let out = kernbench(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).contains("Exit status: 0 the run succeeded; 1 the run failed"),
+        "{}",
+        stdout(&out)
     );
 }
 
@@ -155,7 +247,7 @@ fn a_topology_file_and_a_ccl_file_are_read() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("world     2 ranks (from CCL defaults.world_size)"),
+        stdout(&out).contains("world     2 ranks (from CCL defaults.world_size, set by"),
         "{}",
         stdout(&out)
     );
@@ -294,4 +386,44 @@ fn trace_file_is_chrome_trace_json() {
             .iter()
             .any(|e| e["ph"] == "M" && e["args"]["name"] == "rank 1")
     );
+}
+
+/// Run `kernbench ARGS` on a pseudo-terminal (util-linux `script`), as a user at a terminal
+/// does; returns everything the terminal showed.
+fn on_a_terminal(args: &[&str]) -> String {
+    let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-component-cache");
+    let command = std::iter::once(env!("CARGO_BIN_EXE_kernbench"))
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env("KERNBENCH_CACHE_DIR", cache)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("util-linux `script` runs a command on a pseudo-terminal");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_long_run_shows_progress_on_a_terminal_and_never_in_json() {
+    // `spin` runs until the deadline: long enough for the progress line to draw.
+    let args = ["run", artifacts::SPIN, "--sips", "2", "--deadline", "0.6"];
+    let screen = on_a_terminal(&args);
+    assert!(
+        screen.contains("spin: 0/2 ranks done, 0 collectives"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("deadline-exceeded"),
+        "the report follows: {screen}"
+    );
+
+    let mut json = args.to_vec();
+    json.push("--json");
+    let screen = on_a_terminal(&json);
+    assert!(!screen.contains("ranks done"), "{screen}");
+    // Piped (not a terminal): no progress either.
+    let out = kernbench(&args);
+    assert!(!stderr(&out).contains("ranks done"), "{}", stderr(&out));
 }

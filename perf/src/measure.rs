@@ -5,10 +5,9 @@ use crate::baseline::Python;
 use crate::stats::{Metric, fmt, median};
 use anyhow::{Context, Result, bail};
 use kernbench_guest_build::{GuestBuild, build};
+use kernbench_host::model::{Policy, RunOptions};
 use kernbench_host::report::RunReport;
-use kernbench_host::runtime::{
-    BenchEngine, EngineOptions, LoadedBench, RunOptions, instantiate_only, run,
-};
+use kernbench_host::runtime::{BenchEngine, EngineOptions, LoadedBench, instantiate_only};
 use kernbench_host::sim::{
     CclConfig, CollectiveCall, CollectiveKind, DType, DpPolicy, Init, NewTensor, ReduceOp,
     SimLimits, Simulator, Topology, TopologySpec,
@@ -121,7 +120,13 @@ fn topology(sips: u32) -> Result<Topology> {
 
 fn load(engine: &BenchEngine, path: &Path) -> Result<LoadedBench> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(engine.load("perf", &bytes)?)
+    Ok(engine.load("perf", &bytes, &Policy::trusted())?)
+}
+
+/// Run `bench` and build its report, as `kernbench run` does.
+fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Result<RunReport> {
+    let outcome = kernbench_host::runtime::run(engine, bench, options)?;
+    Ok(RunReport::from_outcome(outcome))
 }
 
 /// Run `bench` on `sips` SIPs with `args`; wall milliseconds of the run.

@@ -94,7 +94,7 @@ pub fn hbm_oom() {
 
 /// Run a bench on `sips` SIPs with arguments; it must end ok on every rank.
 fn run_args(path: &str, sips: u32, args: &[&str]) -> kernbench_host::report::RunReport {
-    let mut options = kernbench_host::runtime::RunOptions::new(kernbench_tests::topology(sips));
+    let mut options = kernbench_host::model::RunOptions::new(kernbench_tests::topology(sips));
     options.args = args.iter().map(|s| (*s).to_owned()).collect();
     let report = kernbench_tests::run_with(path, options).unwrap();
     assert_ok(&report);

@@ -3,8 +3,8 @@
 //! inter-SIP alpha = 2000 ns latency + 1000 ns IO_CPU = 3000 ns, beta = 50 B/ns;
 //! inter-cube alpha = 500 ns, beta = 100 B/ns; N = 8, S = 1 MiB, k = cubes holding the tensor.
 
+use kernbench_host::model::{FailureKind, RunOptions};
 use kernbench_host::report::{RankStatus, RunReport, RunStatus};
-use kernbench_host::runtime::{FailureKind, RunOptions};
 use kernbench_host::sim::CclConfig;
 use kernbench_tests::{artifacts, assert_ok, run, run_with, topology};
 

@@ -1,8 +1,8 @@
 //! The core contract: ranks, world size (D1), device registry (D3), failure handling,
 //! launch modes and the sandboxed WASI context.
 
+use kernbench_host::model::{FailureKind, LaunchMode, RunOptions};
 use kernbench_host::report::{RankStatus, RunStatus};
-use kernbench_host::runtime::{FailureKind, LaunchMode, RunOptions};
 use kernbench_host::sim::CclConfig;
 use kernbench_tests::{artifacts, assert_ok, run, run_with, topology};
 
@@ -14,7 +14,10 @@ fn ccl(json: &str) -> CclConfig {
 fn world_size_comes_from_the_topology_by_default() {
     let report = run(artifacts::HELLO, 4);
     assert_eq!(
-        (report.world_size, report.world_size_source.as_str()),
+        (
+            report.world_size,
+            report.world_size_source.as_deref().unwrap_or_default()
+        ),
         (4, "topology system.sips.count")
     );
 }
@@ -26,8 +29,14 @@ fn ccl_defaults_world_size_wins_over_the_topology() {
     let report = run_with(artifacts::HELLO, options).unwrap();
     assert_ok(&report);
     assert_eq!(
-        (report.world_size, report.world_size_source.as_str()),
-        (4, "CCL defaults.world_size")
+        (
+            report.world_size,
+            report.world_size_source.as_deref().unwrap_or_default()
+        ),
+        (
+            4,
+            "CCL defaults.world_size, set by --world-size or the --ccl file"
+        )
     );
 }
 
@@ -39,7 +48,10 @@ fn ccl_override_world_size_wins_over_defaults() {
     let report = run_with(artifacts::HELLO, options).unwrap();
     assert_ok(&report);
     assert_eq!(
-        (report.world_size, report.world_size_source.as_str()),
+        (
+            report.world_size,
+            report.world_size_source.as_deref().unwrap_or_default()
+        ),
         (4, "CCL overrides.all_reduce.world_size")
     );
 }
@@ -51,7 +63,7 @@ fn a_world_size_other_than_the_sip_count_is_refused_before_any_rank_runs() {
     let err = run_with(artifacts::HELLO, options).unwrap_err().to_string();
     assert!(
         err.contains(
-            "world size 256 (from CCL defaults.world_size) differs from the topology's 8 SIPs"
+            "world size 256 (from CCL defaults.world_size, set by --world-size or the --ccl file) differs from the topology's 8 SIPs"
         ),
         "{err}"
     );

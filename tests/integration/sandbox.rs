@@ -1,8 +1,9 @@
 //! Hostile guests: each ends with its exact named error, nothing escapes the sandbox, and the
 //! host stays healthy: after every hostile run the same engine runs `hello` cleanly.
 
+use kernbench_host::model::{LoadError, RunOptions};
 use kernbench_host::report::{RankStatus, RunReport, RunStatus};
-use kernbench_host::runtime::{BenchEngine, LoadError, RunOptions};
+use kernbench_host::runtime::BenchEngine;
 use kernbench_tests::{artifacts, assert_ok, engine, load, run_on, strict, topology};
 
 /// Run a hostile guest under `options` and check the engine still runs a good bench after it.
@@ -247,7 +248,7 @@ pub fn collective_before_init() {
 
 fn refused(path: &str) -> LoadError {
     let engine = engine(4);
-    let err = match load(&engine, path) {
+    let err = match load(&engine, path, &kernbench_host::model::Policy::strict()) {
         Ok(_) => panic!("{path} should be refused at load"),
         Err(e) => e.downcast::<LoadError>().unwrap(),
     };
@@ -261,16 +262,17 @@ pub fn unknown_import() {
     assert_eq!(err.kind(), "import-denied");
     assert_eq!(
         err.to_string(),
-        "import-denied: the component imports 1 interface(s) outside the bench world: evil:sandbox/escape"
+        "the component imports 1 interface(s) outside the bench world: evil:sandbox/escape"
     );
 }
 
 #[test]
 pub fn wrong_wit_version() {
     let err = refused(artifacts::WRONG_WIT_VERSION);
+    assert_eq!(err.kind(), "incompatible-wit-version");
     assert_eq!(
         err.to_string(),
-        "incompatible-wit-version: the component was built for kernbench:bench@0.2.0; this host speaks kernbench:bench@0.1.0: rebuild it with a matching SDK"
+        "the component was built for kernbench:bench@0.2.0; this host speaks kernbench:bench@0.1.0: rebuild it with a matching SDK"
     );
 }
 

@@ -1,19 +1,9 @@
 //! Where benches come from: a `.wasm` path, or a bundled bench built from this repository.
 
+use crate::checkout::repo_root;
 use anyhow::{Context, Result, bail};
 use kernbench_guest_build::{Artifact, GuestBuild};
 use std::path::{Path, PathBuf};
-
-/// The repository this binary was built from (bundled benches live there).
-pub fn repo_root() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()?
-        .to_path_buf();
-    root.join("benches-wasm")
-        .join("Cargo.toml")
-        .is_file()
-        .then_some(root)
-}
 
 /// Names of the bundled benches (`benches-wasm/src/bin/*.rs`), sorted.
 pub fn bundled_benches(root: &Path) -> Result<Vec<String>> {

@@ -3,8 +3,8 @@
 
 use super::bench_source::build_bundled;
 use super::exit;
-use super::run::{default_cache_dir, load_topology, print_report, run_component};
-use crate::runtime::RunOptions;
+use super::run::{default_cache_dir, exit_status, load_topology, print_report, run_reported};
+use crate::model::RunOptions;
 use anyhow::Result;
 use clap::Args;
 
@@ -22,7 +22,7 @@ pub const DEMO_BENCHES: &[&str] = &[
 /// Arguments of `kernbench demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Print each report as JSON (one document per line).
+    /// Print each report as JSON, one document per line (JSON Lines).
     #[arg(long)]
     json: bool,
 }
@@ -37,15 +37,36 @@ pub fn demo(args: DemoArgs) -> Result<u8> {
             anyhow::bail!("cargo built no component for bundled bench {name}");
         };
         let options = RunOptions::new(load_topology(None, None)?);
-        let report = run_component(name, &artifact.path, options, default_cache_dir())?;
-        if !args.json {
+        let report = run_reported(
+            name,
+            &artifact.path,
+            options,
+            default_cache_dir(),
+            args.json,
+        )?;
+        let code = if args.json {
+            println!("{}", report.to_json_line());
+            exit_status(&report)
+        } else {
             println!("==> {name}");
-        }
-        let code = print_report(&report, args.json);
-        if !args.json {
+            let code = print_report(&report, false);
             println!();
-        }
+            code
+        };
         status = status.max(code);
+    }
+    if !args.json {
+        print!("{NEXT_STEPS}");
     }
     Ok(status)
 }
+
+/// Printed after the text reports: where a new user goes from here.
+const NEXT_STEPS: &str = "\
+next, try:
+  kernbench run all_reduce_perf --sips 64 -- -b 1M -e 1G -d bfloat16   a bigger sweep
+  kernbench run hello --json                                           one report as JSON
+  kernbench run ddp_step --trace ddp.json                              a trace for ui.perfetto.dev
+  kernbench topology > my.json; kernbench run hello --topology my.json your own hardware
+  kernbench build ../my-bench                                          your own bench (README)
+";

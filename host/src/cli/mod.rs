@@ -3,6 +3,7 @@
 mod bench_source;
 mod build;
 mod demo;
+mod progress;
 mod run;
 mod topology;
 mod validate;
@@ -12,7 +13,15 @@ use std::process::ExitCode;
 
 /// Run WebAssembly benches on a simulated multi-SIP accelerator, one instance per rank.
 #[derive(Debug, Parser)]
-#[command(name = "kernbench", version, about, long_about = None)]
+#[command(
+    name = "kernbench",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit status: 0 the run succeeded; 1 the run failed (a rank trapped, deadlocked, \
+mismatched a collective, hit a limit ...); 2 the command could not run (bad flag, config, \
+unreadable file); 3 the component was refused at load."
+)]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG wins if set.
     #[arg(short, long, action = ArgAction::Count, global = true)]

@@ -2,12 +2,16 @@
 
 use super::bench_source::resolve;
 use super::exit;
+use super::progress::{self, ProgressLine};
+use crate::model::{LaunchMode, Policy, RunOptions, RunProgress};
 use crate::report::{RunReport, RunStatus, render_text};
-use crate::runtime::{BenchEngine, EngineOptions, LaunchMode, LoadError, Policy, RunOptions};
 use crate::sim::{CclConfig, Topology, TopologySpec};
 use anyhow::{Context, Result};
 use clap::Args;
+use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Arguments of `kernbench run`.
@@ -29,7 +33,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub ccl: Option<PathBuf>,
     /// `spawn`: one instance per rank; `driver`: one instance not bound to a rank.
-    #[arg(long, value_enum, default_value_t = LaunchMode::Spawn)]
+    #[arg(long, default_value_t = LaunchMode::Spawn, value_parser = parse_launch)]
     pub launch: LaunchMode,
     /// Print the report as JSON.
     #[arg(long)]
@@ -63,6 +67,10 @@ pub struct RunArgs {
     pub args: Vec<String>,
 }
 
+fn parse_launch(text: &str) -> Result<LaunchMode, String> {
+    text.parse()
+}
+
 /// The topology in use: the file or the embedded default, with `--sips` applied, validated.
 pub fn load_topology(file: Option<&Path>, sips: Option<u32>) -> Result<Topology> {
     let (mut spec, origin) = match file {
@@ -72,9 +80,15 @@ pub fn load_topology(file: Option<&Path>, sips: Option<u32>) -> Result<Topology>
             "embedded default".to_owned(),
         ),
     };
-    if let Some(n) = sips {
-        spec.system.sips.count = n;
-    }
+    let origin = match sips {
+        Some(n) if n != spec.system.sips.count => {
+            // The name shown in reports says the SIP count is not the spec's own.
+            spec.name = format!("{} with --sips {n}", spec.name);
+            spec.system.sips.count = n;
+            format!("{origin} with --sips {n}")
+        }
+        _ => origin,
+    };
     Ok(spec.validate(&origin)?)
 }
 
@@ -90,27 +104,6 @@ pub fn load_ccl(file: Option<&Path>, world_size: Option<u32>) -> Result<CclConfi
     Ok(ccl)
 }
 
-/// `trusted` for components `cargo build --target wasm32-wasip2` put in this repository's
-/// target directory (the bundled benches, `kernbench build`), `strict` for every other one
-/// (third-party submissions, test guests).
-pub fn default_policy(component: &Path) -> &'static str {
-    let inside = |root: &Path| {
-        let target = root.join("target").join(kernbench_guest_build::TARGET);
-        match (component.canonicalize(), target.canonicalize()) {
-            (Ok(c), Ok(t)) => c.starts_with(t),
-            _ => false,
-        }
-    };
-    if super::bench_source::repo_root()
-        .as_deref()
-        .is_some_and(inside)
-    {
-        "trusted"
-    } else {
-        "strict"
-    }
-}
-
 /// Where compiled components are cached unless told otherwise.
 pub fn default_cache_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("KERNBENCH_CACHE_DIR") {
@@ -122,41 +115,24 @@ pub fn default_cache_dir() -> Option<PathBuf> {
     Some(base.join("kernbench"))
 }
 
-/// Load and run one component. A component refused at load gives a report too (no rank
-/// ran; `failure.rank` is null), so every outcome is printed the same way.
-pub fn run_component(
+/// Run the component at `path` and build its report, with a progress line on a terminal.
+pub fn run_reported(
     name: &str,
     path: &Path,
-    options: RunOptions,
-    cache_dir: Option<PathBuf>,
+    mut options: RunOptions,
+    cache: Option<PathBuf>,
+    json: bool,
 ) -> Result<RunReport> {
-    let limit = options.policy.limits.component_bytes;
-    let size = std::fs::metadata(path)
-        .with_context(|| format!("reading bench component {}", path.display()))?
-        .len();
-    if size > limit {
-        let error = LoadError::InvalidComponent(format!(
-            "the component is {size} bytes, beyond the {} policy's component_bytes limit of {limit}",
-            options.policy.name
-        ));
-        return Ok(RunReport::refused(name, &options, &error));
+    let line = progress::wanted(json).then(|| {
+        let counters = Arc::new(RunProgress::default());
+        options.progress = Some(counters.clone());
+        ProgressLine::start(name, counters)
+    });
+    let finished = crate::runtime::run_file(name, path, options, cache);
+    if let Some(line) = line {
+        line.finish();
     }
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("reading bench component {}", path.display()))?;
-    let ranks = match options.launch {
-        LaunchMode::Spawn => options.topology.sips(),
-        LaunchMode::Driver => 1,
-    };
-    let engine = BenchEngine::new(EngineOptions {
-        max_ranks: ranks,
-        cache_dir,
-        fuel: options.policy.limits.fuel_per_rank.is_some(),
-        ..EngineOptions::default()
-    })?;
-    match engine.load(name, &bytes) {
-        Ok(bench) => crate::runtime::run(&engine, &bench, options),
-        Err(error) => Ok(RunReport::refused(name, &options, &error)),
-    }
+    Ok(RunReport::from_finished(finished?))
 }
 
 /// Print a report in the chosen format and map its status to the exit status.
@@ -166,6 +142,11 @@ pub fn print_report(report: &RunReport, json: bool) -> u8 {
     } else {
         print!("{}", render_text(report));
     }
+    exit_status(report)
+}
+
+/// The exit status a report maps to: 0 ok, 1 the run failed, 3 refused at load.
+pub fn exit_status(report: &RunReport) -> u8 {
     match (&report.status, &report.failure) {
         (RunStatus::Ok, _) => exit::OK,
         (RunStatus::Failed, Some(f)) if f.rank.is_none() => exit::REFUSED,
@@ -183,10 +164,10 @@ pub fn run(args: RunArgs) -> Result<u8> {
     options.launch = args.launch;
     options.args = args.args;
     options.seed = args.seed;
-    let profile = args
-        .policy
-        .unwrap_or_else(|| default_policy(&path).to_owned());
-    options.policy = Policy::load(&profile)?;
+    options.policy = match &args.policy {
+        Some(profile) => Policy::load(profile)?,
+        None => Policy::default_for(&path),
+    };
     if let Some(secs) = args.deadline {
         let d = Duration::try_from_secs_f64(secs)
             .with_context(|| format!("--deadline {secs} is not a valid number of seconds"))?;
@@ -203,18 +184,30 @@ pub fn run(args: RunArgs) -> Result<u8> {
     } else {
         args.cache_dir.or_else(default_cache_dir)
     };
-    let report = run_component(&name, &path, options, cache)?;
-    if let Some(file) = &args.trace
-        && report.failure.as_ref().is_none_or(|f| f.rank.is_some())
-    {
-        write_trace(&report, file)?;
+    // Open the trace file before the run: a path that cannot be written fails at once,
+    // not after a long run.
+    let trace = match &args.trace {
+        Some(path) => Some((
+            File::create(path)
+                .with_context(|| format!("--trace {}: cannot create the file", path.display()))?,
+            path,
+        )),
+        None => None,
+    };
+    let report = run_reported(&name, &path, options, cache, args.json)?;
+    let code = print_report(&report, args.json);
+    // The report is printed first, so a failing trace write never loses it.
+    if let Some((file, path)) = trace {
+        write_trace(&report, file, path)?;
     }
-    Ok(print_report(&report, args.json))
+    Ok(code)
 }
 
-/// Write the run's trace-event JSON to `file`.
-pub fn write_trace(report: &RunReport, file: &Path) -> Result<()> {
+/// Write the run's trace-event JSON to `file` (at `path`, for messages).
+pub fn write_trace(report: &RunReport, mut file: File, path: &Path) -> Result<()> {
     let json = serde_json::to_vec(&crate::report::trace_events(report))
         .context("serializing the trace")?;
-    std::fs::write(file, json).with_context(|| format!("writing the trace to {}", file.display()))
+    file.write_all(&json)
+        .and_then(|()| file.flush())
+        .with_context(|| format!("writing the trace to {}", path.display()))
 }

@@ -17,8 +17,10 @@ pub struct SummaryRow {
     pub size_bytes: u64,
     /// Elements in that size.
     pub count: u64,
-    /// Element type as nccl-tests names it (`float`, `half` ...).
+    /// Element type as everywhere else in the report (`f32`, `bf16` ...), or `none`.
     pub dtype: String,
+    /// Element type as nccl-tests names it (`float`, `bfloat16`, `half` ...).
+    pub nccl_type: String,
     /// Reduction (`sum`, `prod` ...) or `none`.
     pub redop: String,
     /// Root rank, or -1 as nccl-tests prints it when there is none.
@@ -41,7 +43,8 @@ pub fn summarize(records: &[CollectiveRecord]) -> Vec<SummaryRow> {
     for r in records {
         let op = r.name.to_owned();
         let n = r.ranks.len() as u32;
-        let dtype = r
+        let dtype = r.dtype.map_or("none".to_owned(), |d| d.name().to_owned());
+        let nccl_type = r
             .dtype
             .map_or("none".to_owned(), |d| d.nccl_name().to_owned());
         let redop = r.op.map_or("none".to_owned(), |o| o.name().to_owned());
@@ -69,6 +72,7 @@ pub fn summarize(records: &[CollectiveRecord]) -> Vec<SummaryRow> {
                     size_bytes: r.bytes,
                     count: r.count,
                     dtype,
+                    nccl_type,
                     redop,
                     root,
                     algorithm,
@@ -134,8 +138,15 @@ mod tests {
         assert_eq!(rows.len(), 2);
         let r = &rows[0];
         assert_eq!(
-            (r.calls, r.count, r.dtype.as_str(), r.redop.as_str(), r.root),
-            (2, 1 << 18, "float", "sum", -1)
+            (
+                r.calls,
+                r.count,
+                r.dtype.as_str(),
+                r.nccl_type.as_str(),
+                r.redop.as_str(),
+                r.root
+            ),
+            (2, 1 << 18, "f32", "float", "sum", -1)
         );
         assert_eq!(r.time_us, 15.0);
         // algbw = 1048576 B / 15000 ns = 69.905 GB/s; busbw = algbw x 2(8-1)/8 = x 1.75.

@@ -12,8 +12,10 @@ pub use collectives::{SummaryRow, summarize};
 pub use text::{human_ns, render_text};
 pub use trace::trace_events;
 
-use crate::runtime::{FailureKind, LaunchMode, MetricRecord, Policy, RegionRecord};
-use crate::sim::{CollectiveRecord, Topology};
+mod build;
+
+use crate::model::{FailureKind, LaunchMode, Policy, RegionRecord};
+use crate::sim::{CclConfig, CollectiveRecord, Topology, TopologySpec};
 use serde::Serialize;
 
 /// Outcome of a whole run.
@@ -76,6 +78,8 @@ pub struct TopologySummary {
     pub hbm_bytes_per_cube: u64,
     /// One-line description.
     pub summary: String,
+    /// The whole spec the run used (links, PE rates ...), enough to run it again.
+    pub spec: TopologySpec,
 }
 
 impl From<&Topology> for TopologySummary {
@@ -87,6 +91,7 @@ impl From<&Topology> for TopologySummary {
             pes_per_cube: t.pes_per_cube(),
             hbm_bytes_per_cube: t.hbm_bytes_per_cube(),
             summary: t.summary(),
+            spec: t.spec().clone(),
         }
     }
 }
@@ -100,6 +105,27 @@ pub struct RunFailure {
     pub kind: String,
     /// Its message.
     pub message: String,
+}
+
+/// A metric one rank reported, once or many times.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricSummary {
+    /// The rank.
+    pub rank: u32,
+    /// Metric name.
+    pub name: String,
+    /// The last value reported.
+    pub value: f64,
+    /// Its unit, e.g. `GB/s`.
+    pub unit: String,
+    /// How many times it was reported.
+    pub count: u64,
+    /// Mean of the values reported.
+    pub mean: f64,
+    /// Smallest value reported.
+    pub min: f64,
+    /// Largest value reported.
+    pub max: f64,
 }
 
 /// Host-side measurements; these change from run to run.
@@ -130,12 +156,17 @@ pub struct RunReport {
     pub launch: LaunchMode,
     /// Ranks in the world (D1).
     pub world_size: u32,
-    /// Which D1 source decided the world size, e.g. `topology system.sips.count`.
-    pub world_size_source: String,
+    /// Which D1 source decided the world size, e.g. `topology system.sips.count`; `null`
+    /// when the component was refused before the world size was resolved.
+    pub world_size_source: Option<String>,
     /// Wasm instances run: the world size in spawn mode, 1 in driver mode.
     pub instances: u32,
     /// The system simulated.
     pub topology: TopologySummary,
+    /// The CCL config the run used.
+    pub ccl: CclConfig,
+    /// The bench's arguments (its argv after the program name).
+    pub args: Vec<String>,
     /// The sandbox policy the run was held to.
     pub policy: Policy,
     /// Seed of the ranks' random numbers.
@@ -156,46 +187,16 @@ pub struct RunReport {
     pub collective_summary: Vec<SummaryRow>,
     /// Named regions the ranks closed.
     pub regions: Vec<RegionRecord>,
-    /// Metrics the ranks reported.
-    pub metrics: Vec<MetricRecord>,
+    /// Metrics the ranks reported, one row per rank, name and unit.
+    pub metrics: Vec<MetricSummary>,
     /// Host wall-clock measurements (not deterministic).
     pub host: HostTimings,
 }
 
 impl RunReport {
-    /// The report of a component refused at load: no rank ran.
-    pub fn refused(
-        bench: &str,
-        options: &crate::runtime::RunOptions,
-        error: &crate::runtime::LoadError,
-    ) -> RunReport {
-        RunReport {
-            status: RunStatus::Failed,
-            bench: bench.to_owned(),
-            launch: options.launch,
-            world_size: options.topology.sips(),
-            world_size_source: "not resolved: the component was refused at load".to_owned(),
-            instances: 0,
-            topology: TopologySummary::from(&options.topology),
-            policy: options.policy.clone(),
-            seed: options.seed,
-            failure: Some(RunFailure {
-                rank: None,
-                kind: error.kind().to_owned(),
-                message: error.to_string(),
-            }),
-            warnings: Vec::new(),
-            ranks: Vec::new(),
-            collectives: Vec::new(),
-            collectives_run: 0,
-            collective_summary: Vec::new(),
-            regions: Vec::new(),
-            metrics: Vec::new(),
-            host: HostTimings {
-                wall_ms: 0.0,
-                peak_rss_bytes: None,
-            },
-        }
+    /// The report as one line of JSON (for JSON Lines streams such as `demo --json`).
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
     /// The report as pretty JSON.

@@ -2,7 +2,7 @@
 //! with a `[rank]` prefix (as `torchrun --tee` prefixes lines).
 
 use super::{RankStatus, RunReport, RunStatus};
-use crate::runtime::LaunchMode;
+use crate::model::LaunchMode;
 use comfy_table::{CellAlignment, Table, presets};
 use std::fmt::Write;
 
@@ -32,7 +32,11 @@ pub fn render_text(report: &RunReport) -> String {
         LaunchMode::Spawn => writeln!(
             out,
             "world     {} ranks (from {}), launch spawn",
-            report.world_size, report.world_size_source
+            report.world_size,
+            report
+                .world_size_source
+                .as_deref()
+                .unwrap_or("not resolved")
         ),
         LaunchMode::Driver => writeln!(
             out,
@@ -126,7 +130,7 @@ pub fn render_text(report: &RunReport) -> String {
                 r.ranks.to_string(),
                 r.size_bytes.to_string(),
                 r.count.to_string(),
-                r.dtype.clone(),
+                r.nccl_type.clone(),
                 r.redop.clone(),
                 r.root.to_string(),
                 r.algorithm.clone(),
@@ -149,7 +153,14 @@ pub fn render_text(report: &RunReport) -> String {
     if !report.metrics.is_empty() {
         out.push_str("\nmetrics\n");
         for m in &report.metrics {
-            let _ = writeln!(out, "[{}] {} = {} {}", m.rank, m.name, m.value, m.unit);
+            let _ = match m.count {
+                1 => writeln!(out, "[{}] {} = {} {}", m.rank, m.name, m.value, m.unit),
+                n => writeln!(
+                    out,
+                    "[{}] {} = mean {} {} over {n} reports (min {}, max {}, last {})",
+                    m.rank, m.name, m.mean, m.unit, m.min, m.max, m.value
+                ),
+            };
         }
     }
 

@@ -4,7 +4,8 @@
 //! can neither observe the host nor make a run differ from the next one.
 
 use super::output::CapturedOutput;
-use super::world::{LaunchMode, SharedWorld, lock};
+use super::world::{SharedWorld, lock};
+use crate::model::LaunchMode;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::time::Duration;

@@ -6,7 +6,7 @@
 use super::bindings::Bench;
 use super::error::IntoAnyhow;
 use super::state::{RankState, WasmLimits};
-use super::validate::LoadError;
+use crate::model::{LoadError, Policy};
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -56,7 +56,7 @@ impl Default for EngineOptions {
 impl Default for WasmLimits {
     /// The pool bounds: the `trusted` policy's limits, the loosest built-in profile.
     fn default() -> Self {
-        let t = super::policy::Limits::trusted();
+        let t = crate::model::Limits::trusted();
         WasmLimits {
             memory_bytes: usize::try_from(t.memory_bytes_per_rank).unwrap_or(usize::MAX),
             table_elements: usize::try_from(t.table_elements_per_rank).unwrap_or(usize::MAX),
@@ -214,8 +214,15 @@ impl BenchEngine {
     }
 
     /// Check (see [`validate`](super::validate)), compile (or fetch from the cache) and link a
-    /// bench component. Every refusal is a named [`LoadError`].
-    pub fn load(&self, name: &str, bytes: &[u8]) -> Result<LoadedBench, LoadError> {
+    /// bench component under `policy` (its `component_bytes` limit is checked first). Every
+    /// refusal is a named [`LoadError`].
+    pub fn load(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        policy: &Policy,
+    ) -> Result<LoadedBench, LoadError> {
+        check_component_size(bytes.len() as u64, policy)?;
         let info = super::validate::validate(bytes)?;
         let refused =
             |what: &str, e: wasmtime::Error| LoadError::InvalidComponent(format!("{what}: {e:#}"));
@@ -233,6 +240,18 @@ impl BenchEngine {
             info,
         })
     }
+}
+
+/// Refuse a component of `size` bytes beyond the policy's `component_bytes`.
+pub fn check_component_size(size: u64, policy: &Policy) -> Result<(), LoadError> {
+    let limit = policy.limits.component_bytes;
+    if size > limit {
+        return Err(LoadError::InvalidComponent(format!(
+            "the component is {size} bytes, beyond the {} policy's component_bytes limit of {limit}",
+            policy.name
+        )));
+    }
+    Ok(())
 }
 
 fn pooling(options: &EngineOptions) -> PoolingAllocationConfig {

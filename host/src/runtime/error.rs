@@ -5,9 +5,8 @@
 //!   rank traps with a named failure and the run ends.
 //! - any other `wasmtime::Error`: a trap raised by wasmtime itself (bad handle, out of fuel).
 
+use crate::model::{FailureKind, RankFailure};
 use crate::sim::SimError;
-use serde::Serialize;
-use std::fmt;
 use thiserror::Error;
 
 /// `wasmtime::Error` is not a `std::error::Error`, so anyhow's `.context` does not apply to
@@ -71,134 +70,49 @@ impl Abort {
     }
 }
 
-/// Named failures, as they appear in reports (`error_kind`) and exit statuses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FailureKind {
-    /// The guest trapped (a panic, `unreachable`, out-of-bounds access, stack overflow ...).
-    Trap,
-    /// The guest's `main` returned an error or called `exit` with a non-zero status.
-    ExitStatus,
-    /// Collective calls at the same point of a group disagree.
-    CollectiveMismatch,
-    /// Waiting ranks can never be released.
-    Deadlock,
-    /// The per-rank instruction budget ran out.
-    FuelExhausted,
-    /// The run's wall-clock deadline passed.
-    DeadlineExceeded,
-    /// Linear memory, tables or instances beyond the per-rank limit.
-    MemoryLimit,
-    /// The component could not be instantiated.
-    Instantiation,
-    /// `main` gave up on an `out-of-memory` error: a cube's HBM was full.
-    HbmOutOfMemory,
-    /// `main` gave up on a `limit-exceeded` error (tensor count, buffer size, HBM per rank ...).
-    LimitExceeded,
-    /// `main` gave up on an `invalid-argument` error (impossible shape, bad range ...).
-    InvalidArgument,
-    /// `main` gave up on an `invalid-device` error.
-    InvalidDevice,
-    /// `main` gave up on a `not-initialized` error (a call before `init_process_group`).
-    NotInitialized,
-    /// `main` gave up on an `unsupported` error.
-    Unsupported,
-}
-
-impl FailureKind {
-    /// The kebab-case name used in reports.
-    pub const fn name(self) -> &'static str {
-        match self {
-            FailureKind::Trap => "trap",
-            FailureKind::ExitStatus => "exit-status",
-            FailureKind::CollectiveMismatch => "collective-mismatch",
-            FailureKind::Deadlock => "deadlock",
-            FailureKind::FuelExhausted => "fuel-exhausted",
-            FailureKind::DeadlineExceeded => "deadline-exceeded",
-            FailureKind::MemoryLimit => "memory-limit",
-            FailureKind::Instantiation => "instantiation",
-            FailureKind::HbmOutOfMemory => "hbm-out-of-memory",
-            FailureKind::LimitExceeded => "limit-exceeded",
-            FailureKind::InvalidArgument => "invalid-argument",
-            FailureKind::InvalidDevice => "invalid-device",
-            FailureKind::NotInitialized => "not-initialized",
-            FailureKind::Unsupported => "unsupported",
-        }
+/// Classify the error a rank's `run` ended with. `stderr` is the rank's captured error
+/// output, searched for a Rust panic message. `Ok(())` for `exit(0)`.
+pub fn classify_trap(err: &wasmtime::Error, stderr: &str) -> Result<(), RankFailure> {
+    if let Some(abort) = err.downcast_ref::<Abort>() {
+        return Err(RankFailure::new(abort.kind, abort.message.clone()));
     }
-}
-
-impl fmt::Display for FailureKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+    if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return match exit.0 {
+            0 => Ok(()),
+            code => Err(RankFailure::new(
+                FailureKind::ExitStatus,
+                exit_message(code, stderr),
+            )),
+        };
     }
-}
-
-/// Why one rank failed, for the report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RankFailure {
-    /// The named failure.
-    pub kind: FailureKind,
-    /// One readable message (panic text included when there was one).
-    pub message: String,
-}
-
-impl RankFailure {
-    /// A failure of `kind` with `message`.
-    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
-        RankFailure {
-            kind,
-            message: message.into(),
-        }
-    }
-
-    /// Classify the error a rank's `run` ended with. `stderr` is the rank's captured error
-    /// output, searched for a Rust panic message. `Ok(())` for `exit(0)`.
-    pub fn from_trap(err: &wasmtime::Error, stderr: &str) -> Result<(), RankFailure> {
-        if let Some(abort) = err.downcast_ref::<Abort>() {
-            return Err(RankFailure::new(abort.kind, abort.message.clone()));
-        }
-        if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
-            return match exit.0 {
-                0 => Ok(()),
-                code => Err(RankFailure::new(
-                    FailureKind::ExitStatus,
-                    exit_message(code, stderr),
-                )),
-            };
-        }
-        if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
-            let (kind, what) = match trap {
-                wasmtime::Trap::OutOfFuel => (
-                    FailureKind::FuelExhausted,
-                    "the rank's fuel (instruction budget) ran out".to_owned(),
-                ),
-                wasmtime::Trap::Interrupt => {
-                    (FailureKind::DeadlineExceeded, "interrupted".to_owned())
-                }
-                other => (FailureKind::Trap, format!("wasm trap: {other}")),
-            };
-            let message = match panic_message(stderr) {
-                Some(panic) => format!("{what}: {panic}"),
-                None => what,
-            };
-            return Err(RankFailure::new(kind, message));
-        }
-        Err(RankFailure::new(FailureKind::Trap, format!("{err:#}")))
-    }
-}
-
-impl RankFailure {
-    /// `main` returned `Err`: Rust printed `Error: <Debug>` on stderr, which is quoted. An
-    /// SDK error keeps its name (`out of memory: ...` is `hbm-out-of-memory`).
-    pub fn main_returned_error(stderr: &str) -> RankFailure {
-        let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
-        match last.map(|l| l.trim().trim_start_matches("Error: ")) {
-            Some(error) => RankFailure::new(
-                guest_error_kind(error),
-                format!("main returned an error: {error}"),
+    if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
+        let (kind, what) = match trap {
+            wasmtime::Trap::OutOfFuel => (
+                FailureKind::FuelExhausted,
+                "the rank's fuel (instruction budget) ran out".to_owned(),
             ),
-            None => RankFailure::new(FailureKind::ExitStatus, "main returned an error"),
-        }
+            wasmtime::Trap::Interrupt => (FailureKind::DeadlineExceeded, "interrupted".to_owned()),
+            other => (FailureKind::Trap, format!("wasm trap: {other}")),
+        };
+        let message = match panic_message(stderr) {
+            Some(panic) => format!("{what}: {panic}"),
+            None => what,
+        };
+        return Err(RankFailure::new(kind, message));
+    }
+    Err(RankFailure::new(FailureKind::Trap, format!("{err:#}")))
+}
+
+/// `main` returned `Err`: Rust printed `Error: <Debug>` on stderr, which is quoted. An
+/// SDK error keeps its name (`out of memory: ...` is `hbm-out-of-memory`).
+pub fn main_returned_error(stderr: &str) -> RankFailure {
+    let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
+    match last.map(|l| l.trim().trim_start_matches("Error: ")) {
+        Some(error) => RankFailure::new(
+            guest_error_kind(error),
+            format!("main returned an error: {error}"),
+        ),
+        None => RankFailure::new(FailureKind::ExitStatus, "main returned an error"),
     }
 }
 
@@ -258,7 +172,7 @@ mod tests {
     #[test]
     fn abort_survives_the_trip_through_a_wasmtime_error() {
         let err = wasmtime::Error::new(Abort::new(FailureKind::Deadlock, "rank 1 waits"));
-        let got = RankFailure::from_trap(&err, "");
+        let got = classify_trap(&err, "");
         assert_eq!(
             got,
             Err(RankFailure::new(FailureKind::Deadlock, "rank 1 waits"))
@@ -268,9 +182,9 @@ mod tests {
     #[test]
     fn exit_zero_is_success_and_nonzero_quotes_stderr() {
         let ok = wasmtime::Error::new(wasmtime_wasi::I32Exit(0));
-        assert_eq!(RankFailure::from_trap(&ok, ""), Ok(()));
+        assert_eq!(classify_trap(&ok, ""), Ok(()));
         let bad = wasmtime::Error::new(wasmtime_wasi::I32Exit(1));
-        let got = RankFailure::from_trap(&bad, "Error: InvalidDevice(\"device 9\")\n");
+        let got = classify_trap(&bad, "Error: InvalidDevice(\"device 9\")\n");
         assert_eq!(
             got,
             Err(RankFailure::new(

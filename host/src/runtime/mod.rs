@@ -1,22 +1,23 @@
-//! The wasmtime side: engine, linker and host imports, per-rank state, and the launcher.
+//! The wasmtime side: engine, linker and host imports, per-rank state, and the launcher. It
+//! runs a component and returns a [`RunOutcome`](crate::model::RunOutcome); reporting it is
+//! the `report` layer's job.
 
 pub mod bindings;
 mod capabilities;
+mod component;
 mod engine;
 mod error;
 mod imports;
 mod launch;
 mod output;
-pub mod policy;
 mod state;
 pub mod validate;
 mod world;
 
+pub use component::{read_component, run_component, run_file};
 pub use engine::{BenchEngine, EngineOptions, LoadedBench};
-pub use error::{Abort, FailureKind, HostError, RankFailure};
-pub use launch::{RunOptions, instantiate_only, run};
-pub use output::{CapturedOutput, CapturedText};
-pub use policy::{Limits, Policy};
+pub use error::{Abort, HostError};
+pub use launch::{SLICE_TICKS, instantiate_only, run};
+pub use output::CapturedOutput;
 pub use state::{RankState, TensorHandle, WasmLimits};
-pub use validate::{ComponentInfo, LoadError};
-pub use world::{LaunchMode, MetricRecord, RegionRecord};
+pub use validate::ComponentInfo;

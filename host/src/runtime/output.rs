@@ -4,6 +4,7 @@
 //! [`TAIL_BYTES`] (where a panic message lands), counts what it dropped, and tells the guest
 //! every write succeeded so a flood never turns into a trap or a spin.
 
+use crate::model::CapturedText;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::io;
@@ -28,15 +29,6 @@ struct Capture {
 pub struct CapturedOutput {
     limit: usize,
     capture: Arc<Mutex<Capture>>,
-}
-
-/// What a stream captured, for the report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CapturedText {
-    /// The text (lossy UTF-8), with a marker where bytes were dropped.
-    pub text: String,
-    /// Bytes dropped from the middle because the stream exceeded its limit.
-    pub truncated_bytes: u64,
 }
 
 impl CapturedOutput {

@@ -1,9 +1,10 @@
 //! Per-rank store data: the rank's identity and device binding, its WASI context and
 //! resource table, its captured output, its limits, and a handle on the shared world.
 
-use super::error::{Abort, FailureKind};
+use super::error::Abort;
 use super::output::CapturedOutput;
-use super::world::{LaunchMode, SharedWorld};
+use super::world::SharedWorld;
+use crate::model::{FailureKind, LaunchMode};
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};

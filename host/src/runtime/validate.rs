@@ -2,9 +2,9 @@
 //! what the bench world offers, was it built for the WIT version this host speaks, does it
 //! export `wasi:cli/run`. Each refusal is a named error listing everything wrong.
 
+pub use crate::model::LoadError;
 use serde::Serialize;
 use std::fmt;
-use thiserror::Error;
 use wasmtime::wasmparser::{Encoding, Parser, Payload};
 
 /// The WIT package this host implements.
@@ -56,43 +56,6 @@ const BENCH_INTERFACES: &[&str] = &[
     "clock",
     "metrics",
 ];
-
-/// Why a component was refused at load.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum LoadError {
-    /// Not a (well-formed) component.
-    #[error("invalid-component: {0}")]
-    InvalidComponent(String),
-    /// Imports outside the bench world.
-    #[error("import-denied: the component imports {} interface(s) outside the bench world: {}", .0.len(), .0.join(", "))]
-    ImportDenied(Vec<String>),
-    /// Built for another version of the bench API.
-    #[error(
-        "incompatible-wit-version: the component was built for {built_for}{}; this host speaks {HOST_WIT_PACKAGE}@{HOST_WIT_VERSION}: rebuild it with a matching SDK",
-        sdk.as_ref().map(|s| format!(" (SDK {s})")).unwrap_or_default()
-    )]
-    IncompatibleWitVersion {
-        /// `kernbench:bench@x.y.z` from its imports.
-        built_for: String,
-        /// The SDK version from its stamp, if any.
-        sdk: Option<String>,
-    },
-    /// No `wasi:cli/run` export.
-    #[error("missing-export: the component does not export wasi:cli/run (exports: {}); a bench is a binary with fn main() built for wasm32-wasip2", if .0.is_empty() { "none".to_owned() } else { .0.join(", ") })]
-    MissingExport(Vec<String>),
-}
-
-impl LoadError {
-    /// The named error (`invalid-component` ...).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            LoadError::InvalidComponent(_) => "invalid-component",
-            LoadError::ImportDenied(_) => "import-denied",
-            LoadError::IncompatibleWitVersion { .. } => "incompatible-wit-version",
-            LoadError::MissingExport(_) => "missing-export",
-        }
-    }
-}
 
 /// What a component is, as `kernbench validate` prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -278,6 +241,7 @@ pub fn validate(bytes: &[u8]) -> Result<ComponentInfo, LoadError> {
         return Err(LoadError::IncompatibleWitVersion {
             built_for,
             sdk: info.sdk_version.clone(),
+            host_speaks: format!("{HOST_WIT_PACKAGE}@{HOST_WIT_VERSION}"),
         });
     }
     if !denied.is_empty() {
@@ -302,7 +266,7 @@ mod tests {
         let err = validate(b"hello world!").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "invalid-component: not a WebAssembly binary: it starts with [68 65 6c 6c] instead of 00 61 73 6d (\"\\0asm\")"
+            "not a WebAssembly binary: it starts with [68 65 6c 6c] instead of 00 61 73 6d (\"\\0asm\")"
         );
         let core = [0, b'a', b's', b'm', 1, 0, 0, 0];
         let err = validate(&core).unwrap_err();

@@ -3,30 +3,10 @@
 //! thread, so the lock is never contended, only required by wasmtime's `Send` bounds.
 
 use super::error::Abort;
+use crate::model::{LaunchMode, MetricRecord, RegionRecord, RunProgress};
 use crate::sched::{Arrival, CallMatch, Mailbox, Rendezvous, RendezvousError, Scope};
 use crate::sim::{CclConfig, CollectiveCall, SimError, Simulator};
-use serde::Serialize;
-use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
-
-/// How ranks are launched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum LaunchMode {
-    /// One instance per rank (rank = SIP), as `torchrun` / `mp.spawn`.
-    Spawn,
-    /// One instance not bound to a rank that drives the system alone.
-    Driver,
-}
-
-impl fmt::Display for LaunchMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            LaunchMode::Spawn => "spawn",
-            LaunchMode::Driver => "driver",
-        })
-    }
-}
 
 /// What a waiting rank is eventually told.
 pub type Outcome = Result<(), Abort>;
@@ -61,38 +41,12 @@ pub struct World {
     /// How many `new_group` calls each rank has made (the k-th call of every rank names
     /// the same group).
     pub group_calls: Vec<u32>,
+    /// Counters for a progress bar, if someone watches.
+    pub progress: Option<Arc<RunProgress>>,
 }
 
 /// Most regions and metrics one run keeps: guests cannot grow host memory without bound.
 pub const MAX_RECORDS: usize = 1 << 20;
-
-/// A named region a rank opened and closed, in simulated time.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RegionRecord {
-    /// The rank.
-    pub rank: u32,
-    /// Region name.
-    pub name: String,
-    /// Simulated start.
-    pub start_ns: u64,
-    /// Simulated end.
-    pub end_ns: u64,
-    /// Nesting depth (0 = outermost).
-    pub depth: u32,
-}
-
-/// A metric a rank reported.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MetricRecord {
-    /// The rank.
-    pub rank: u32,
-    /// Metric name.
-    pub name: String,
-    /// Its value.
-    pub value: f64,
-    /// Its unit, e.g. `GB/s`.
-    pub unit: String,
-}
 
 /// Why `new_group` failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +80,7 @@ impl World {
             metrics: Vec::new(),
             devices: vec![None; ranks as usize],
             group_calls: vec![0; ranks as usize],
+            progress: None,
         }
     }
 
@@ -223,6 +178,9 @@ pub async fn meet(
         match w.rendezvous.arrive(scope, members, rank, call) {
             Ok(Arrival::Complete(calls)) => {
                 let outcome = complete(&mut w, &calls);
+                if let Some(progress) = &w.progress {
+                    progress.collective_done();
+                }
                 for (member, _) in &calls {
                     if *member != rank {
                         w.mailboxes[*member as usize].post(outcome.clone());
@@ -233,12 +191,12 @@ pub async fn meet(
             Ok(Arrival::Wait) => w.mailboxes[rank as usize].clone(),
             Err(RendezvousError::Mismatch(message)) => {
                 return Err(Abort::new(
-                    super::error::FailureKind::CollectiveMismatch,
+                    crate::model::FailureKind::CollectiveMismatch,
                     message,
                 ));
             }
             Err(RendezvousError::Deadlock(message)) => {
-                return Err(Abort::new(super::error::FailureKind::Deadlock, message));
+                return Err(Abort::new(crate::model::FailureKind::Deadlock, message));
             }
         }
     };

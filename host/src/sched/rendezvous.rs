@@ -8,6 +8,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
 use std::fmt;
 
 /// Where calls meet.
@@ -131,14 +132,29 @@ impl<C> Waiting<C> {
             .enumerate()
             .filter_map(|(r, p)| p.as_ref().map(|p| (r as u32, p)))
     }
+}
 
-    /// Every waiting rank, ascending; none waits afterwards.
-    fn take_ranks(&mut self) -> Vec<u32> {
-        let ranks: Vec<u32> = self.iter().map(|(r, _)| r).collect();
-        for r in &ranks {
+impl<C: CallMatch> Waiting<C> {
+    /// Every waiting rank, ascending, with its own wait (`rank 3 waits in barrier (call #2 in
+    /// the world group)`); none waits afterwards. Each rank's message names only its own
+    /// wait, so N deadlocked ranks cost N lines, not N x N.
+    fn take_ranks_with_waits(&mut self) -> Vec<(u32, String)> {
+        let waits: Vec<(u32, String)> = self
+            .iter()
+            .map(|(r, p)| {
+                let wait = format!(
+                    "rank {r} waits in {} (call #{} in {})",
+                    p.call,
+                    p.seq + 1,
+                    describe_scope(p.scope)
+                );
+                (r, wait)
+            })
+            .collect();
+        for (r, _) in &waits {
             self.remove(*r);
         }
-        ranks
+        waits
     }
 }
 
@@ -205,13 +221,17 @@ impl<C: CallMatch> Rendezvous<C> {
             )));
         }
 
-        let slot = self.slots.entry(key).or_insert_with(|| Slot {
-            members: members.to_vec(),
-            arrived: Vec::with_capacity(members.len()),
-        });
+        let mut entry = match self.slots.entry(key) {
+            Entry::Occupied(entry) => entry,
+            Entry::Vacant(entry) => entry.insert_entry(Slot {
+                members: members.to_vec(),
+                arrived: Vec::with_capacity(members.len()),
+            }),
+        };
+        let slot = entry.get_mut();
         slot.arrived.push((rank, call.clone()));
         if slot.arrived.len() == slot.members.len() {
-            let mut slot = self.slots.remove(&key).unwrap_or_else(|| unreachable!());
+            let mut slot = entry.remove();
             for (r, _) in &slot.arrived {
                 self.waiting.remove(*r);
             }
@@ -221,15 +241,17 @@ impl<C: CallMatch> Rendezvous<C> {
         }
         self.waiting.insert(rank, Pending { scope, seq, call });
         if self.waiting.len() == self.live {
-            let message = self.all_waiting_message(
-                "every live rank is waiting and none of their calls can complete",
-            );
-            for r in self.waiting.take_ranks() {
-                if r != rank {
-                    self.doomed.push((r, message.clone()));
+            let why = "every live rank is waiting and none of their calls can complete";
+            let mut own = String::new();
+            for (r, wait) in self.waiting.take_ranks_with_waits() {
+                let message = format!("{wait}: {why}");
+                if r == rank {
+                    own = message;
+                } else {
+                    self.doomed.push((r, message));
                 }
             }
-            return Err(RendezvousError::Deadlock(message));
+            return Err(RendezvousError::Deadlock(own));
         }
         Ok(Arrival::Wait)
     }
@@ -262,11 +284,11 @@ impl<C: CallMatch> Rendezvous<C> {
             }
         }
         if self.waiting.len() > 0 && self.waiting.len() == self.live {
-            let message = self.all_waiting_message(&format!(
+            let why = format!(
                 "rank {rank} exited and every live rank is waiting; none of their calls can complete"
-            ));
-            for r in self.waiting.take_ranks() {
-                doomed.push((r, message.clone()));
+            );
+            for r in self.waiting.take_ranks_with_waits() {
+                doomed.push((r.0, format!("{}: {why}", r.1)));
             }
         }
         doomed.sort_by_key(|(r, _)| *r);
@@ -292,22 +314,6 @@ impl<C: CallMatch> Rendezvous<C> {
     /// Forget that `rank` is waiting (its wait was ended by an error posted to it).
     pub fn abandon(&mut self, rank: u32) {
         self.waiting.remove(rank);
-    }
-
-    fn all_waiting_message(&self, why: &str) -> String {
-        let lines: Vec<String> = self
-            .waiting
-            .iter()
-            .map(|(r, p)| {
-                format!(
-                    "rank {r} waits in {} (call #{} in {})",
-                    p.call,
-                    p.seq + 1,
-                    describe_scope(p.scope)
-                )
-            })
-            .collect();
-        format!("deadlock: {why}: {}", lines.join("; "))
     }
 }
 
@@ -453,18 +459,20 @@ mod tests {
             .arrive(Scope::Group(2), &[0, 1], 1, Op("barrier"))
             .map(|_| ())
             .unwrap_err();
-        let text = err.to_string();
-        assert!(
-            text.contains("rank 0 waits in barrier (call #1 in group 1)"),
-            "{text}"
-        );
-        assert!(
-            text.contains("rank 1 waits in barrier (call #1 in group 2)"),
-            "{text}"
+        // Each rank's message names its own wait only: N ranks, N lines, not N x N.
+        let why = "every live rank is waiting and none of their calls can complete";
+        assert_eq!(
+            err.to_string(),
+            format!("rank 1 waits in barrier (call #1 in group 2): {why}")
         );
         let doomed = rv.take_doomed();
-        assert_eq!(doomed.len(), 1);
-        assert_eq!((doomed[0].0, &doomed[0].1), (0, &text));
+        assert_eq!(
+            doomed,
+            [(
+                0,
+                format!("rank 0 waits in barrier (call #1 in group 1): {why}")
+            )]
+        );
         assert!(rv.none_waiting());
     }
 

@@ -231,7 +231,9 @@ impl fmt::Display for WorldSizeSource {
             WorldSizeSource::Override { collective } => {
                 write!(f, "CCL overrides.{collective}.world_size")
             }
-            WorldSizeSource::Defaults => f.write_str("CCL defaults.world_size"),
+            WorldSizeSource::Defaults => {
+                f.write_str("CCL defaults.world_size, set by --world-size or the --ccl file")
+            }
             WorldSizeSource::Topology => f.write_str("topology system.sips.count"),
         }
     }
@@ -360,7 +362,7 @@ mod tests {
             .to_string();
         assert!(
             err.contains(
-                "world size 256 (from CCL defaults.world_size) differs from the topology's 8 SIPs"
+                "world size 256 (from CCL defaults.world_size, set by --world-size or the --ccl file) differs from the topology's 8 SIPs"
             ),
             "{err}"
         );

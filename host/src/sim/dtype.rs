@@ -30,6 +30,17 @@ impl DType {
         }
     }
 
+    /// The short name the JSON report uses everywhere (`f32`, `bf16` ...), as serde writes it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            DType::F32 => "f32",
+            DType::BF16 => "bf16",
+            DType::F16 => "f16",
+            DType::I32 => "i32",
+            DType::I8 => "i8",
+        }
+    }
+
     /// The PyTorch spelling (`float32`, `bfloat16` ...), used in messages and reports.
     pub const fn torch_name(self) -> &'static str {
         match self {

@@ -166,8 +166,15 @@ pub fn ensure_target(dir: &Path, note: &mut dyn FnMut(&str)) -> Result<(), Build
 /// Build the guests and return every `.wasm` binary cargo reported. Cargo's diagnostics go to
 /// this process's stderr as they happen.
 pub fn build(spec: &GuestBuild, note: &mut dyn FnMut(&str)) -> Result<Vec<Artifact>, BuildError> {
-    let dir = spec
-        .manifest_path
+    // Cargo runs in the manifest's directory, so a relative manifest path would be resolved
+    // twice (`my-bench/my-bench/Cargo.toml`): make it absolute against our own directory.
+    let manifest_path = std::path::absolute(&spec.manifest_path).map_err(|e| {
+        BuildError::Cargo(format!(
+            "cannot resolve {}: {e}",
+            spec.manifest_path.display()
+        ))
+    })?;
+    let dir = manifest_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
@@ -180,7 +187,7 @@ pub fn build(spec: &GuestBuild, note: &mut dyn FnMut(&str)) -> Result<Vec<Artifa
         .arg(TARGET)
         .arg("--message-format=json-render-diagnostics")
         .arg("--manifest-path")
-        .arg(&spec.manifest_path);
+        .arg(&manifest_path);
     if spec.release {
         cmd.arg("--release");
     }

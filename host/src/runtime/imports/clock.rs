@@ -1,9 +1,10 @@
 //! `clock` and `metrics`: the rank's simulated time, named regions and reported metrics.
 
+use crate::model::{MetricRecord, RegionRecord};
 use crate::runtime::bindings::kernbench::bench::{clock, metrics};
 use crate::runtime::error::HostError;
 use crate::runtime::state::RankState;
-use crate::runtime::world::{MetricRecord, RegionRecord, lock};
+use crate::runtime::world::lock;
 use crate::sim::SimError;
 
 /// Longest region or metric name, and most regions open at once: bounded guest input.

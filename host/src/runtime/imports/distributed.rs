@@ -1,10 +1,11 @@
 //! `distributed`: rank identity (D2), process groups and collectives.
 
+use crate::model::{FailureKind, LaunchMode};
 use crate::runtime::bindings::kernbench::bench::distributed;
 use crate::runtime::bindings::kernbench::bench::types::ReduceOp;
-use crate::runtime::error::{Abort, FailureKind, HostError};
+use crate::runtime::error::{Abort, HostError};
 use crate::runtime::state::{RankState, TensorHandle};
-use crate::runtime::world::{GroupError, LaunchMode, World, lock, meet};
+use crate::runtime::world::{GroupError, World, lock, meet};
 use crate::sched::Scope;
 use crate::sim::{CollectiveCall, CollectiveKind, P2p, SimError, TensorArg};
 use std::sync::Arc;

@@ -89,6 +89,11 @@ impl Limits {
         };
         let unlimited = matches!(value, "none" | "unlimited");
         let number = || {
+            if unlimited {
+                return Err(bad(
+                    "this limit cannot be lifted (only optional limits take none); give a number",
+                ));
+            }
             parse_size(value).ok_or_else(|| bad("expected a number, optionally with K, M, G or T"))
         };
         let optional = || {
@@ -169,17 +174,40 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The `strict` profile, for third-party components.
+    pub fn strict() -> Policy {
+        Policy {
+            name: "strict".to_owned(),
+            limits: Limits::strict(),
+        }
+    }
+
+    /// The `trusted` profile, for benches built from this repository.
+    pub fn trusted() -> Policy {
+        Policy {
+            name: "trusted".to_owned(),
+            limits: Limits::trusted(),
+        }
+    }
+
+    /// The profile a component gets when none is named: `trusted` for components built in
+    /// this checkout's target directory (the bundled benches), `strict` for every other one
+    /// (third-party submissions, test guests).
+    pub fn default_for(component: &Path) -> Policy {
+        if crate::checkout::built_here(component) {
+            Policy::trusted()
+        } else {
+            Policy::strict()
+        }
+    }
+
     /// A built-in profile by name.
     pub fn builtin(name: &str) -> Option<Policy> {
-        let limits = match name {
-            "strict" => Limits::strict(),
-            "trusted" => Limits::trusted(),
-            _ => return None,
-        };
-        Some(Policy {
-            name: name.to_owned(),
-            limits,
-        })
+        match name {
+            "strict" => Some(Policy::strict()),
+            "trusted" => Some(Policy::trusted()),
+            _ => None,
+        }
     }
 
     /// A built-in profile name or a policy file path.
@@ -304,6 +332,14 @@ mod tests {
                 "unknown limit \"memory_per_rank\"; limits are: memory_bytes_per_rank,"
             ),
             "{err}"
+        );
+        let err = l
+            .set("memory_bytes_per_rank", "none")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "limit memory_bytes_per_rank=none: this limit cannot be lifted (only optional limits take none); give a number"
         );
         let err = l.set("deadline_ms", "soon").unwrap_err().to_string();
         assert_eq!(
