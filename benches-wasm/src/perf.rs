@@ -5,7 +5,7 @@
 //! Sizes up to `--check-max` use real data and are checked exactly; larger ones use meta
 //! tensors (time and HBM only), so a sweep to 1 GiB runs in seconds.
 
-use crate::args;
+use crate::args::{self, Args, Long, Short};
 use crate::check::{mismatches, reduced, round_to, value};
 use kernbench::torch::{self, DType, ReduceOp, Tensor, TensorOptions, distributed as dist};
 use kernbench::{Error, ErrorKind, clock, metrics};
@@ -122,20 +122,42 @@ fn nccl_type(dtype: DType) -> &'static str {
 }
 
 impl Sweep {
+    /// nccl-tests' flags (short and long names); anything else is an error.
     fn from_args() -> Result<Sweep, Error> {
-        Ok(Sweep {
-            min_bytes: args::bytes(&["-b", "--minbytes"], 8)?,
-            max_bytes: args::bytes(&["-e", "--maxbytes"], 1 << 30)?,
-            factor: args::flag(&["-f", "--stepfactor"], 2)?,
-            iters: args::flag(&["-n", "--iters"], 5)?,
-            warmup: args::flag(&["-w", "--warmup_iters"], 1)?,
-            check_max: args::bytes(&["--check-max"], 1 << 20)?,
-            op: parse_op(&args::flag::<String>(&["-o", "--op"], "sum".into())?)?,
-            dtype: parse_dtype(&args::flag::<String>(
-                &["-d", "--datatype"],
-                "float".into(),
-            )?)?,
-        })
+        let mut s = Sweep {
+            min_bytes: 8,
+            max_bytes: 1 << 30,
+            factor: 2,
+            iters: 5,
+            warmup: 1,
+            check_max: 1 << 20,
+            op: ReduceOp::Sum,
+            dtype: DType::F32,
+        };
+        let mut argv = Args::from_env();
+        while let Some(arg) = argv.next_arg()? {
+            match arg {
+                Short('b') | Long("minbytes") => s.min_bytes = argv.bytes()?,
+                Short('e') | Long("maxbytes") => s.max_bytes = argv.bytes()?,
+                Short('f') | Long("stepfactor") => s.factor = argv.value()?,
+                Short('n') | Long("iters") => s.iters = argv.value()?,
+                Short('w') | Long("warmup_iters") => s.warmup = argv.value()?,
+                Long("check-max") => s.check_max = argv.bytes()?,
+                Short('o') | Long("op") => s.op = parse_op(&argv.value::<String>()?)?,
+                Short('d') | Long("datatype") => s.dtype = parse_dtype(&argv.value::<String>()?)?,
+                other => return Err(args::unexpected(other)),
+            }
+        }
+        args::at_least("-b", s.min_bytes, 1)?;
+        args::at_least("-f", s.factor, 2)?;
+        args::at_least("-n", s.iters, 1)?;
+        if s.min_bytes > s.max_bytes {
+            return Err(args::usage(format!(
+                "-b {} is above -e {}: no size to run",
+                s.min_bytes, s.max_bytes
+            )));
+        }
+        Ok(s)
     }
 }
 
@@ -147,17 +169,11 @@ struct Buffers {
 
 /// Run the sweep for `coll` and print the table on rank 0. Fails if any check fails.
 pub fn run(coll: Collective) -> Result<(), Error> {
+    let sweep = Sweep::from_args()?;
     dist::init_process_group("ccl")?;
     let rank = dist::get_rank()?;
     let n = dist::get_world_size()?;
     torch::ahbm::set_device(rank)?;
-    let sweep = Sweep::from_args()?;
-    if sweep.factor < 2 || sweep.min_bytes == 0 || sweep.iters == 0 {
-        return Err(Error::new(
-            ErrorKind::InvalidArgument,
-            "need -f >= 2, -b > 0 and -n > 0",
-        ));
-    }
     let op = if coll.reduces() { Some(sweep.op) } else { None };
     if rank == 0 {
         println!(
@@ -224,7 +240,10 @@ pub fn run(coll: Collective) -> Result<(), Error> {
                 },
             );
         }
-        size = size.saturating_mul(sweep.factor);
+        size = match size.checked_mul(sweep.factor) {
+            Some(next) => next,
+            None => break,
+        };
     }
     dist::barrier()?;
     if wrong_total > 0 {

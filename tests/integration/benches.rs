@@ -262,3 +262,90 @@ pub fn tp_mlp() {
         );
     }
 }
+
+/// Run `path` on `sips` SIPs with `args`: the run must fail with an `invalid-argument` error
+/// from `main` whose message names every string of `names`.
+fn assert_invalid_argument(path: &str, sips: u32, args: &[&str], names: &[&str]) {
+    let mut options = kernbench_host::runtime::RunOptions::new(kernbench_tests::topology(sips));
+    options.args = args.iter().map(|s| (*s).to_owned()).collect();
+    let report = kernbench_tests::run_with(path, options).unwrap();
+    assert_eq!(report.status, RunStatus::Failed, "{path} {args:?} ran");
+    let failure = report.failure.as_ref().unwrap();
+    assert_eq!(
+        failure.kind, "invalid-argument",
+        "{path} {args:?}: {failure:?}"
+    );
+    for name in names {
+        assert!(
+            failure.message.contains(name),
+            "{path} {args:?}: {:?} does not name {name:?}",
+            failure.message
+        );
+    }
+}
+
+#[test]
+fn sweep_arguments_are_checked() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["-b", "1M", "-e", "512K"], &["-b", "-e"]),
+        (&["--minbytes=1M", "--maxbytes=512K"], &["-b", "-e"]),
+        (&["--bogus"], &["--bogus"]),
+        (&["-z"], &["-z"]),
+        (&["stray"], &["stray"]),
+        (&["-b"], &["-b"]),
+        (&["-e", "8", "-n"], &["-n"]),
+        (&["-n", "x"], &["-n", "x"]),
+        (&["-n", "0"], &["-n"]),
+        (&["-f", "1"], &["-f"]),
+        (&["-b", "0"], &["-b"]),
+        (&["-b", "1Q"], &["-b", "1Q"]),
+        (&["-e", "99999999999G"], &["-e"]),
+        (&["-w", "-1"], &["-w"]),
+        (&["-d", "double"], &["-d", "double"]),
+        (&["-o", "xor"], &["-o", "xor"]),
+        (&["--check-max"], &["--check-max"]),
+    ];
+    for (args, names) in cases {
+        assert_invalid_argument(artifacts::ALL_REDUCE_PERF, 2, args, names);
+    }
+    for (_, path) in artifacts::BENCHES
+        .iter()
+        .filter(|(n, _)| n.ends_with("_perf"))
+    {
+        assert_invalid_argument(path, 2, &["--bogus"], &["--bogus"]);
+        assert_invalid_argument(path, 2, &["-b", "64", "-e", "8"], &["-b", "-e"]);
+    }
+}
+
+#[test]
+fn sweep_accepts_getopt_forms() {
+    // `--name=value` and `-bVALUE`, as nccl-tests' getopt_long reads them.
+    let report = run_args(
+        artifacts::ALL_REDUCE_PERF,
+        3,
+        &["--minbytes=196", "-e196", "--iters=1", "-w0", "-dbfloat16"],
+    );
+    assert_eq!(table_rows(&report), [(196, "0".to_owned())]);
+}
+
+#[test]
+fn other_bench_arguments_are_checked() {
+    for (path, args, names) in [
+        (artifacts::DDP_STEP, &["--bogus"][..], &["--bogus"][..]),
+        (artifacts::DDP_STEP, &["--steps", "0"], &["--steps"]),
+        (artifacts::DDP_STEP, &["--hidden", "0"], &["--hidden"]),
+        (artifacts::DDP_STEP, &["--batch", "x"], &["--batch", "x"]),
+        (artifacts::DDP_STEP, &["--batch"], &["--batch"]),
+        (artifacts::DDP_STEP, &["--meta=yes"], &["--meta"]),
+        (artifacts::TP_MLP, &["--bogus"], &["--bogus"]),
+        (artifacts::TP_MLP, &["--tp", "0"], &["--tp"]),
+        (artifacts::TP_MLP, &["--tp", "3"], &["--tp"]),
+        (artifacts::TP_MLP, &["--ffn", "0"], &["--ffn"]),
+        (artifacts::TP_MLP, &["--batch", "-1"], &["--batch"]),
+        (artifacts::HELLO, &["--bogus"], &["--bogus"]),
+        (artifacts::PLACEMENT, &["stray"], &["stray"]),
+        (artifacts::HBM_OOM, &["-n", "1"], &["-n"]),
+    ] {
+        assert_invalid_argument(path, 2, args, names);
+    }
+}
