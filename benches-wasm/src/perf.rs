@@ -2,8 +2,10 @@
 //! one collective on the simulated clock, check the data of one more call, and print
 //! nccl-tests' table (size, count, type, redop, root, time, algbw, busbw, #wrong).
 //!
-//! Sizes up to `--check-max` use real data and are checked exactly ([`crate::check`]);
-//! larger ones use meta tensors (time and HBM only), so a sweep to 1 GiB runs in seconds.
+//! Sizes up to `--check-max` use real data and are checked exactly against closed forms
+//! ([`crate::check`]); larger ones use meta tensors (time and HBM only), so a sweep to 1 GiB
+//! runs in seconds. `--corrupt-rank R` is a self-test of that check: rank R adds 1 to
+//! element 0 of its input in each checked call, so the check must report wrong elements.
 //!
 //! Every collective is one row of [`COLLECTIVES`]: its name, whether it reduces or has a root,
 //! its buffers, nccl-tests' bus bandwidth factor, the call, and the expected result.
@@ -33,7 +35,8 @@ pub struct Collective {
     pub busbw: fn(f64) -> f64,
     /// One call.
     pub call: fn(&mut Buffers, &Ctx) -> Result<(), Error>,
-    /// Element `i` of this rank's result (the output buffer if any, else the input).
+    /// Element `i` of this rank's result (the output buffer if any, else the input), in
+    /// closed form.
     pub expected: fn(&Ctx, u64) -> f32,
 }
 
@@ -64,7 +67,7 @@ pub struct Ctx {
 impl Ctx {
     /// Input element `i` of rank `r`, as the host holds it.
     fn inp(&self, r: u32, i: u64) -> f32 {
-        round_to(self.dtype, value(self.op, r, i))
+        round_to(self.dtype, value(self.op, self.n, r, i))
     }
 
     /// Element `i` of the reduction over every rank.
@@ -212,6 +215,7 @@ struct Sweep {
     check_max: u64,
     op: ReduceOp,
     dtype: DType,
+    corrupt_rank: Option<u32>,
 }
 
 fn parse_op(name: &str) -> Result<ReduceOp, Error> {
@@ -268,6 +272,7 @@ impl Sweep {
             check_max: 1 << 20,
             op: ReduceOp::Sum,
             dtype: DType::F32,
+            corrupt_rank: None,
         };
         let mut argv = Args::from_env();
         while let Some(arg) = argv.next_arg()? {
@@ -280,6 +285,7 @@ impl Sweep {
                 Long("check-max") => s.check_max = argv.bytes()?,
                 Short('o') | Long("op") => s.op = parse_op(&argv.value::<String>()?)?,
                 Short('d') | Long("datatype") => s.dtype = parse_dtype(&argv.value::<String>()?)?,
+                Long("corrupt-rank") => s.corrupt_rank = Some(argv.value()?),
                 other => return Err(args::unexpected(other)),
             }
         }
@@ -358,7 +364,7 @@ pub fn run(name: &str) -> Result<(), Error> {
         };
         let bytes = count * sweep.dtype.itemsize() as u64;
         let real = bytes <= sweep.check_max;
-        let mut bufs = buffers(coll, count, &ctx, real)?;
+        let mut bufs = buffers(coll, count, &ctx, real, false)?;
         for _ in 0..sweep.warmup {
             (coll.call)(&mut bufs, &ctx)?;
         }
@@ -368,7 +374,11 @@ pub fn run(name: &str) -> Result<(), Error> {
             (coll.call)(&mut bufs, &ctx)?;
         }
         let elapsed = clock::now_ns() - t0;
-        let wrong = if real { check(coll, count, &ctx)? } else { 0 };
+        let wrong = if real {
+            check(coll, count, &ctx, sweep.corrupt_rank)?
+        } else {
+            0
+        };
         wrong_total += wrong;
         let time_ns = elapsed as f64 / sweep.iters as f64;
         let algbw = if time_ns > 0.0 {
@@ -446,10 +456,18 @@ fn filled(shape: u64, dtype: DType, real: bool, f: impl Fn(u64) -> f32) -> Resul
     }
 }
 
-/// The buffers of one size.
-fn buffers(coll: &Collective, count: u64, c: &Ctx, real: bool) -> Result<Buffers, Error> {
+/// The buffers of one size; `corrupt` adds 1 to element 0 of the input (the check's
+/// self-test).
+fn buffers(
+    coll: &Collective,
+    count: u64,
+    c: &Ctx,
+    real: bool,
+    corrupt: bool,
+) -> Result<Buffers, Error> {
     let input = filled(coll.input.of(count, c.n), c.dtype, real, |i| {
-        value(c.op, c.rank, i)
+        let off = if i == 0 && corrupt { 1.0 } else { 0.0 };
+        value(c.op, c.n, c.rank, i) + off
     })?;
     let output = coll
         .output
@@ -475,9 +493,9 @@ fn ring_exchange(input: &Tensor, incoming: &mut Tensor, rank: u32, n: u32) -> Re
     }
 }
 
-/// One fresh call on real data, compared element by element with the reference.
-fn check(coll: &Collective, count: u64, c: &Ctx) -> Result<u64, Error> {
-    let mut b = buffers(coll, count, c, true)?;
+/// One fresh call on real data, compared element by element with the closed-form result.
+fn check(coll: &Collective, count: u64, c: &Ctx, corrupt_rank: Option<u32>) -> Result<u64, Error> {
+    let mut b = buffers(coll, count, c, true, corrupt_rank == Some(c.rank))?;
     (coll.call)(&mut b, c)?;
     let got = b.result().to_vec_f32()?;
     let bad = mismatches(&got, |i| (coll.expected)(c, i));

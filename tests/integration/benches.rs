@@ -106,7 +106,8 @@ fn table_rows(report: &kernbench_host::report::RunReport) -> Vec<(u64, String)> 
     report.ranks[0]
         .stdout
         .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        // Data rows start with a space; a failed check adds `rank R: ...` lines.
+        .filter(|l| l.starts_with(' ') && !l.trim().is_empty())
         .map(|l| {
             let cols: Vec<&str> = l.split_whitespace().collect();
             (cols[0].parse().unwrap(), cols[cols.len() - 1].to_owned())
@@ -347,5 +348,59 @@ fn other_bench_arguments_are_checked() {
         (artifacts::HBM_OOM, &["-n", "1"], &["-n"]),
     ] {
         assert_invalid_argument(path, 2, args, names);
+    }
+}
+
+/// The data check compares with a wrong input on one rank (`--corrupt-rank`): every sweep
+/// must notice, so a check that compares a result with itself cannot pass this test.
+#[test]
+fn sweep_data_check_detects_a_wrong_value() {
+    for (name, path) in artifacts::BENCHES
+        .iter()
+        .filter(|(n, _)| n.ends_with("_perf"))
+    {
+        let mut args = SMALL.to_vec();
+        args.extend(["--corrupt-rank", "0"]);
+        let mut options = kernbench_host::runtime::RunOptions::new(kernbench_tests::topology(3));
+        options.args = args.iter().map(|s| (*s).to_owned()).collect();
+        let report = kernbench_tests::run_with(path, options).unwrap();
+        assert_eq!(
+            report.status,
+            RunStatus::Failed,
+            "{name}: a wrong value went unnoticed"
+        );
+        let failure = report.failure.as_ref().unwrap();
+        assert!(
+            failure.message.contains("wrong elements"),
+            "{name}: {failure:?}"
+        );
+    }
+    // all_reduce: element 0 of every rank's result is off by one, at every size.
+    let mut args = SMALL.to_vec();
+    args.extend(["--corrupt-rank", "1", "-d", "int8"]);
+    let mut options = kernbench_host::runtime::RunOptions::new(kernbench_tests::topology(3));
+    options.args = args.iter().map(|s| (*s).to_owned()).collect();
+    let report = kernbench_tests::run_with(artifacts::ALL_REDUCE_PERF, options).unwrap();
+    let rows = table_rows(&report);
+    assert_eq!(rows.len(), 4, "{}", report.ranks[0].stdout);
+    assert!(rows.iter().all(|(_, w)| w == "1"), "{rows:?}");
+}
+
+/// The data check costs each rank O(count), not O(count x world size): a sweep with real
+/// data on 256 ranks fits in 20M instructions per rank (replaying all 256 contributions for
+/// each of 4096 elements took well over that).
+#[test]
+fn sweep_data_check_is_linear_in_the_world_size() {
+    for sips in [8, 256] {
+        let mut options = kernbench_tests::strict(
+            sips,
+            &[
+                "-b", "16K", "-e", "16K", "-n", "1", "-w", "0", "-d", "bfloat16",
+            ],
+        );
+        options.policy.limits.fuel_per_rank = Some(20_000_000);
+        let report = kernbench_tests::run_with(artifacts::ALL_REDUCE_PERF, options).unwrap();
+        assert_ok(&report);
+        assert_eq!(table_rows(&report), [(16384, "0".to_owned())]);
     }
 }
