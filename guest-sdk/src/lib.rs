@@ -30,6 +30,16 @@
 //! ```
 #![deny(missing_docs)]
 
+// The generated bindings of a non-wasm build are stubs that panic with "entered unreachable
+// code" at the first host call: refuse to build a bench that way (docs and the SDK's own
+// tests opt in with the `native-stubs` feature, see Cargo.toml).
+#[cfg(not(any(target_arch = "wasm32", feature = "native-stubs", doc)))]
+compile_error!(
+    "a KernBench bench runs as a wasm32-wasip2 component, not as a native program: build it \
+     with `kernbench build <crate dir>` (or `cargo build --release --target wasm32-wasip2`) \
+     and run it with `kernbench run`"
+);
+
 mod error;
 mod tensor;
 mod types;

@@ -106,7 +106,8 @@ fn table_rows(report: &kernbench_host::report::RunReport) -> Vec<(u64, String)> 
     report.ranks[0]
         .stdout
         .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        // Data rows start with a space; a failed check adds `rank R: ...` lines.
+        .filter(|l| l.starts_with(' ') && !l.trim().is_empty())
         .map(|l| {
             let cols: Vec<&str> = l.split_whitespace().collect();
             (cols[0].parse().unwrap(), cols[cols.len() - 1].to_owned())
@@ -260,5 +261,146 @@ pub fn tp_mlp() {
             "{}",
             report.ranks[0].stdout
         );
+    }
+}
+
+/// Run `path` on `sips` SIPs with `args`: the run must fail with an `invalid-argument` error
+/// from `main` whose message names every string of `names`.
+fn assert_invalid_argument(path: &str, sips: u32, args: &[&str], names: &[&str]) {
+    let mut options = kernbench_host::runtime::RunOptions::new(kernbench_tests::topology(sips));
+    options.args = args.iter().map(|s| (*s).to_owned()).collect();
+    let report = kernbench_tests::run_with(path, options).unwrap();
+    assert_eq!(report.status, RunStatus::Failed, "{path} {args:?} ran");
+    let failure = report.failure.as_ref().unwrap();
+    assert_eq!(
+        failure.kind, "invalid-argument",
+        "{path} {args:?}: {failure:?}"
+    );
+    for name in names {
+        assert!(
+            failure.message.contains(name),
+            "{path} {args:?}: {:?} does not name {name:?}",
+            failure.message
+        );
+    }
+}
+
+#[test]
+fn sweep_arguments_are_checked() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["-b", "1M", "-e", "512K"], &["-b", "-e"]),
+        (&["--minbytes=1M", "--maxbytes=512K"], &["-b", "-e"]),
+        (&["--bogus"], &["--bogus"]),
+        (&["-z"], &["-z"]),
+        (&["stray"], &["stray"]),
+        (&["-b"], &["-b"]),
+        (&["-e", "8", "-n"], &["-n"]),
+        (&["-n", "x"], &["-n", "x"]),
+        (&["-n", "0"], &["-n"]),
+        (&["-f", "1"], &["-f"]),
+        (&["-b", "0"], &["-b"]),
+        (&["-b", "1Q"], &["-b", "1Q"]),
+        (&["-e", "99999999999G"], &["-e"]),
+        (&["-w", "-1"], &["-w"]),
+        (&["-d", "double"], &["-d", "double"]),
+        (&["-o", "xor"], &["-o", "xor"]),
+        (&["--check-max"], &["--check-max"]),
+    ];
+    for (args, names) in cases {
+        assert_invalid_argument(artifacts::ALL_REDUCE_PERF, 2, args, names);
+    }
+    for (_, path) in artifacts::BENCHES
+        .iter()
+        .filter(|(n, _)| n.ends_with("_perf"))
+    {
+        assert_invalid_argument(path, 2, &["--bogus"], &["--bogus"]);
+        assert_invalid_argument(path, 2, &["-b", "64", "-e", "8"], &["-b", "-e"]);
+    }
+}
+
+#[test]
+fn sweep_accepts_getopt_forms() {
+    // `--name=value` and `-bVALUE`, as nccl-tests' getopt_long reads them.
+    let report = run_args(
+        artifacts::ALL_REDUCE_PERF,
+        3,
+        &["--minbytes=196", "-e196", "--iters=1", "-w0", "-dbfloat16"],
+    );
+    assert_eq!(table_rows(&report), [(196, "0".to_owned())]);
+}
+
+#[test]
+fn other_bench_arguments_are_checked() {
+    for (path, args, names) in [
+        (artifacts::DDP_STEP, &["--bogus"][..], &["--bogus"][..]),
+        (artifacts::DDP_STEP, &["--steps", "0"], &["--steps"]),
+        (artifacts::DDP_STEP, &["--hidden", "0"], &["--hidden"]),
+        (artifacts::DDP_STEP, &["--batch", "x"], &["--batch", "x"]),
+        (artifacts::DDP_STEP, &["--batch"], &["--batch"]),
+        (artifacts::DDP_STEP, &["--meta=yes"], &["--meta"]),
+        (artifacts::TP_MLP, &["--bogus"], &["--bogus"]),
+        (artifacts::TP_MLP, &["--tp", "0"], &["--tp"]),
+        (artifacts::TP_MLP, &["--tp", "3"], &["--tp"]),
+        (artifacts::TP_MLP, &["--ffn", "0"], &["--ffn"]),
+        (artifacts::TP_MLP, &["--batch", "-1"], &["--batch"]),
+        (artifacts::HELLO, &["--bogus"], &["--bogus"]),
+        (artifacts::PLACEMENT, &["stray"], &["stray"]),
+        (artifacts::HBM_OOM, &["-n", "1"], &["-n"]),
+    ] {
+        assert_invalid_argument(path, 2, args, names);
+    }
+}
+
+/// The data check compares with a wrong input on one rank (`--corrupt-rank`): every sweep
+/// must notice, so a check that compares a result with itself cannot pass this test.
+#[test]
+fn sweep_data_check_detects_a_wrong_value() {
+    for (name, path) in artifacts::BENCHES
+        .iter()
+        .filter(|(n, _)| n.ends_with("_perf"))
+    {
+        let mut args = SMALL.to_vec();
+        args.extend(["--corrupt-rank", "0"]);
+        let mut options = kernbench_host::runtime::RunOptions::new(kernbench_tests::topology(3));
+        options.args = args.iter().map(|s| (*s).to_owned()).collect();
+        let report = kernbench_tests::run_with(path, options).unwrap();
+        assert_eq!(
+            report.status,
+            RunStatus::Failed,
+            "{name}: a wrong value went unnoticed"
+        );
+        let failure = report.failure.as_ref().unwrap();
+        assert!(
+            failure.message.contains("wrong elements"),
+            "{name}: {failure:?}"
+        );
+    }
+    // all_reduce: element 0 of every rank's result is off by one, at every size.
+    let mut args = SMALL.to_vec();
+    args.extend(["--corrupt-rank", "1", "-d", "int8"]);
+    let mut options = kernbench_host::runtime::RunOptions::new(kernbench_tests::topology(3));
+    options.args = args.iter().map(|s| (*s).to_owned()).collect();
+    let report = kernbench_tests::run_with(artifacts::ALL_REDUCE_PERF, options).unwrap();
+    let rows = table_rows(&report);
+    assert_eq!(rows.len(), 4, "{}", report.ranks[0].stdout);
+    assert!(rows.iter().all(|(_, w)| w == "1"), "{rows:?}");
+}
+
+/// The data check costs each rank O(count), not O(count x world size): a sweep with real
+/// data on 256 ranks fits in 20M instructions per rank (replaying all 256 contributions for
+/// each of 4096 elements took well over that).
+#[test]
+fn sweep_data_check_is_linear_in_the_world_size() {
+    for sips in [8, 256] {
+        let mut options = kernbench_tests::strict(
+            sips,
+            &[
+                "-b", "16K", "-e", "16K", "-n", "1", "-w", "0", "-d", "bfloat16",
+            ],
+        );
+        options.policy.limits.fuel_per_rank = Some(20_000_000);
+        let report = kernbench_tests::run_with(artifacts::ALL_REDUCE_PERF, options).unwrap();
+        assert_ok(&report);
+        assert_eq!(table_rows(&report), [(16384, "0".to_owned())]);
     }
 }

@@ -3,5 +3,5 @@
 //! up to `--check-max` bytes and meta tensors beyond.
 
 fn main() -> Result<(), kernbench::Error> {
-    kernbench_benches::perf::run(kernbench_benches::perf::Collective::AllToAll)
+    kernbench_benches::perf::run("all_to_all")
 }

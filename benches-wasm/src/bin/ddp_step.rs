@@ -11,7 +11,7 @@ use kernbench::torch::{
     self, DType, DpPolicy, ReduceOp, Tensor, TensorOptions, distributed as dist, profiler,
 };
 use kernbench::{Error, ErrorKind, clock, metrics};
-use kernbench_benches::args;
+use kernbench_benches::args::{self, Args, Long};
 
 /// Input element (row i, col j) of rank r: a small integer, so every product and sum is exact.
 fn x_value(r: u32, i: u64, j: u64) -> f32 {
@@ -76,10 +76,20 @@ fn main() -> Result<(), Error> {
     let rank = dist::get_rank()?;
     let world = dist::get_world_size()?;
     torch::ahbm::set_device(rank)?;
-    let batch: u64 = args::flag(&["--batch"], 16)?;
-    let hidden: u64 = args::flag(&["--hidden"], 64)?;
-    let steps: u32 = args::flag(&["--steps"], 2)?;
-    let meta = args::switch(&["--meta"]);
+    let (mut batch, mut hidden, mut steps, mut meta) = (16u64, 64u64, 2u32, false);
+    let mut argv = Args::from_env();
+    while let Some(arg) = argv.next_arg()? {
+        match arg {
+            Long("batch") => batch = argv.value()?,
+            Long("hidden") => hidden = argv.value()?,
+            Long("steps") => steps = argv.value()?,
+            Long("meta") => meta = true,
+            other => return Err(args::unexpected(other)),
+        }
+    }
+    args::at_least("--batch", batch, 1)?;
+    args::at_least("--hidden", hidden, 1)?;
+    args::at_least("--steps", steps, 1)?;
     let opts = TensorOptions::new(DType::F32).dp(DpPolicy::Blocks);
     // Meta tensors never materialise their values in the guest: a large model fits anywhere.
     let make = |rows: u64, cols: u64, f: &dyn Fn(u64, u64) -> f32| {
@@ -121,7 +131,7 @@ fn main() -> Result<(), Error> {
         }
         grads = buckets.into();
     }
-    let step_ns = (clock::now_ns() - start) / u64::from(steps.max(1));
+    let step_ns = (clock::now_ns() - start) / u64::from(steps);
     metrics::report_metric("step_time", step_ns as f64 / 1e3, "us")?;
 
     if !meta {

@@ -10,7 +10,7 @@ use kernbench::torch::{
     self, DType, DpPolicy, ReduceOp, Tensor, TensorOptions, distributed as dist, profiler,
 };
 use kernbench::{Error, ErrorKind, clock, metrics};
-use kernbench_benches::args;
+use kernbench_benches::args::{self, Args, Long};
 
 fn x_value(dp: u32, i: u64, j: u64) -> f32 {
     ((u64::from(dp) + i + 2 * j) % 5) as f32 - 2.0
@@ -41,13 +41,22 @@ fn main() -> Result<(), Error> {
     let rank = dist::get_rank()?;
     let world = dist::get_world_size()?;
     torch::ahbm::set_device(rank)?;
-    let tp: u32 = args::flag(&["--tp"], 2.min(world))?;
-    let (batch, hidden, ffn): (u64, u64, u64) = (
-        args::flag(&["--batch"], 8)?,
-        args::flag(&["--hidden"], 32)?,
-        args::flag(&["--ffn"], 64)?,
-    );
-    if tp == 0 || world % tp != 0 || ffn % u64::from(tp) != 0 {
+    let (mut tp, mut batch, mut hidden, mut ffn) = (2.min(world), 8u64, 32u64, 64u64);
+    let mut argv = Args::from_env();
+    while let Some(arg) = argv.next_arg()? {
+        match arg {
+            Long("tp") => tp = argv.value()?,
+            Long("batch") => batch = argv.value()?,
+            Long("hidden") => hidden = argv.value()?,
+            Long("ffn") => ffn = argv.value()?,
+            other => return Err(args::unexpected(other)),
+        }
+    }
+    args::at_least("--tp", tp, 1)?;
+    args::at_least("--batch", batch, 1)?;
+    args::at_least("--hidden", hidden, 1)?;
+    args::at_least("--ffn", ffn, 1)?;
+    if world % tp != 0 || ffn % u64::from(tp) != 0 {
         return Err(fail(format!(
             "--tp {tp} must divide the world size {world} and --ffn {ffn}"
         )));
