@@ -267,7 +267,7 @@ pub fn tp_mlp() {
 /// Run `path` on `sips` SIPs with `args`: the run must fail with an `invalid-argument` error
 /// from `main` whose message names every string of `names`.
 fn assert_invalid_argument(path: &str, sips: u32, args: &[&str], names: &[&str]) {
-    let mut options = kernbench_host::runtime::RunOptions::new(kernbench_tests::topology(sips));
+    let mut options = kernbench_host::model::RunOptions::new(kernbench_tests::topology(sips));
     options.args = args.iter().map(|s| (*s).to_owned()).collect();
     let report = kernbench_tests::run_with(path, options).unwrap();
     assert_eq!(report.status, RunStatus::Failed, "{path} {args:?} ran");
@@ -361,7 +361,7 @@ fn sweep_data_check_detects_a_wrong_value() {
     {
         let mut args = SMALL.to_vec();
         args.extend(["--corrupt-rank", "0"]);
-        let mut options = kernbench_host::runtime::RunOptions::new(kernbench_tests::topology(3));
+        let mut options = kernbench_host::model::RunOptions::new(kernbench_tests::topology(3));
         options.args = args.iter().map(|s| (*s).to_owned()).collect();
         let report = kernbench_tests::run_with(path, options).unwrap();
         assert_eq!(
@@ -378,7 +378,7 @@ fn sweep_data_check_detects_a_wrong_value() {
     // all_reduce: element 0 of every rank's result is off by one, at every size.
     let mut args = SMALL.to_vec();
     args.extend(["--corrupt-rank", "1", "-d", "int8"]);
-    let mut options = kernbench_host::runtime::RunOptions::new(kernbench_tests::topology(3));
+    let mut options = kernbench_host::model::RunOptions::new(kernbench_tests::topology(3));
     options.args = args.iter().map(|s| (*s).to_owned()).collect();
     let report = kernbench_tests::run_with(artifacts::ALL_REDUCE_PERF, options).unwrap();
     let rows = table_rows(&report);
