@@ -9,8 +9,8 @@ use kernbench_host::model::{Policy, RunOptions};
 use kernbench_host::report::RunReport;
 use kernbench_host::runtime::{BenchEngine, EngineOptions, LoadedBench, instantiate_only};
 use kernbench_host::sim::{
-    CclConfig, CollectiveCall, CollectiveKind, DType, DpPolicy, Init, NewTensor, ReduceOp,
-    SimLimits, Simulator, Topology, TopologySpec,
+    CclConfig, CollectiveCall, DType, DpPolicy, Init, NewTensor, Op, ReduceOp, SimLimits,
+    Simulator, Topology, TopologySpec,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -341,10 +341,12 @@ fn all_reduce(env: &Env, runs: usize) -> Result<Vec<Metric>> {
             init: Init::Full(f64::from(r + 1)),
         };
         let id = sim.create(r, req)?;
-        let mut call = CollectiveCall::new(CollectiveKind::AllReduce, 0);
-        call.op = Some(ReduceOp::Sum);
-        call.input = Some(sim.tensor_arg(id)?);
-        calls.push((r, call));
+        let members: Vec<u32> = (0..ranks).collect();
+        let op = Op::AllReduce {
+            tensor: sim.tensor_arg(id)?,
+            op: ReduceOp::Sum,
+        };
+        calls.push((r, CollectiveCall::new(r, 0, &members, op)?));
     }
     let src = vec![1u8; bytes as usize];
     let mut dst = vec![0u8; bytes as usize];

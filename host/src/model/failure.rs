@@ -1,5 +1,6 @@
 //! How a rank can fail, by name: the `error_kind` of reports and the reason a run ended.
 
+use crate::sim::SimError;
 use serde::Serialize;
 use std::fmt;
 use thiserror::Error;
@@ -120,6 +121,21 @@ impl LoadError {
             LoadError::ImportDenied(_) => "import-denied",
             LoadError::IncompatibleWitVersion { .. } => "incompatible-wit-version",
             LoadError::MissingExport(_) => "missing-export",
+        }
+    }
+}
+
+impl From<&SimError> for FailureKind {
+    /// The named failure of a simulator error that ends a run (one raised while running a
+    /// collective for all its members), by the error's own kind.
+    fn from(err: &SimError) -> Self {
+        match err {
+            SimError::InvalidArgument(_) => FailureKind::InvalidArgument,
+            SimError::InvalidDevice(_) => FailureKind::InvalidDevice,
+            SimError::OutOfMemory { .. } => FailureKind::HbmOutOfMemory,
+            SimError::NotInitialized(_) => FailureKind::NotInitialized,
+            SimError::LimitExceeded(_) => FailureKind::LimitExceeded,
+            SimError::Unsupported(_) => FailureKind::Unsupported,
         }
     }
 }

@@ -13,7 +13,7 @@ pub type Outcome = Result<(), Abort>;
 
 impl CallMatch for CollectiveCall {
     fn check(&self, rank: u32, first: &Self, first_rank: u32) -> Result<(), String> {
-        CollectiveCall::check(self, rank, first, first_rank)
+        self.check_against(rank, first, first_rank)
     }
 }
 

@@ -1,9 +1,9 @@
-//! Collective calls as the simulator sees them: what each member asked for, whether the
-//! members' calls agree, and what running the collective does to tensors and clocks.
-//!
-//! The rendezvous (in `sched`) decides *when* a collective runs; this module decides *what*
-//! it does, so it is tested here without wasm.
+//! Running a collective whose members' checked calls have all arrived: what it does to the
+//! tensors and the clocks, and the record it leaves. The rendezvous (in `sched`) decides
+//! *when* a collective runs; `call.rs` checks *what* each member asked for; this module does
+//! it, and is tested here without wasm.
 
+use super::call::{CollectiveCall, Op, TensorArg};
 use super::ccl::{CclConfig, CollectiveKind};
 use super::collective;
 use super::cost::{DEFAULT_ALGORITHM, distinct_cubes};
@@ -11,215 +11,11 @@ use super::dtype::DType;
 use super::error::{SimError, invalid};
 use super::reduce::ReduceOp;
 use super::simulator::{Simulator, TensorId};
-use super::tensor::describe;
 use crate::sim::Algorithm;
 use serde::Serialize;
-use std::fmt;
 
 /// Most collective records one run keeps for its report (the rest are counted, not kept).
 pub const MAX_COLLECTIVE_RECORDS: usize = 1 << 20;
-
-/// A tensor argument of a collective, captured when the call is made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TensorArg {
-    /// The tensor.
-    pub id: TensorId,
-    /// Its shape.
-    pub shape: Vec<u64>,
-    /// Its element type.
-    pub dtype: DType,
-    /// Whether it is a meta tensor (no data).
-    pub meta: bool,
-    /// Distinct cubes its shards occupy (the cost model's `k`).
-    pub cubes: u32,
-}
-
-impl TensorArg {
-    /// Number of elements.
-    pub fn numel(&self) -> u64 {
-        if self.shape.contains(&0) {
-            0
-        } else {
-            self.shape.iter().product()
-        }
-    }
-
-    /// Size in bytes.
-    pub fn nbytes(&self) -> u64 {
-        self.numel() * self.dtype.itemsize()
-    }
-}
-
-impl fmt::Display for TensorArg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&describe(&self.shape, self.dtype))?;
-        if self.meta {
-            f.write_str(" meta")?;
-        }
-        Ok(())
-    }
-}
-
-/// The direction of a point-to-point call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum P2p {
-    /// `send` to a global rank.
-    Send {
-        /// Destination.
-        dst: u32,
-    },
-    /// `recv` from a global rank.
-    Recv {
-        /// Source.
-        src: u32,
-    },
-}
-
-/// One member's call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CollectiveCall {
-    /// Which collective.
-    pub kind: CollectiveKind,
-    /// The process group (0 = world).
-    pub group: u32,
-    /// Reduction, for reducing collectives.
-    pub op: Option<ReduceOp>,
-    /// Global root rank of `broadcast` (src) and `reduce` (dst).
-    pub root: Option<u32>,
-    /// Direction and peer of `send` / `recv`.
-    pub p2p: Option<P2p>,
-    /// The input (or the in-place tensor).
-    pub input: Option<TensorArg>,
-    /// A separate output tensor.
-    pub output: Option<TensorArg>,
-}
-
-impl CollectiveCall {
-    /// A call of `kind` in `group` with no arguments yet.
-    pub fn new(kind: CollectiveKind, group: u32) -> Self {
-        CollectiveCall {
-            kind,
-            group,
-            op: None,
-            root: None,
-            p2p: None,
-            input: None,
-            output: None,
-        }
-    }
-
-    /// The name the user called.
-    pub fn name(&self) -> &'static str {
-        match (self.kind, self.p2p) {
-            (CollectiveKind::AllGather, _) => "all_gather_into_tensor",
-            (CollectiveKind::ReduceScatter, _) => "reduce_scatter_tensor",
-            (CollectiveKind::AllToAll, _) => "all_to_all_single",
-            (CollectiveKind::SendRecv, Some(P2p::Recv { .. })) => "recv",
-            (CollectiveKind::SendRecv, _) => "send",
-            (kind, _) => kind.name(),
-        }
-    }
-
-    /// `Err(reason)` if this call (from `rank`) cannot meet `first` (from `first_rank`).
-    pub fn check(&self, rank: u32, first: &Self, first_rank: u32) -> Result<(), String> {
-        if self.kind != first.kind {
-            return Err("they are different operations".into());
-        }
-        if let (Some(a), Some(b)) = (self.p2p, first.p2p) {
-            match (a, b) {
-                (P2p::Send { .. }, P2p::Send { .. }) => {
-                    return Err(format!(
-                        "ranks {first_rank} and {rank} both send and neither receives"
-                    ));
-                }
-                (P2p::Recv { .. }, P2p::Recv { .. }) => {
-                    return Err(format!(
-                        "ranks {first_rank} and {rank} both receive and neither sends"
-                    ));
-                }
-                _ => {}
-            }
-        }
-        if self.op != first.op {
-            return Err(format!(
-                "reduce ops differ ({} vs {})",
-                opt(first.op),
-                opt(self.op)
-            ));
-        }
-        if self.root != first.root {
-            return Err(format!(
-                "roots differ ({} vs {})",
-                opt(first.root),
-                opt(self.root)
-            ));
-        }
-        for (what, mine, theirs) in [
-            ("input", &self.input, &first.input),
-            ("output", &self.output, &first.output),
-        ] {
-            if let (Some(m), Some(t)) = (mine, theirs) {
-                if m.dtype != t.dtype {
-                    return Err(format!("{what} dtypes differ ({} vs {})", t.dtype, m.dtype));
-                }
-                if m.numel() != t.numel() {
-                    return Err(format!(
-                        "{what} element counts differ ({} vs {})",
-                        t.numel(),
-                        m.numel()
-                    ));
-                }
-                if m.meta != t.meta {
-                    return Err(format!(
-                        "one {what} is a meta tensor and the other holds data"
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// nccl-tests' size `S` of this call in bytes (all_gather: the gathered output;
-    /// reduce_scatter: the whole input), and the element count it reports.
-    pub fn size_bytes(&self) -> u64 {
-        match self.kind {
-            CollectiveKind::AllGather => self.output.as_ref().map_or(0, TensorArg::nbytes),
-            _ => self.input.as_ref().map_or(0, TensorArg::nbytes),
-        }
-    }
-}
-
-fn opt<T: fmt::Display>(v: Option<T>) -> String {
-    v.map_or("none".to_owned(), |v| v.to_string())
-}
-
-impl fmt::Display for CollectiveCall {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut args = Vec::new();
-        match (&self.input, &self.output) {
-            (Some(i), Some(o)) => {
-                args.push(format!("output {o}"));
-                args.push(format!("input {i}"));
-            }
-            (Some(t), None) => args.push(format!("tensor {t}")),
-            _ => {}
-        }
-        if let Some(op) = self.op {
-            args.push(format!("op {op}"));
-        }
-        match (self.kind, self.root) {
-            (CollectiveKind::Broadcast, Some(r)) => args.push(format!("src {r}")),
-            (_, Some(r)) => args.push(format!("dst {r}")),
-            _ => {}
-        }
-        match self.p2p {
-            Some(P2p::Send { dst }) => args.push(format!("to rank {dst}")),
-            Some(P2p::Recv { src }) => args.push(format!("from rank {src}")),
-            None => {}
-        }
-        write!(f, "{}({})", self.name(), args.join(", "))
-    }
-}
 
 /// What one collective did, for reports and traces.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -261,24 +57,20 @@ pub struct CollectiveRecord {
 impl Simulator {
     /// All-reduce straight into the members' tensors: their buffers are lent out of the
     /// tensor table for the call (no copy, no allocation) and always put back.
-    fn all_reduce_tensors(&mut self, calls: &[(u32, CollectiveCall)]) -> Result<(), SimError> {
-        let Some((_, first)) = calls.first() else {
-            return Ok(());
-        };
-        let dtype = first.input.as_ref().map_or(DType::F32, |t| t.dtype);
-        let op = first.op.unwrap_or(ReduceOp::Sum);
-        let ids: Vec<TensorId> = calls
-            .iter()
-            .filter_map(|(_, c)| c.input.as_ref().map(|t| t.id))
-            .collect();
-        let mut distinct = ids.clone();
+    fn all_reduce_tensors(
+        &mut self,
+        ids: &[TensorId],
+        dtype: DType,
+        op: ReduceOp,
+    ) -> Result<(), SimError> {
+        let mut distinct = ids.to_vec();
         distinct.sort_unstable();
         distinct.dedup();
         if distinct.len() != ids.len() {
             return invalid!("all_reduce: members passed the same tensor");
         }
         let mut lent = Vec::with_capacity(ids.len());
-        for id in &ids {
+        for id in ids {
             match self.tensor_mut(*id).map(|t| t.data.take()) {
                 Ok(Some(data)) => lent.push(data),
                 Ok(None) | Err(_) => break,
@@ -310,70 +102,8 @@ impl Simulator {
         })
     }
 
-    /// Check one member's call before it meets the others: shapes that must relate to the
-    /// group size, roots and peers inside the group. `members` is the group in order.
-    pub fn check_call(
-        &self,
-        rank: u32,
-        call: &CollectiveCall,
-        members: &[u32],
-    ) -> Result<(), SimError> {
-        let n = members.len() as u64;
-        let name = call.name();
-        if let Some(root) = call.root
-            && !members.contains(&root)
-        {
-            return invalid!(
-                "{name}: rank {root} is not a member of group {} (members {members:?})",
-                call.group
-            );
-        }
-        if let Some(P2p::Send { dst: peer } | P2p::Recv { src: peer }) = call.p2p {
-            if !members.contains(&peer) {
-                return invalid!(
-                    "{name}: rank {peer} is not a member of group {} (members {members:?})",
-                    call.group
-                );
-            }
-            if peer == rank {
-                return invalid!("{name}: rank {rank} cannot {name} to itself");
-            }
-        }
-        if let (Some(i), Some(o)) = (&call.input, &call.output) {
-            if i.dtype != o.dtype {
-                return invalid!("{name}: output is {} but input is {}", o.dtype, i.dtype);
-            }
-            if i.meta != o.meta {
-                return invalid!(
-                    "{name}: input and output must both be meta tensors or both hold data"
-                );
-            }
-            let (ni, no) = (i.numel(), o.numel());
-            let ok = match call.kind {
-                CollectiveKind::AllGather => Some(no) == ni.checked_mul(n),
-                CollectiveKind::ReduceScatter => Some(ni) == no.checked_mul(n),
-                _ => ni == no && ni % n == 0,
-            };
-            if !ok {
-                let rule = match call.kind {
-                    CollectiveKind::AllGather => {
-                        format!("output must hold group size ({n}) x input elements")
-                    }
-                    CollectiveKind::ReduceScatter => {
-                        format!("input must hold group size ({n}) x output elements")
-                    }
-                    _ => format!(
-                        "input and output must have the same element count, divisible by the group size ({n})"
-                    ),
-                };
-                return invalid!("{name}: {rule}; got output {o} and input {i}");
-            }
-        }
-        Ok(())
-    }
-
-    /// Run a collective whose members' calls (in group order) have all arrived: move the
-    /// data, advance every member's clock to the collective's end, and record it.
+    /// Run a collective whose members' calls (in group order) have all arrived and agree:
+    /// move the data, advance every member's clock to the collective's end, and record it.
     pub fn execute_collective(
         &mut self,
         calls: &[(u32, CollectiveCall)],
@@ -382,17 +112,18 @@ impl Simulator {
         let Some((_, first)) = calls.first() else {
             return invalid!("a collective needs at least one member");
         };
-        let kind = first.kind;
-        let meta = first.input.as_ref().is_some_and(|t| t.meta);
+        let first = first.op();
+        let kind = first.kind();
+        let meta = first.input().is_some_and(|t| t.meta);
         if !meta {
             self.move_data(calls)?;
         }
         let settings = ccl.settings_for(kind);
         let algorithm = settings.algorithm.unwrap_or(DEFAULT_ALGORITHM);
-        let bytes = first.size_bytes();
+        let bytes = calls[0].1.size_bytes();
         let cubes = calls
             .iter()
-            .filter_map(|(_, c)| c.input.as_ref().map(|t| t.cubes))
+            .filter_map(|(_, c)| c.op().input().map(|t| t.cubes))
             .max()
             .unwrap_or(1);
         let n = calls.len() as u32;
@@ -405,23 +136,23 @@ impl Simulator {
         for (r, _) in calls {
             self.set_clock(*r, end);
         }
-        let dtype = first.input.as_ref().map(|t| t.dtype);
+        let dtype = first.input().map(|t| t.dtype);
         let ranks: Vec<u32> = calls.iter().map(|(r, _)| *r).collect();
-        let seq = self.next_collective_seq(first.group, &ranks);
+        let group = calls[0].1.group();
+        let seq = self.next_collective_seq(group, &ranks);
         let record = CollectiveRecord {
             index: self.collectives_run(),
             seq,
-            name: if kind == CollectiveKind::SendRecv {
-                "send_recv"
-            } else {
-                first.name()
+            name: match kind {
+                CollectiveKind::SendRecv => "send_recv",
+                _ => first.name(),
             },
             kind,
-            group: first.group,
+            group,
             ranks,
             dtype,
-            op: first.op,
-            root: first.root,
+            op: first.reduce_op(),
+            root: first.root(),
             bytes,
             count: dtype.map_or(0, |d| bytes / d.itemsize()),
             algorithm,
@@ -434,85 +165,172 @@ impl Simulator {
         Ok(record)
     }
 
-    /// The data movement of a collective on real tensors.
+    /// The data movement of a collective on real tensors. Every member's call is the same
+    /// collective (the rendezvous checked them against each other); a call of another kind
+    /// here is an error naming it, never a silent default.
     fn move_data(&mut self, calls: &[(u32, CollectiveCall)]) -> Result<(), SimError> {
         let Some((_, first)) = calls.first() else {
             return Ok(());
         };
-        if first.kind == CollectiveKind::AllReduce {
-            return self.all_reduce_tensors(calls);
+        if matches!(first.op(), Op::Barrier) {
+            return Ok(());
         }
-        let input = |c: &CollectiveCall| c.input.as_ref().map(|t| t.id);
-        let output = |c: &CollectiveCall| c.output.as_ref().or(c.input.as_ref()).map(|t| t.id);
-        let position = |rank: Option<u32>| {
-            calls
-                .iter()
-                .position(|(r, _)| Some(*r) == rank)
-                .unwrap_or(0)
-        };
-        let dtype = first.input.as_ref().map_or(DType::F32, |t| t.dtype);
-        let op = first.op.unwrap_or(ReduceOp::Sum);
-        let results: Vec<(Option<TensorId>, Vec<u8>)> = {
-            let inputs: Vec<&[u8]> = calls
-                .iter()
-                .filter_map(|(_, c)| input(c))
-                .map(|id| self.tensor(id)?.data("collective").map(|d| d.bytes()))
-                .collect::<Result<_, _>>()?;
-            match first.kind {
-                // All-reduce ran in place above; a barrier moves no data.
-                CollectiveKind::Barrier | CollectiveKind::AllReduce => Vec::new(),
-                CollectiveKind::Reduce => {
-                    let root = position(first.root);
-                    let out = collective::reduce(dtype, op, &inputs, root)?;
-                    vec![(output(&calls[root].1), out)]
-                }
-                CollectiveKind::Broadcast => {
-                    let root = position(first.root);
-                    let out = collective::broadcast(&inputs, root)?;
-                    calls
-                        .iter()
-                        .filter(|(r, _)| Some(*r) != first.root)
-                        .map(|(_, c)| (output(c), out.clone()))
-                        .collect()
-                }
-                CollectiveKind::AllGather => {
-                    let out = collective::all_gather(&inputs)?;
-                    calls
-                        .iter()
-                        .map(|(_, c)| (output(c), out.clone()))
-                        .collect()
-                }
-                CollectiveKind::ReduceScatter => {
-                    let blocks = collective::reduce_scatter(dtype, op, &inputs)?;
-                    calls
-                        .iter()
-                        .zip(blocks)
-                        .map(|((_, c), b)| (output(c), b))
-                        .collect()
-                }
-                CollectiveKind::AllToAll => {
-                    let blocks = collective::all_to_all(&inputs)?;
-                    calls
-                        .iter()
-                        .zip(blocks)
-                        .map(|((_, c), b)| (output(c), b))
-                        .collect()
-                }
-                CollectiveKind::SendRecv => {
-                    let sender = calls
-                        .iter()
-                        .position(|(_, c)| matches!(c.p2p, Some(P2p::Send { .. })))
-                        .unwrap_or(0);
-                    let receiver = 1 - sender.min(1);
-                    vec![(output(&calls[receiver].1), inputs[sender].to_vec())]
-                }
+        let members = || calls.iter().map(|(r, c)| (*r, c.op()));
+        let inputs = tensor_ids(calls, Op::input)?;
+        let results: Vec<(TensorId, Vec<u8>)> = match first.op() {
+            Op::Barrier => Vec::new(),
+            Op::AllReduce { tensor, op } => {
+                return self.all_reduce_tensors(&inputs, tensor.dtype, *op);
+            }
+            Op::Reduce { tensor, dst, op } => {
+                let root = position(calls, *dst)?;
+                let out = collective::reduce(tensor.dtype, *op, &self.bytes_of(&inputs)?, root)?;
+                vec![(inputs[root], out)]
+            }
+            Op::Broadcast { src, .. } => {
+                let root = position(calls, *src)?;
+                let out = collective::broadcast(&self.bytes_of(&inputs)?, root)?;
+                members()
+                    .zip(&inputs)
+                    .filter(|((r, _), _)| r != src)
+                    .map(|(_, id)| (*id, out.clone()))
+                    .collect()
+            }
+            Op::AllGather { .. } => {
+                let out = collective::all_gather(&self.bytes_of(&inputs)?)?;
+                let outputs = tensor_ids(calls, Op::output)?;
+                outputs.into_iter().map(|id| (id, out.clone())).collect()
+            }
+            Op::ReduceScatter { input, op, .. } => {
+                let blocks =
+                    collective::reduce_scatter(input.dtype, *op, &self.bytes_of(&inputs)?)?;
+                tensor_ids(calls, Op::output)?
+                    .into_iter()
+                    .zip(blocks)
+                    .collect()
+            }
+            Op::AllToAll { .. } => {
+                let blocks = collective::all_to_all(&self.bytes_of(&inputs)?)?;
+                tensor_ids(calls, Op::output)?
+                    .into_iter()
+                    .zip(blocks)
+                    .collect()
+            }
+            Op::Send { .. } | Op::Recv { .. } => {
+                let sender = members().position(|(_, op)| matches!(op, Op::Send { .. }));
+                let receiver = members().position(|(_, op)| matches!(op, Op::Recv { .. }));
+                let (Some(s), Some(r)) = (sender, receiver) else {
+                    return invalid!("send_recv: the pair needs one send and one recv");
+                };
+                let data = self.bytes_of(&inputs[s..=s])?.concat();
+                vec![(inputs[r], data)]
             }
         };
         for (id, bytes) in results {
-            if let Some(id) = id {
-                self.write_bytes(id, 0, &bytes)?;
-            }
+            self.write_bytes(id, 0, &bytes)?;
         }
         Ok(())
+    }
+
+    /// The data of each tensor, in order.
+    fn bytes_of(&self, ids: &[TensorId]) -> Result<Vec<&[u8]>, SimError> {
+        ids.iter()
+            .map(|id| self.tensor(*id)?.data("collective").map(|d| d.bytes()))
+            .collect()
+    }
+}
+
+/// Each member's tensor that `pick` chooses, in member order; a member whose call has none
+/// is an error naming it.
+fn tensor_ids(
+    calls: &[(u32, CollectiveCall)],
+    pick: impl Fn(&Op) -> Option<&TensorArg>,
+) -> Result<Vec<TensorId>, SimError> {
+    calls
+        .iter()
+        .map(|(rank, call)| match pick(call.op()) {
+            Some(t) => Ok(t.id),
+            None => invalid!("rank {rank}'s {call} lacks a tensor its collective needs"),
+        })
+        .collect()
+}
+
+/// Where global rank `root` sits among the members.
+fn position(calls: &[(u32, CollectiveCall)], root: u32) -> Result<usize, SimError> {
+    match calls.iter().position(|(r, _)| *r == root) {
+        Some(p) => Ok(p),
+        None => invalid!("rank {root} is not a member of this collective"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{DpPolicy, Init, NewTensor, SimLimits, Topology};
+
+    fn tensor(sim: &mut Simulator, rank: u32, value: f64) -> TensorArg {
+        let req = NewTensor {
+            shape: vec![4],
+            dtype: DType::F32,
+            dp: DpPolicy::SplitRows,
+            device: rank,
+            init: Init::Full(value),
+        };
+        let id = sim.create(rank, req).unwrap();
+        sim.tensor_arg(id).unwrap()
+    }
+
+    #[test]
+    fn a_barrier_moves_no_data_and_ends_every_member_at_one_time() {
+        let mut sim = Simulator::new(Topology::embedded_default(), SimLimits::default(), 8);
+        let members = [0, 1, 2];
+        sim.advance(1, 500);
+        let calls: Vec<_> = members
+            .iter()
+            .map(|&r| (r, CollectiveCall::new(r, 0, &members, Op::Barrier).unwrap()))
+            .collect();
+        let record = sim
+            .execute_collective(&calls, &CclConfig::default())
+            .unwrap();
+        assert_eq!((record.name, record.start_ns), ("barrier", 500));
+        assert!(record.end_ns > 500);
+        assert!(members.iter().all(|&r| sim.clock_ns(r) == record.end_ns));
+    }
+
+    #[test]
+    fn send_recv_moves_the_senders_data_and_a_pair_without_a_receiver_is_an_error() {
+        let mut sim = Simulator::new(Topology::embedded_default(), SimLimits::default(), 8);
+        let ccl = CclConfig::default();
+        let pair = [0, 1];
+        let (a, b) = (tensor(&mut sim, 0, 7.0), tensor(&mut sim, 1, 0.0));
+        let send = Op::Send {
+            tensor: a.clone(),
+            dst: 1,
+        };
+        let recv = Op::Recv {
+            tensor: b.clone(),
+            src: 0,
+        };
+        let calls = [
+            (0, CollectiveCall::new(0, 0, &pair, send).unwrap()),
+            (1, CollectiveCall::new(1, 0, &pair, recv).unwrap()),
+        ];
+        let record = sim.execute_collective(&calls, &ccl).unwrap();
+        assert_eq!((record.name, record.bytes), ("send_recv", 16));
+        let bytes = sim.read_bytes(b.id, 0, 16).unwrap();
+        assert_eq!(bytes, [7.0f32; 4].map(f32::to_le_bytes).concat());
+
+        // Two sends never reach execution through the rendezvous; if they did, execution
+        // says so instead of picking a default sender.
+        let send_back = Op::Send { tensor: b, dst: 0 };
+        let calls = [
+            (0, calls[0].1.clone()),
+            (1, CollectiveCall::new(1, 0, &pair, send_back).unwrap()),
+        ];
+        let err = sim.execute_collective(&calls, &ccl).unwrap_err();
+        assert_eq!(
+            err,
+            SimError::InvalidArgument("send_recv: the pair needs one send and one recv".into())
+        );
     }
 }

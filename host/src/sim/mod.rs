@@ -3,6 +3,7 @@
 //!
 //! Pure Rust with no wasmtime types, so all of it is unit-tested without a component.
 
+pub mod call;
 pub mod ccl;
 pub mod collective;
 pub mod comm;
@@ -18,8 +19,9 @@ pub mod simulator;
 pub mod tensor;
 pub mod topology;
 
+pub use call::{CollectiveCall, Op, TensorArg};
 pub use ccl::{Algorithm, CclConfig, CollectiveKind, ResolvedWorldSize, WorldSizeSource};
-pub use comm::{CollectiveCall, CollectiveRecord, P2p, TensorArg};
+pub use comm::CollectiveRecord;
 pub use cost::{CollectiveCost, CostModel, DEFAULT_ALGORITHM, LinkClass};
 pub use dtype::DType;
 pub use error::SimError;

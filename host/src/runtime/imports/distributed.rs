@@ -7,7 +7,7 @@ use crate::runtime::error::{Abort, HostError};
 use crate::runtime::state::{RankState, TensorHandle};
 use crate::runtime::world::{GroupError, World, lock, meet};
 use crate::sched::Scope;
-use crate::sim::{CollectiveCall, CollectiveKind, P2p, SimError, TensorArg};
+use crate::sim::{CollectiveCall, Op, SimError, TensorArg};
 use std::sync::Arc;
 use wasmtime::component::Resource;
 
@@ -40,26 +40,24 @@ impl RankState {
         Ok(lock(&self.world).sim.tensor_arg(id)?)
     }
 
-    /// Make a collective call: check it locally, meet the group, and let the last member to
-    /// arrive run it on the simulator for everyone.
-    async fn collective(
-        &mut self,
-        mut call: CollectiveCall,
-        op: Option<ReduceOp>,
-    ) -> Result<(), HostError> {
-        self.require_init(call.name())?;
-        call.op = op.map(Into::into);
-        let group = call.group;
-        let (scope, members) = {
+    /// Make a collective call in group `g` (none = the world): check it against the group,
+    /// meet the other members, and let the last to arrive run it on the simulator for
+    /// everyone. Every WIT collective is one line over this.
+    async fn collective(&mut self, g: Option<u32>, op: Op) -> Result<(), HostError> {
+        self.require_init(op.name())?;
+        let group = g.unwrap_or(0);
+        let name = op.name();
+        let (scope, members, call) = {
             let world = lock(&self.world);
             let members = world.group_members(Some(group), self.index)?.clone();
-            world.sim.check_call(self.index, &call, &members)?;
-            match call.p2p {
-                Some(P2p::Send { dst: peer } | P2p::Recv { src: peer }) => {
+            let call = CollectiveCall::new(self.index, group, &members, op)?;
+            match call.op().peer() {
+                Some(peer) => {
                     let (low, high) = (self.index.min(peer), self.index.max(peer));
-                    (Scope::Pair { group, low, high }, Arc::from([low, high]))
+                    let pair = Scope::Pair { group, low, high };
+                    (pair, Arc::from([low, high]), call)
                 }
-                None => (Scope::Group(group), members),
+                None => (Scope::Group(group), members, call),
             }
         };
         meet(
@@ -71,10 +69,7 @@ impl RankState {
             |world, calls| {
                 let World { sim, ccl, .. } = world;
                 sim.execute_collective(calls, ccl).map(|_| ()).map_err(|e| {
-                    Abort::new(
-                        FailureKind::CollectiveMismatch,
-                        format!("collective could not run: {e}"),
-                    )
+                    Abort::new(FailureKind::from(&e), format!("{name} could not run: {e}"))
                 })
             },
         )
@@ -186,11 +181,7 @@ impl distributed::Host for RankState {
     }
 
     async fn barrier(&mut self, g: Option<u32>) -> Result<(), HostError> {
-        self.collective(
-            CollectiveCall::new(CollectiveKind::Barrier, g.unwrap_or(0)),
-            None,
-        )
-        .await
+        self.collective(g, Op::Barrier).await
     }
 
     async fn all_reduce(
@@ -199,9 +190,8 @@ impl distributed::Host for RankState {
         op: ReduceOp,
         g: Option<u32>,
     ) -> Result<(), HostError> {
-        let mut call = CollectiveCall::new(CollectiveKind::AllReduce, g.unwrap_or(0));
-        call.input = Some(self.arg(&t)?);
-        self.collective(call, Some(op)).await
+        let (tensor, op) = (self.arg(&t)?, op.into());
+        self.collective(g, Op::AllReduce { tensor, op }).await
     }
 
     async fn broadcast(
@@ -210,10 +200,8 @@ impl distributed::Host for RankState {
         src: u32,
         g: Option<u32>,
     ) -> Result<(), HostError> {
-        let mut call = CollectiveCall::new(CollectiveKind::Broadcast, g.unwrap_or(0));
-        call.input = Some(self.arg(&t)?);
-        call.root = Some(src);
-        self.collective(call, None).await
+        let tensor = self.arg(&t)?;
+        self.collective(g, Op::Broadcast { tensor, src }).await
     }
 
     async fn reduce(
@@ -223,10 +211,8 @@ impl distributed::Host for RankState {
         op: ReduceOp,
         g: Option<u32>,
     ) -> Result<(), HostError> {
-        let mut call = CollectiveCall::new(CollectiveKind::Reduce, g.unwrap_or(0));
-        call.input = Some(self.arg(&t)?);
-        call.root = Some(dst);
-        self.collective(call, Some(op)).await
+        let (tensor, op) = (self.arg(&t)?, op.into());
+        self.collective(g, Op::Reduce { tensor, dst, op }).await
     }
 
     async fn all_gather_into_tensor(
@@ -235,10 +221,8 @@ impl distributed::Host for RankState {
         input: Resource<TensorHandle>,
         g: Option<u32>,
     ) -> Result<(), HostError> {
-        let mut call = CollectiveCall::new(CollectiveKind::AllGather, g.unwrap_or(0));
-        call.input = Some(self.arg(&input)?);
-        call.output = Some(self.arg(&output)?);
-        self.collective(call, None).await
+        let (input, output) = (self.arg(&input)?, self.arg(&output)?);
+        self.collective(g, Op::AllGather { output, input }).await
     }
 
     async fn reduce_scatter_tensor(
@@ -248,10 +232,9 @@ impl distributed::Host for RankState {
         op: ReduceOp,
         g: Option<u32>,
     ) -> Result<(), HostError> {
-        let mut call = CollectiveCall::new(CollectiveKind::ReduceScatter, g.unwrap_or(0));
-        call.input = Some(self.arg(&input)?);
-        call.output = Some(self.arg(&output)?);
-        self.collective(call, Some(op)).await
+        let (input, output, op) = (self.arg(&input)?, self.arg(&output)?, op.into());
+        self.collective(g, Op::ReduceScatter { output, input, op })
+            .await
     }
 
     async fn all_to_all_single(
@@ -260,10 +243,8 @@ impl distributed::Host for RankState {
         input: Resource<TensorHandle>,
         g: Option<u32>,
     ) -> Result<(), HostError> {
-        let mut call = CollectiveCall::new(CollectiveKind::AllToAll, g.unwrap_or(0));
-        call.input = Some(self.arg(&input)?);
-        call.output = Some(self.arg(&output)?);
-        self.collective(call, None).await
+        let (input, output) = (self.arg(&input)?, self.arg(&output)?);
+        self.collective(g, Op::AllToAll { output, input }).await
     }
 
     async fn send(
@@ -272,10 +253,8 @@ impl distributed::Host for RankState {
         dst: u32,
         g: Option<u32>,
     ) -> Result<(), HostError> {
-        let mut call = CollectiveCall::new(CollectiveKind::SendRecv, g.unwrap_or(0));
-        call.input = Some(self.arg(&t)?);
-        call.p2p = Some(P2p::Send { dst });
-        self.collective(call, None).await
+        let tensor = self.arg(&t)?;
+        self.collective(g, Op::Send { tensor, dst }).await
     }
 
     async fn recv(
@@ -284,9 +263,7 @@ impl distributed::Host for RankState {
         src: u32,
         g: Option<u32>,
     ) -> Result<(), HostError> {
-        let mut call = CollectiveCall::new(CollectiveKind::SendRecv, g.unwrap_or(0));
-        call.input = Some(self.arg(&t)?);
-        call.p2p = Some(P2p::Recv { src });
-        self.collective(call, None).await
+        let tensor = self.arg(&t)?;
+        self.collective(g, Op::Recv { tensor, src }).await
     }
 }
