@@ -617,7 +617,9 @@ impl SimCase {
     }
 
     fn usage(&self, sim: &Simulator) -> Vec<u64> {
-        self.cubes().map(|(s, c)| sim.hbm().used(s, c)).collect()
+        self.cubes()
+            .map(|(s, c)| sim.store.hbm().used(s, c))
+            .collect()
     }
 }
 
@@ -629,6 +631,7 @@ fn books(sim: &Simulator, live: &[TensorId]) -> Books {
     let mut per_owner: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
     for &id in live {
         let t = sim
+            .store
             .tensor(id)
             .unwrap_or_else(|e| panic!("live tensor {id:?}: {e}"));
         for s in &t.shards {
@@ -667,7 +670,7 @@ proptest! {
                         Ok(id) => {
                             prop_assert!(device < case.sips, "device {} accepted", device);
                             prop_assert!(issued.insert(id), "id {:?} reused", id);
-                            let t = sim.tensor(id).unwrap_or_else(|e| panic!("{e}"));
+                            let t = sim.store.tensor(id).unwrap_or_else(|e| panic!("{e}"));
                             prop_assert_eq!((t.owner, t.device, t.dp), (owner, device, dp));
                             prop_assert!(t.data.is_none(), "a meta tensor has data");
                             let dims = shape_2d(&shape).unwrap_or_else(|| panic!("{shape:?}"));
@@ -689,26 +692,26 @@ proptest! {
                 SimOp::Free(i) => {
                     if !live.is_empty() {
                         let id = live.swap_remove(i % live.len());
-                        sim.free(id);
-                        prop_assert!(sim.tensor(id).is_err());
+                        sim.store.free(id);
+                        prop_assert!(sim.store.tensor(id).is_err());
                     }
                 }
                 SimOp::FreeStale(raw) => {
                     let id = TensorId(raw);
                     if !live.contains(&id) {
-                        sim.free(id);
+                        sim.store.free(id);
                         prop_assert_eq!(&case.usage(&sim), &before);
                     }
                 }
                 SimOp::FreeAllOf(owner) => {
-                    sim.free_all_of(owner);
-                    live.retain(|&id| sim.tensor(id).is_ok());
+                    sim.store.free_all_of(owner);
+                    live.retain(|&id| sim.store.tensor(id).is_ok());
                 }
             }
-            prop_assert_eq!(sim.live_tensors(), live.len());
+            prop_assert_eq!(sim.store.live_tensors(), live.len());
             let (per_cube, per_owner) = books(&sim, &live);
             for (s, c) in case.cubes() {
-                let used = sim.hbm().used(s, c);
+                let used = sim.store.hbm().used(s, c);
                 let booked = per_cube.get(&(s, c)).copied().unwrap_or(0);
                 prop_assert_eq!(used, booked, "SIP {} cube {}", s, c);
                 prop_assert!(used <= case.hbm_bytes_per_cube);
@@ -721,9 +724,9 @@ proptest! {
             }
         }
         for id in live.drain(..) {
-            sim.free(id);
+            sim.store.free(id);
         }
-        prop_assert_eq!(sim.live_tensors(), 0);
+        prop_assert_eq!(sim.store.live_tensors(), 0);
         prop_assert!(case.usage(&sim).iter().all(|&u| u == 0), "{:?}", case.usage(&sim));
     }
 }

@@ -343,7 +343,7 @@ fn all_reduce(env: &Env, runs: usize) -> Result<Vec<Metric>> {
         let id = sim.create(r, req)?;
         let members: Vec<u32> = (0..ranks).collect();
         let op = Op::AllReduce {
-            tensor: sim.tensor_arg(id)?,
+            tensor: sim.store.tensor_arg(id)?,
             op: ReduceOp::Sum,
         };
         calls.push((r, CollectiveCall::new(r, 0, &members, op)?));
@@ -352,11 +352,11 @@ fn all_reduce(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     let mut dst = vec![0u8; bytes as usize];
     dst.copy_from_slice(&src); // fault the pages in before timing
     let ccl = CclConfig::default();
-    sim.execute_collective(&calls, &ccl)?; // warm-up
+    sim.execute_collective(&calls, 0, &ccl)?; // warm-up
     let (mut ratios, mut ours, mut copies) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let t = Instant::now();
-        sim.execute_collective(&calls, &ccl)?;
+        sim.execute_collective(&calls, 0, &ccl)?;
         let reduce_s = t.elapsed().as_secs_f64();
         let t = Instant::now();
         dst.copy_from_slice(std::hint::black_box(&src));

@@ -164,20 +164,21 @@ impl World {
 }
 
 /// Meet the other members of a group in `call`. The last to arrive runs `complete` on the
-/// world (moving data, advancing clocks) and releases the others; the rest wait for it.
+/// world (moving data, advancing clocks) with the slot's sequence number, and releases the
+/// others; the rest wait for it.
 pub async fn meet(
     world: &SharedWorld,
     rank: u32,
     scope: Scope,
     members: &[u32],
     call: CollectiveCall,
-    complete: impl FnOnce(&mut World, &[(u32, CollectiveCall)]) -> Outcome,
+    complete: impl FnOnce(&mut World, &[(u32, CollectiveCall)], u64) -> Outcome,
 ) -> Outcome {
     let mailbox = {
         let mut w = lock(world);
         match w.rendezvous.arrive(scope, members, rank, call) {
-            Ok(Arrival::Complete(calls)) => {
-                let outcome = complete(&mut w, &calls);
+            Ok(Arrival::Complete { calls, seq }) => {
+                let outcome = complete(&mut w, &calls, seq);
                 if let Some(progress) = &w.progress {
                     progress.collective_done();
                 }

@@ -50,8 +50,14 @@ struct Slot<C> {
 pub enum Arrival<C> {
     /// Others are still missing; wait for the outcome to be posted.
     Wait,
-    /// This rank completed the slot: every member's call, in member order.
-    Complete(Vec<(u32, C)>),
+    /// This rank completed the slot: every member's call, in member order, and the slot's
+    /// sequence number in its scope (the one numbering of a scope's collectives).
+    Complete {
+        /// Each member's call, in member order.
+        calls: Vec<(u32, C)>,
+        /// The slot's sequence number in its scope, from 0.
+        seq: u64,
+    },
 }
 
 /// Why an arrival cannot be matched, ever.
@@ -237,7 +243,10 @@ impl<C: CallMatch> Rendezvous<C> {
             }
             // Members are listed in ascending rank order, so member order is rank order.
             slot.arrived.sort_unstable_by_key(|(r, _)| *r);
-            return Ok(Arrival::Complete(slot.arrived));
+            return Ok(Arrival::Complete {
+                calls: slot.arrived,
+                seq,
+            });
         }
         self.waiting.insert(rank, Pending { scope, seq, call });
         if self.waiting.len() == self.live {
@@ -371,8 +380,9 @@ mod tests {
             Ok(Arrival::Wait)
         ));
         match rv.arrive(WORLD, &members, 1, Op("barrier")) {
-            Ok(Arrival::Complete(calls)) => {
+            Ok(Arrival::Complete { calls, seq }) => {
                 assert_eq!(calls.iter().map(|(r, _)| *r).collect::<Vec<_>>(), [0, 1, 2]);
+                assert_eq!(seq, 0);
             }
             other => panic!("expected completion, got {other:?}"),
         }
@@ -389,7 +399,7 @@ mod tests {
         ));
         assert!(matches!(
             rv.arrive(WORLD, &m, 1, Op("a")),
-            Ok(Arrival::Complete(_))
+            Ok(Arrival::Complete { seq: 0, .. })
         ));
         assert!(matches!(
             rv.arrive(WORLD, &m, 1, Op("b")),
@@ -397,7 +407,7 @@ mod tests {
         ));
         assert!(matches!(
             rv.arrive(WORLD, &m, 0, Op("b")),
-            Ok(Arrival::Complete(_))
+            Ok(Arrival::Complete { seq: 1, .. })
         ));
     }
 

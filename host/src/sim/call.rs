@@ -6,7 +6,7 @@ use super::ccl::CollectiveKind;
 use super::dtype::DType;
 use super::error::{SimError, invalid};
 use super::reduce::ReduceOp;
-use super::simulator::TensorId;
+use super::store::TensorId;
 use super::tensor::describe;
 use std::fmt;
 

@@ -5,239 +5,184 @@
 
 use super::call::{CollectiveCall, Op, TensorArg};
 use super::ccl::{CclConfig, CollectiveKind};
+use super::clock::Clocks;
 use super::collective;
-use super::cost::{DEFAULT_ALGORITHM, distinct_cubes};
+use super::cost::{CostModel, DEFAULT_ALGORITHM};
 use super::dtype::DType;
 use super::error::{SimError, invalid};
+pub use super::log::CollectiveRecord;
 use super::reduce::ReduceOp;
-use super::simulator::{Simulator, TensorId};
-use crate::sim::Algorithm;
-use serde::Serialize;
+use super::store::{TensorId, TensorStore};
 
-/// Most collective records one run keeps for its report (the rest are counted, not kept).
-pub const MAX_COLLECTIVE_RECORDS: usize = 1 << 20;
-
-/// What one collective did, for reports and traces.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CollectiveRecord {
-    /// Position among the run's collectives in report order (by start time, group, sequence).
-    pub index: u64,
-    /// Sequence number of this call among the collectives of the same members and group.
-    pub seq: u64,
-    /// What the user called (`all_reduce`, `send` ...).
-    pub name: &'static str,
-    /// The collective kind.
-    pub kind: CollectiveKind,
-    /// The group (0 = world).
-    pub group: u32,
-    /// Members (global ranks) in group order.
-    pub ranks: Vec<u32>,
-    /// Element type (none for a barrier).
-    pub dtype: Option<DType>,
-    /// Reduction.
-    pub op: Option<ReduceOp>,
-    /// Root (broadcast / reduce).
-    pub root: Option<u32>,
-    /// nccl-tests' size in bytes.
-    pub bytes: u64,
-    /// Elements in that size.
-    pub count: u64,
-    /// The algorithm the CCL config chose.
-    pub algorithm: Algorithm,
-    /// Simulated start: the latest arrival.
-    pub start_ns: u64,
-    /// Simulated end; every member's clock moves here.
-    pub end_ns: u64,
-    /// Each member's clock when it called.
-    pub arrivals_ns: Vec<u64>,
-    /// Whether the tensors were meta (time only, no data).
-    pub meta: bool,
+/// Run a collective whose members' calls (in group order) have all arrived and agree, as the
+/// `seq`-th call of its scope: move the data, advance every member's clock to the
+/// collective's end, and return what it did (the caller logs it).
+pub fn execute(
+    store: &mut TensorStore,
+    clocks: &mut Clocks,
+    cost: &CostModel,
+    calls: &[(u32, CollectiveCall)],
+    seq: u64,
+    ccl: &CclConfig,
+) -> Result<CollectiveRecord, SimError> {
+    let Some((_, first)) = calls.first() else {
+        return invalid!("a collective needs at least one member");
+    };
+    let first = first.op();
+    let kind = first.kind();
+    let meta = first.input().is_some_and(|t| t.meta);
+    if !meta {
+        move_data(store, calls)?;
+    }
+    let settings = ccl.settings_for(kind);
+    let algorithm = settings.algorithm.unwrap_or(DEFAULT_ALGORITHM);
+    let bytes = calls[0].1.size_bytes();
+    let cubes = calls
+        .iter()
+        .filter_map(|(_, c)| c.op().input().map(|t| t.cubes))
+        .max()
+        .unwrap_or(1);
+    let n = calls.len() as u32;
+    let cost = cost.collective_ns(kind, algorithm, n, bytes, cubes, settings.chunk_bytes);
+    let arrivals: Vec<u64> = calls.iter().map(|(r, _)| clocks.get(*r)).collect();
+    let start = arrivals.iter().copied().max().unwrap_or(0);
+    let end = start.saturating_add(cost);
+    for (r, _) in calls {
+        clocks.set(*r, end);
+    }
+    let dtype = first.input().map(|t| t.dtype);
+    let ranks: Vec<u32> = calls.iter().map(|(r, _)| *r).collect();
+    let group = calls[0].1.group();
+    let record = CollectiveRecord {
+        index: 0,
+        seq,
+        name: match kind {
+            CollectiveKind::SendRecv => "send_recv",
+            _ => first.name(),
+        },
+        kind,
+        group,
+        ranks,
+        dtype,
+        op: first.reduce_op(),
+        root: first.root(),
+        bytes,
+        count: dtype.map_or(0, |d| bytes / d.itemsize()),
+        algorithm,
+        start_ns: start,
+        end_ns: end,
+        arrivals_ns: arrivals,
+        meta,
+    };
+    Ok(record)
 }
 
-impl Simulator {
-    /// All-reduce straight into the members' tensors: their buffers are lent out of the
-    /// tensor table for the call (no copy, no allocation) and always put back.
-    fn all_reduce_tensors(
-        &mut self,
-        ids: &[TensorId],
-        dtype: DType,
-        op: ReduceOp,
-    ) -> Result<(), SimError> {
-        let mut distinct = ids.to_vec();
-        distinct.sort_unstable();
-        distinct.dedup();
-        if distinct.len() != ids.len() {
-            return invalid!("all_reduce: members passed the same tensor");
-        }
-        let mut lent = Vec::with_capacity(ids.len());
-        for id in ids {
-            match self.tensor_mut(*id).map(|t| t.data.take()) {
-                Ok(Some(data)) => lent.push(data),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        let result = if lent.len() == ids.len() {
-            let mut bufs: Vec<&mut [u8]> = lent.iter_mut().map(|d| d.bytes_mut()).collect();
-            collective::all_reduce_in_place(dtype, op, &mut bufs)
-        } else {
-            invalid!("all_reduce: a member's tensor has no data")
-        };
-        for (id, data) in ids.iter().zip(lent) {
-            if let Ok(t) = self.tensor_mut(*id) {
-                t.data = Some(data);
-            }
-        }
-        result
+/// All-reduce straight into the members' tensors: their buffers are lent out of the
+/// tensor table for the call (no copy, no allocation) and always put back.
+fn all_reduce_tensors(
+    store: &mut TensorStore,
+    ids: &[TensorId],
+    dtype: DType,
+    op: ReduceOp,
+) -> Result<(), SimError> {
+    let mut distinct = ids.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() != ids.len() {
+        return invalid!("all_reduce: members passed the same tensor");
     }
+    let mut lent = Vec::with_capacity(ids.len());
+    for id in ids {
+        match store.tensor_mut(*id).map(|t| t.data.take()) {
+            Ok(Some(data)) => lent.push(data),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    let result = if lent.len() == ids.len() {
+        let mut bufs: Vec<&mut [u8]> = lent.iter_mut().map(|d| d.bytes_mut()).collect();
+        collective::all_reduce_in_place(dtype, op, &mut bufs)
+    } else {
+        invalid!("all_reduce: a member's tensor has no data")
+    };
+    for (id, data) in ids.iter().zip(lent) {
+        if let Ok(t) = store.tensor_mut(*id) {
+            t.data = Some(data);
+        }
+    }
+    result
+}
 
-    /// Capture tensor `id` as a collective argument.
-    pub fn tensor_arg(&self, id: TensorId) -> Result<TensorArg, SimError> {
-        let t = self.tensor(id)?;
-        Ok(TensorArg {
-            id,
-            shape: t.shape.clone(),
-            dtype: t.dtype,
-            meta: t.data.is_none(),
-            cubes: distinct_cubes(&t.shards),
-        })
+/// The data movement of a collective on real tensors. Every member's call is the same
+/// collective (the rendezvous checked them against each other); a call of another kind
+/// here is an error naming it, never a silent default.
+fn move_data(store: &mut TensorStore, calls: &[(u32, CollectiveCall)]) -> Result<(), SimError> {
+    let Some((_, first)) = calls.first() else {
+        return Ok(());
+    };
+    if matches!(first.op(), Op::Barrier) {
+        return Ok(());
     }
+    let members = || calls.iter().map(|(r, c)| (*r, c.op()));
+    let inputs = tensor_ids(calls, Op::input)?;
+    let results: Vec<(TensorId, Vec<u8>)> = match first.op() {
+        Op::Barrier => Vec::new(),
+        Op::AllReduce { tensor, op } => {
+            return all_reduce_tensors(store, &inputs, tensor.dtype, *op);
+        }
+        Op::Reduce { tensor, dst, op } => {
+            let root = position(calls, *dst)?;
+            let out = collective::reduce(tensor.dtype, *op, &bytes_of(store, &inputs)?, root)?;
+            vec![(inputs[root], out)]
+        }
+        Op::Broadcast { src, .. } => {
+            let root = position(calls, *src)?;
+            let out = collective::broadcast(&bytes_of(store, &inputs)?, root)?;
+            members()
+                .zip(&inputs)
+                .filter(|((r, _), _)| r != src)
+                .map(|(_, id)| (*id, out.clone()))
+                .collect()
+        }
+        Op::AllGather { .. } => {
+            let out = collective::all_gather(&bytes_of(store, &inputs)?)?;
+            let outputs = tensor_ids(calls, Op::output)?;
+            outputs.into_iter().map(|id| (id, out.clone())).collect()
+        }
+        Op::ReduceScatter { input, op, .. } => {
+            let blocks = collective::reduce_scatter(input.dtype, *op, &bytes_of(store, &inputs)?)?;
+            tensor_ids(calls, Op::output)?
+                .into_iter()
+                .zip(blocks)
+                .collect()
+        }
+        Op::AllToAll { .. } => {
+            let blocks = collective::all_to_all(&bytes_of(store, &inputs)?)?;
+            tensor_ids(calls, Op::output)?
+                .into_iter()
+                .zip(blocks)
+                .collect()
+        }
+        Op::Send { .. } | Op::Recv { .. } => {
+            let sender = members().position(|(_, op)| matches!(op, Op::Send { .. }));
+            let receiver = members().position(|(_, op)| matches!(op, Op::Recv { .. }));
+            let (Some(s), Some(r)) = (sender, receiver) else {
+                return invalid!("send_recv: the pair needs one send and one recv");
+            };
+            let data = bytes_of(store, &inputs[s..=s])?.concat();
+            vec![(inputs[r], data)]
+        }
+    };
+    for (id, bytes) in results {
+        store.write_bytes(id, 0, &bytes)?;
+    }
+    Ok(())
+}
 
-    /// Run a collective whose members' calls (in group order) have all arrived and agree:
-    /// move the data, advance every member's clock to the collective's end, and record it.
-    pub fn execute_collective(
-        &mut self,
-        calls: &[(u32, CollectiveCall)],
-        ccl: &CclConfig,
-    ) -> Result<CollectiveRecord, SimError> {
-        let Some((_, first)) = calls.first() else {
-            return invalid!("a collective needs at least one member");
-        };
-        let first = first.op();
-        let kind = first.kind();
-        let meta = first.input().is_some_and(|t| t.meta);
-        if !meta {
-            self.move_data(calls)?;
-        }
-        let settings = ccl.settings_for(kind);
-        let algorithm = settings.algorithm.unwrap_or(DEFAULT_ALGORITHM);
-        let bytes = calls[0].1.size_bytes();
-        let cubes = calls
-            .iter()
-            .filter_map(|(_, c)| c.op().input().map(|t| t.cubes))
-            .max()
-            .unwrap_or(1);
-        let n = calls.len() as u32;
-        let cost =
-            self.cost()
-                .collective_ns(kind, algorithm, n, bytes, cubes, settings.chunk_bytes);
-        let arrivals: Vec<u64> = calls.iter().map(|(r, _)| self.clock_ns(*r)).collect();
-        let start = arrivals.iter().copied().max().unwrap_or(0);
-        let end = start.saturating_add(cost);
-        for (r, _) in calls {
-            self.set_clock(*r, end);
-        }
-        let dtype = first.input().map(|t| t.dtype);
-        let ranks: Vec<u32> = calls.iter().map(|(r, _)| *r).collect();
-        let group = calls[0].1.group();
-        let seq = self.next_collective_seq(group, &ranks);
-        let record = CollectiveRecord {
-            index: self.collectives_run(),
-            seq,
-            name: match kind {
-                CollectiveKind::SendRecv => "send_recv",
-                _ => first.name(),
-            },
-            kind,
-            group,
-            ranks,
-            dtype,
-            op: first.reduce_op(),
-            root: first.root(),
-            bytes,
-            count: dtype.map_or(0, |d| bytes / d.itemsize()),
-            algorithm,
-            start_ns: start,
-            end_ns: end,
-            arrivals_ns: arrivals,
-            meta,
-        };
-        self.push_collective(record.clone());
-        Ok(record)
-    }
-
-    /// The data movement of a collective on real tensors. Every member's call is the same
-    /// collective (the rendezvous checked them against each other); a call of another kind
-    /// here is an error naming it, never a silent default.
-    fn move_data(&mut self, calls: &[(u32, CollectiveCall)]) -> Result<(), SimError> {
-        let Some((_, first)) = calls.first() else {
-            return Ok(());
-        };
-        if matches!(first.op(), Op::Barrier) {
-            return Ok(());
-        }
-        let members = || calls.iter().map(|(r, c)| (*r, c.op()));
-        let inputs = tensor_ids(calls, Op::input)?;
-        let results: Vec<(TensorId, Vec<u8>)> = match first.op() {
-            Op::Barrier => Vec::new(),
-            Op::AllReduce { tensor, op } => {
-                return self.all_reduce_tensors(&inputs, tensor.dtype, *op);
-            }
-            Op::Reduce { tensor, dst, op } => {
-                let root = position(calls, *dst)?;
-                let out = collective::reduce(tensor.dtype, *op, &self.bytes_of(&inputs)?, root)?;
-                vec![(inputs[root], out)]
-            }
-            Op::Broadcast { src, .. } => {
-                let root = position(calls, *src)?;
-                let out = collective::broadcast(&self.bytes_of(&inputs)?, root)?;
-                members()
-                    .zip(&inputs)
-                    .filter(|((r, _), _)| r != src)
-                    .map(|(_, id)| (*id, out.clone()))
-                    .collect()
-            }
-            Op::AllGather { .. } => {
-                let out = collective::all_gather(&self.bytes_of(&inputs)?)?;
-                let outputs = tensor_ids(calls, Op::output)?;
-                outputs.into_iter().map(|id| (id, out.clone())).collect()
-            }
-            Op::ReduceScatter { input, op, .. } => {
-                let blocks =
-                    collective::reduce_scatter(input.dtype, *op, &self.bytes_of(&inputs)?)?;
-                tensor_ids(calls, Op::output)?
-                    .into_iter()
-                    .zip(blocks)
-                    .collect()
-            }
-            Op::AllToAll { .. } => {
-                let blocks = collective::all_to_all(&self.bytes_of(&inputs)?)?;
-                tensor_ids(calls, Op::output)?
-                    .into_iter()
-                    .zip(blocks)
-                    .collect()
-            }
-            Op::Send { .. } | Op::Recv { .. } => {
-                let sender = members().position(|(_, op)| matches!(op, Op::Send { .. }));
-                let receiver = members().position(|(_, op)| matches!(op, Op::Recv { .. }));
-                let (Some(s), Some(r)) = (sender, receiver) else {
-                    return invalid!("send_recv: the pair needs one send and one recv");
-                };
-                let data = self.bytes_of(&inputs[s..=s])?.concat();
-                vec![(inputs[r], data)]
-            }
-        };
-        for (id, bytes) in results {
-            self.write_bytes(id, 0, &bytes)?;
-        }
-        Ok(())
-    }
-
-    /// The data of each tensor, in order.
-    fn bytes_of(&self, ids: &[TensorId]) -> Result<Vec<&[u8]>, SimError> {
-        ids.iter()
-            .map(|id| self.tensor(*id)?.data("collective").map(|d| d.bytes()))
-            .collect()
-    }
+/// The data of each tensor, in order.
+fn bytes_of<'a>(store: &'a TensorStore, ids: &[TensorId]) -> Result<Vec<&'a [u8]>, SimError> {
+    ids.iter()
+        .map(|id| store.tensor(*id)?.data("collective").map(|d| d.bytes()))
+        .collect()
 }
 
 /// Each member's tensor that `pick` chooses, in member order; a member whose call has none
@@ -266,7 +211,7 @@ fn position(calls: &[(u32, CollectiveCall)], root: u32) -> Result<usize, SimErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::{DpPolicy, Init, NewTensor, SimLimits, Topology};
+    use crate::sim::{DpPolicy, Init, NewTensor, SimLimits, Simulator, Topology};
 
     fn tensor(sim: &mut Simulator, rank: u32, value: f64) -> TensorArg {
         let req = NewTensor {
@@ -277,24 +222,24 @@ mod tests {
             init: Init::Full(value),
         };
         let id = sim.create(rank, req).unwrap();
-        sim.tensor_arg(id).unwrap()
+        sim.store.tensor_arg(id).unwrap()
     }
 
     #[test]
     fn a_barrier_moves_no_data_and_ends_every_member_at_one_time() {
         let mut sim = Simulator::new(Topology::embedded_default(), SimLimits::default(), 8);
         let members = [0, 1, 2];
-        sim.advance(1, 500);
+        sim.clocks.advance(1, 500);
         let calls: Vec<_> = members
             .iter()
             .map(|&r| (r, CollectiveCall::new(r, 0, &members, Op::Barrier).unwrap()))
             .collect();
         let record = sim
-            .execute_collective(&calls, &CclConfig::default())
+            .execute_collective(&calls, 0, &CclConfig::default())
             .unwrap();
         assert_eq!((record.name, record.start_ns), ("barrier", 500));
         assert!(record.end_ns > 500);
-        assert!(members.iter().all(|&r| sim.clock_ns(r) == record.end_ns));
+        assert!(members.iter().all(|&r| sim.clocks.get(r) == record.end_ns));
     }
 
     #[test]
@@ -315,9 +260,9 @@ mod tests {
             (0, CollectiveCall::new(0, 0, &pair, send).unwrap()),
             (1, CollectiveCall::new(1, 0, &pair, recv).unwrap()),
         ];
-        let record = sim.execute_collective(&calls, &ccl).unwrap();
+        let record = sim.execute_collective(&calls, 0, &ccl).unwrap();
         assert_eq!((record.name, record.bytes), ("send_recv", 16));
-        let bytes = sim.read_bytes(b.id, 0, 16).unwrap();
+        let bytes = sim.store.read_bytes(b.id, 0, 16).unwrap();
         assert_eq!(bytes, [7.0f32; 4].map(f32::to_le_bytes).concat());
 
         // Two sends never reach execution through the rendezvous; if they did, execution
@@ -327,7 +272,7 @@ mod tests {
             (0, calls[0].1.clone()),
             (1, CollectiveCall::new(1, 0, &pair, send_back).unwrap()),
         ];
-        let err = sim.execute_collective(&calls, &ccl).unwrap_err();
+        let err = sim.execute_collective(&calls, 1, &ccl).unwrap_err();
         assert_eq!(
             err,
             SimError::InvalidArgument("send_recv: the pair needs one send and one recv".into())

@@ -5,27 +5,32 @@
 
 pub mod call;
 pub mod ccl;
+pub mod clock;
 pub mod collective;
 pub mod comm;
 pub mod cost;
 pub mod dtype;
 pub mod error;
 pub mod kernels;
+pub mod log;
 pub mod memory;
 pub mod ops;
 pub mod placement;
 pub mod reduce;
 pub mod simulator;
+pub mod store;
 pub mod tensor;
 pub mod topology;
 
 pub use call::{CollectiveCall, Op, TensorArg};
 pub use ccl::{Algorithm, CclConfig, CollectiveKind, ResolvedWorldSize, WorldSizeSource};
-pub use comm::CollectiveRecord;
+pub use clock::Clocks;
 pub use cost::{CollectiveCost, CostModel, DEFAULT_ALGORITHM, LinkClass};
 pub use dtype::DType;
 pub use error::SimError;
+pub use log::{CollectiveLog, CollectiveRecord, MAX_COLLECTIVE_RECORDS};
 pub use placement::{DpPolicy, ShardSpec, Span};
 pub use reduce::{BinaryOp, ReduceOp};
-pub use simulator::{Init, NewTensor, SimLimits, Simulator, TensorId};
+pub use simulator::Simulator;
+pub use store::{Init, NewTensor, SimLimits, TensorId, TensorStore};
 pub use topology::{Topology, TopologySpec};

@@ -9,7 +9,8 @@ use super::error::{SimError, invalid};
 use super::kernels;
 use super::placement::DpPolicy;
 use super::reduce::{self, BinaryOp};
-use super::simulator::{Init, NewTensor, Simulator, TensorId};
+use super::simulator::Simulator;
+use super::store::{Init, NewTensor, TensorId};
 use super::tensor::Tensor;
 
 fn check_pair(op: &str, a: &Tensor, b: &Tensor) -> Result<(), SimError> {
@@ -60,7 +61,7 @@ impl Simulator {
             BinaryOp::Add => "add",
             BinaryOp::Mul => "mul",
         };
-        let (ta, tb) = (self.tensor(a)?, self.tensor(b)?);
+        let (ta, tb) = (self.store.tensor(a)?, self.store.tensor(b)?);
         check_pair(name, ta, tb)?;
         if ta.shape != tb.shape {
             return invalid!(
@@ -70,19 +71,19 @@ impl Simulator {
             );
         }
         let req = like(ta, meta_or_zeros(ta));
-        let out = self.allocate(rank, req)?;
+        let out = self.store.allocate(rank, req)?;
         self.with_three(a, b, out, |x, y, z| {
             reduce::binary_into(z.dtype, op, x, y, z.bytes)
         })?;
-        let t = self.tensor(out)?;
+        let t = self.store.tensor(out)?;
         let ns = self.cost().binary_op_ns(&t.shards, t.dtype.itemsize());
-        self.advance(rank, ns);
+        self.clocks.advance(rank, ns);
         Ok(out)
     }
 
     /// In place `a += b`.
     pub fn add_assign(&mut self, rank: u32, a: TensorId, b: TensorId) -> Result<(), SimError> {
-        let (ta, tb) = (self.tensor(a)?, self.tensor(b)?);
+        let (ta, tb) = (self.store.tensor(a)?, self.store.tensor(b)?);
         check_pair("add_", ta, tb)?;
         if ta.shape != tb.shape {
             return invalid!(
@@ -94,43 +95,43 @@ impl Simulator {
         let ns = self.cost().binary_op_ns(&ta.shards, ta.dtype.itemsize());
         if ta.data.is_some() {
             // A copy of the operand, so `a += a` adds (and wraps, for integers) like any other.
-            let other = self.tensor(b)?.data("add_")?.bytes().to_vec();
-            let t = self.tensor_mut(a)?;
+            let other = self.store.tensor(b)?.data("add_")?.bytes().to_vec();
+            let t = self.store.tensor_mut(a)?;
             let dtype = t.dtype;
             reduce::add_assign(dtype, t.data_mut("add_")?.bytes_mut(), &other)?;
         }
-        self.advance(rank, ns);
+        self.clocks.advance(rank, ns);
         Ok(())
     }
 
     /// `a * factor` as a new tensor.
     pub fn scaled(&mut self, rank: u32, a: TensorId, factor: f64) -> Result<TensorId, SimError> {
-        let ta = self.tensor(a)?;
+        let ta = self.store.tensor(a)?;
         let req = like(ta, meta_or_zeros(ta));
         let source = ta.data.as_ref().map(|d| d.bytes().to_vec());
-        let out = self.allocate(rank, req)?;
-        let t = self.tensor_mut(out)?;
+        let out = self.store.allocate(rank, req)?;
+        let t = self.store.tensor_mut(out)?;
         let dtype = t.dtype;
         if let (Some(bytes), Some(data)) = (source, t.data.as_mut()) {
             data.bytes_mut().copy_from_slice(&bytes);
             reduce::scale_assign(dtype, data.bytes_mut(), factor)?;
         }
-        let t = self.tensor(out)?;
+        let t = self.store.tensor(out)?;
         let ns = self.cost().scale_ns(&t.shards, t.dtype.itemsize());
-        self.advance(rank, ns);
+        self.clocks.advance(rank, ns);
         Ok(out)
     }
 
     /// In place `a *= factor`.
     pub fn scale_assign(&mut self, rank: u32, a: TensorId, factor: f64) -> Result<(), SimError> {
-        let t = self.tensor_mut(a)?;
+        let t = self.store.tensor_mut(a)?;
         let dtype = t.dtype;
         if let Some(data) = t.data.as_mut() {
             reduce::scale_assign(dtype, data.bytes_mut(), factor)?;
         }
-        let t = self.tensor(a)?;
+        let t = self.store.tensor(a)?;
         let ns = self.cost().scale_ns(&t.shards, t.dtype.itemsize());
-        self.advance(rank, ns);
+        self.clocks.advance(rank, ns);
         Ok(())
     }
 
@@ -143,7 +144,7 @@ impl Simulator {
         dp: DpPolicy,
         device: Option<u32>,
     ) -> Result<TensorId, SimError> {
-        let (ta, tb) = (self.tensor(a)?, self.tensor(b)?);
+        let (ta, tb) = (self.store.tensor(a)?, self.store.tensor(b)?);
         check_pair("matmul", ta, tb)?;
         let (&[m, k], &[k2, n]) = (ta.shape.as_slice(), tb.shape.as_slice()) else {
             return invalid!(
@@ -171,11 +172,11 @@ impl Simulator {
             (Some(x), Some(y)) => Some(kernels::matmul(ta.dtype, x.bytes(), y.bytes(), m, k, n)?),
             _ => None,
         };
-        let out = self.allocate(rank, req)?;
+        let out = self.store.allocate(rank, req)?;
         if let Some(bytes) = product {
-            self.write_bytes(out, 0, &bytes)?;
+            self.store.write_bytes(out, 0, &bytes)?;
         }
-        let t = self.tensor(out)?;
+        let t = self.store.tensor(out)?;
         let mut ns = self.cost().matmul_ns(&t.shards, k, t.dtype.itemsize());
         if t.device != src_sip {
             // Computed where the operands are, then moved to the SIP the options name.
@@ -183,14 +184,14 @@ impl Simulator {
                 .cost()
                 .copy_ns(t.nbytes(), distinct_cubes(&t.shards), src_sip, t.device);
         }
-        self.advance(rank, ns);
+        self.clocks.advance(rank, ns);
         Ok(out)
     }
 
     /// The transpose of a 2-D tensor, placed with `a`'s policy on `a`'s device; costs a read
     /// and a write of every element.
     pub fn transpose(&mut self, rank: u32, a: TensorId) -> Result<TensorId, SimError> {
-        let ta = self.tensor(a)?;
+        let ta = self.store.tensor(a)?;
         let &[rows, cols] = ta.shape.as_slice() else {
             return invalid!("transpose needs a 2-D tensor, got {}", ta.describe());
         };
@@ -210,35 +211,35 @@ impl Simulator {
             }
             out
         });
-        let out = self.allocate(rank, req)?;
+        let out = self.store.allocate(rank, req)?;
         if let Some(bytes) = transposed {
-            self.write_bytes(out, 0, &bytes)?;
+            self.store.write_bytes(out, 0, &bytes)?;
         }
-        let t = self.tensor(out)?;
+        let t = self.store.tensor(out)?;
         let ns = self.cost().scale_ns(&t.shards, t.dtype.itemsize());
-        self.advance(rank, ns);
+        self.clocks.advance(rank, ns);
         Ok(out)
     }
 
     /// A copy of `a` on SIP `device` with the same layout (`tensor.to(device)`).
     pub fn to_device(&mut self, rank: u32, a: TensorId, device: u32) -> Result<TensorId, SimError> {
-        let ta = self.tensor(a)?;
+        let ta = self.store.tensor(a)?;
         let mut req = like(ta, meta_or_zeros(ta));
         req.device = device;
         let source = ta.data.as_ref().map(|d| d.bytes().to_vec());
         let (bytes, cubes, src_sip) = (ta.nbytes(), distinct_cubes(&ta.shards), ta.device);
-        let out = self.allocate(rank, req)?;
+        let out = self.store.allocate(rank, req)?;
         if let Some(data) = source {
-            self.write_bytes(out, 0, &data)?;
+            self.store.write_bytes(out, 0, &data)?;
         }
         let ns = self.cost().copy_ns(bytes, cubes, src_sip, device);
-        self.advance(rank, ns);
+        self.clocks.advance(rank, ns);
         Ok(out)
     }
 
     /// Overwrite `dst` with `src`'s data (same element count and dtype), across SIPs if need be.
     pub fn copy_from(&mut self, rank: u32, dst: TensorId, src: TensorId) -> Result<(), SimError> {
-        let (td, ts) = (self.tensor(dst)?, self.tensor(src)?);
+        let (td, ts) = (self.store.tensor(dst)?, self.store.tensor(src)?);
         if td.dtype != ts.dtype || td.numel() != ts.numel() {
             return invalid!(
                 "copy_: destination {} and source {} differ in dtype or size",
@@ -258,9 +259,9 @@ impl Simulator {
         if let Some(data) = ts.data.as_ref().map(|d| d.bytes().to_vec())
             && dst != src
         {
-            self.write_bytes(dst, 0, &data)?;
+            self.store.write_bytes(dst, 0, &data)?;
         }
-        self.advance(rank, ns);
+        self.clocks.advance(rank, ns);
         Ok(())
     }
 
@@ -274,12 +275,20 @@ impl Simulator {
         f: impl FnOnce(&[u8], &[u8], OutData<'_>) -> Result<(), SimError>,
     ) -> Result<(), SimError> {
         let (Some(x), Some(y)) = (
-            self.tensor(a)?.data.as_ref().map(|d| d.bytes().to_vec()),
-            self.tensor(b)?.data.as_ref().map(|d| d.bytes().to_vec()),
+            self.store
+                .tensor(a)?
+                .data
+                .as_ref()
+                .map(|d| d.bytes().to_vec()),
+            self.store
+                .tensor(b)?
+                .data
+                .as_ref()
+                .map(|d| d.bytes().to_vec()),
         ) else {
             return Ok(());
         };
-        let t = self.tensor_mut(out)?;
+        let t = self.store.tensor_mut(out)?;
         let dtype = t.dtype;
         let bytes = t.data_mut("op")?.bytes_mut();
         f(&x, &y, OutData { dtype, bytes })
@@ -302,7 +311,7 @@ mod tests {
     }
 
     fn f32s(sim: &Simulator, id: TensorId) -> Vec<f32> {
-        let t = sim.tensor(id).unwrap();
+        let t = sim.store.tensor(id).unwrap();
         t.data
             .as_ref()
             .unwrap()
@@ -329,10 +338,10 @@ mod tests {
         let mut s = sim();
         let a = tensor(&mut s, &[2, 2], &[1.0, 2.0, 3.0, 4.0], 0);
         let b = tensor(&mut s, &[2, 2], &[10.0, 20.0, 30.0, 40.0], 0);
-        let before = s.clock_ns(0);
+        let before = s.clocks.get(0);
         let c = s.binary(0, BinaryOp::Add, a, b).unwrap();
         assert_eq!(f32s(&s, c), [11.0, 22.0, 33.0, 44.0]);
-        assert!(s.clock_ns(0) > before, "an op advances the clock");
+        assert!(s.clocks.get(0) > before, "an op advances the clock");
         let d = s.binary(0, BinaryOp::Mul, a, b).unwrap();
         assert_eq!(f32s(&s, d), [10.0, 40.0, 90.0, 160.0]);
         let e = s.scaled(0, a, 0.5).unwrap();
@@ -356,7 +365,7 @@ mod tests {
         s.add_assign(0, a, a).unwrap();
         // 100 + 100 = 200 wraps to -56; -100 + -100 = -200 wraps to 56.
         assert_eq!(
-            s.tensor(a).unwrap().data.as_ref().unwrap().bytes(),
+            s.store.tensor(a).unwrap().data.as_ref().unwrap().bytes(),
             [(-56i8) as u8, 56]
         );
     }
@@ -369,7 +378,7 @@ mod tests {
         let c = s.matmul(0, a, b, DpPolicy::Blocks, None).unwrap();
         assert_eq!(f32s(&s, c), [58.0, 64.0, 139.0, 154.0]);
         let at = s.transpose(0, a).unwrap();
-        assert_eq!(s.tensor(at).unwrap().shape, [3, 2]);
+        assert_eq!(s.store.tensor(at).unwrap().shape, [3, 2]);
         assert_eq!(f32s(&s, at), [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
         let err = s.matmul(0, a, a, DpPolicy::Blocks, None).unwrap_err();
         assert!(err.to_string().contains("inner dimensions differ"), "{err}");
@@ -390,10 +399,10 @@ mod tests {
         let sum = s.binary(0, BinaryOp::Add, a, b0).unwrap();
         assert_eq!(f32s(&s, sum), [4.0, 6.0]);
         let z = tensor(&mut s, &[2], &[0.0, 0.0], 3);
-        let before = s.clock_ns(0);
+        let before = s.clocks.get(0);
         s.copy_from(0, z, a).unwrap();
         assert_eq!(f32s(&s, z), [1.0, 2.0]);
         // 8 bytes over inter-SIP from one cube: 2000 + 1000 (IO_CPU) + ceil(8 / 50) = 3001 ns.
-        assert_eq!(s.clock_ns(0) - before, 3001);
+        assert_eq!(s.clocks.get(0) - before, 3001);
     }
 }

@@ -23,7 +23,7 @@ fn check_name(what: &str, name: &str) -> Result<(), SimError> {
 
 impl clock::Host for RankState {
     fn now_ns(&mut self) -> wasmtime::Result<u64> {
-        Ok(lock(&self.world).sim.clock_ns(self.index))
+        Ok(lock(&self.world).sim.clocks.get(self.index))
     }
 
     fn region_begin(&mut self, name: String) -> Result<(), HostError> {
@@ -34,7 +34,7 @@ impl clock::Host for RankState {
             ))
             .into());
         }
-        let now = lock(&self.world).sim.clock_ns(self.index);
+        let now = lock(&self.world).sim.clocks.get(self.index);
         self.open_regions.push((name, now));
         Ok(())
     }
@@ -46,7 +46,7 @@ impl clock::Host for RankState {
             );
         };
         let mut world = lock(&self.world);
-        let end_ns = world.sim.clock_ns(self.index);
+        let end_ns = world.sim.clocks.get(self.index);
         let depth = self.open_regions.len() as u32;
         world.record_region(RegionRecord {
             rank: self.index,

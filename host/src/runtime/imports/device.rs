@@ -8,14 +8,14 @@ use crate::runtime::world::lock;
 impl RankState {
     fn bind_device(&mut self, device: u32) -> Result<(), HostError> {
         let mut world = lock(&self.world);
-        world.sim.check_device(device)?;
+        world.sim.store.check_device(device)?;
         world.devices[self.index as usize] = Some(device);
         self.device = Some(device);
         Ok(())
     }
 
     fn device_count(&self) -> u32 {
-        lock(&self.world).sim.topology().sips()
+        lock(&self.world).sim.store.topology().sips()
     }
 }
 

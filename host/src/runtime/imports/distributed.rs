@@ -37,7 +37,7 @@ impl RankState {
     /// Capture a tensor handle as a collective argument.
     fn arg(&mut self, t: &Resource<TensorHandle>) -> Result<TensorArg, HostError> {
         let id = self.table().get(t).map_err(wasmtime::Error::new)?.id;
-        Ok(lock(&self.world).sim.tensor_arg(id)?)
+        Ok(lock(&self.world).sim.store.tensor_arg(id)?)
     }
 
     /// Make a collective call in group `g` (none = the world): check it against the group,
@@ -66,11 +66,13 @@ impl RankState {
             scope,
             &members,
             call,
-            |world, calls| {
+            |world, calls, seq| {
                 let World { sim, ccl, .. } = world;
-                sim.execute_collective(calls, ccl).map(|_| ()).map_err(|e| {
-                    Abort::new(FailureKind::from(&e), format!("{name} could not run: {e}"))
-                })
+                sim.execute_collective(calls, seq, ccl)
+                    .map(|_| ())
+                    .map_err(|e| {
+                        Abort::new(FailureKind::from(&e), format!("{name} could not run: {e}"))
+                    })
             },
         )
         .await

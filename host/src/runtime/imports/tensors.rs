@@ -34,7 +34,7 @@ impl RankState {
         match self.table().push(TensorHandle { id }) {
             Ok(handle) => Ok(handle),
             Err(err) => {
-                lock(&self.world).sim.free(id);
+                lock(&self.world).sim.store.free(id);
                 Err(HostError::Trap(wasmtime::Error::new(err)))
             }
         }
@@ -53,7 +53,7 @@ impl RankState {
     ) -> wasmtime::Result<R> {
         let id = self.tensor_id(handle)?;
         let world = lock(&self.world);
-        let tensor = world.sim.tensor(id).map_err(wasmtime::Error::new)?;
+        let tensor = world.sim.store.tensor(id).map_err(wasmtime::Error::new)?;
         Ok(f(tensor))
     }
 
@@ -159,7 +159,7 @@ impl tensors::HostTensor for RankState {
     ) -> Result<Vec<u8>, HostError> {
         self.check_buffer("read_bytes", len)?;
         let id = self.tensor_id(&t)?;
-        Ok(lock(&self.world).sim.read_bytes(id, offset, len)?)
+        Ok(lock(&self.world).sim.store.read_bytes(id, offset, len)?)
     }
 
     fn write_bytes(
@@ -170,7 +170,7 @@ impl tensors::HostTensor for RankState {
     ) -> Result<(), HostError> {
         self.check_buffer("write_bytes", data.len() as u64)?;
         let id = self.tensor_id(&t)?;
-        Ok(lock(&self.world).sim.write_bytes(id, offset, &data)?)
+        Ok(lock(&self.world).sim.store.write_bytes(id, offset, &data)?)
     }
 
     fn add(
@@ -240,7 +240,7 @@ impl tensors::HostTensor for RankState {
         let id = {
             let mut world = lock(&self.world);
             if let Some(d) = options.device {
-                world.sim.check_device(d)?;
+                world.sim.store.check_device(d)?;
             }
             world
                 .sim
@@ -257,7 +257,7 @@ impl tensors::HostTensor for RankState {
         let a = self.tensor_id(&t)?;
         let id = {
             let mut world = lock(&self.world);
-            world.sim.check_device(device)?;
+            world.sim.store.check_device(device)?;
             world.sim.to_device(self.index, a, device)?
         };
         self.adopt(id)
@@ -274,7 +274,7 @@ impl tensors::HostTensor for RankState {
 
     fn drop(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<()> {
         let handle = self.table().delete(t)?;
-        lock(&self.world).sim.free(handle.id);
+        lock(&self.world).sim.store.free(handle.id);
         Ok(())
     }
 }

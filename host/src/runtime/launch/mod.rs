@@ -128,7 +128,7 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
                 stdout: io.stdout.text(),
                 stderr: io.stderr.text(),
                 device: world.devices.get(index).copied().flatten(),
-                sim_time_ns: world.sim.clock_ns(rank),
+                sim_time_ns: world.sim.clocks.get(rank),
             }
         })
         .collect();
@@ -137,8 +137,8 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
         world_size: p.world_size,
         instances: p.instances,
         ranks,
-        collectives: world.sim.collectives_in_order(),
-        collectives_run: world.sim.collectives_run(),
+        collectives: world.sim.log.in_order(),
+        collectives_run: world.sim.log.run(),
         regions: world.regions.clone(),
         metrics: world.metrics.clone(),
         wall_ms,

@@ -28,7 +28,7 @@ impl Supervisor<RankFailure> for RunSupervisor {
         if let Some(progress) = &world.progress {
             progress.rank_finished();
         }
-        world.sim.free_all_of(index as u32);
+        world.sim.store.free_all_of(index as u32);
         let doomed = world.rendezvous.rank_exited(index as u32);
         self.doomed.extend(doomed.into_iter().map(deadlocked));
     }
