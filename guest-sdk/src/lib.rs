@@ -41,6 +41,7 @@ compile_error!(
 );
 
 mod error;
+mod panic;
 mod tensor;
 mod types;
 mod version;

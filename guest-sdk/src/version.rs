@@ -34,9 +34,11 @@ const fn stamp() -> [u8; STAMP_LEN] {
 #[unsafe(link_section = "kernbench-sdk")]
 static STAMP: [u8; STAMP_LEN] = stamp();
 
-/// Keeps the stamp in the final binary: called from every entry point the SDK offers.
+/// Keeps the stamp in the final binary, and installs the SDK's panic hook: called from every
+/// entry point the SDK offers.
 #[inline(always)]
 pub(crate) fn keep_stamp() {
+    crate::panic::install_hook();
     #[cfg(target_arch = "wasm32")]
     std::hint::black_box(&STAMP);
     #[cfg(not(target_arch = "wasm32"))]

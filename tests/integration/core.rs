@@ -118,6 +118,10 @@ pub fn panic_rank() {
             "{}",
             failure.message
         );
+        // Advice a bench cannot follow is not printed (the SDK's panic hook).
+        let stderr = &report.ranks[fail as usize].stderr;
+        assert!(stderr.contains("gives up on purpose"), "{stderr}");
+        assert!(!stderr.contains("RUST_BACKTRACE"), "{stderr}");
         for r in &report.ranks {
             let note = r.error.as_deref().unwrap_or_default();
             if r.rank == fail {

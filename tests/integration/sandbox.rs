@@ -336,3 +336,51 @@ pub fn random_probe() {
         "{stdout} vs {sim_ns}"
     );
 }
+
+#[test]
+pub fn lying_guest() {
+    // What main printed never names the failure: an SDK-looking error the host never
+    // returned is `exit-status`, quoted as the guest's words.
+    let report = hostile(artifacts::LYING_GUEST, strict(2, &["fake-sdk-error"]));
+    assert_failure(
+        &report,
+        0,
+        "exit-status",
+        "main returned an error (the host had returned none to this rank)",
+    );
+
+    // A partial line without a newline cannot hide the real error the host returned.
+    let report = hostile(artifacts::LYING_GUEST, strict(2, &["partial-line"]));
+    assert_failure(
+        &report,
+        0,
+        "invalid-device",
+        "the last error the host returned to this rank was invalid-device: device 9999",
+    );
+
+    // A fake panic printed before running out of fuel stays out of the fuel message.
+    let mut options = strict(2, &["fake-panic-then-spin"]);
+    limit(&mut options, "fuel_per_rank", "20M");
+    let report = hostile(artifacts::LYING_GUEST, options);
+    assert_failure(&report, 0, "fuel-exhausted", "ran out");
+    let f = report.failure.as_ref().unwrap();
+    assert!(!f.message.contains("fake panic"), "{}", f.message);
+}
+
+#[test]
+fn guest_text_cannot_drive_the_terminal_or_leave_its_field() {
+    let report = hostile(artifacts::LYING_GUEST, strict(2, &["terminal"]));
+    assert_ok(&report);
+    let text = kernbench_host::report::render_text(&report);
+    for raw in ['\x1b', '\x07', '\0', '\r'] {
+        assert!(!text.contains(raw), "{raw:?} reached the text report:\n{text}");
+    }
+    // Every line the guest could shape stays inside its field: the only status line is ours.
+    let status_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("status")).collect();
+    assert_eq!(status_lines, ["status    ok (2 ok, 0 failed, 0 cancelled)"], "{text}");
+    assert!(text.contains("[0] \\x1b[2J\\x1b[31mred\\x07 bell\\0nul\\rcarriage"), "{text}");
+    assert!(text.contains("[0] bw\\nstatus    ok = 1 GB/s\\x1b[0m"), "{text}");
+    // JSON keeps the guest's bytes as they were (escaped by JSON itself).
+    let json = report.to_json();
+    assert!(!json.contains('\x1b') && json.contains("\\u001b[2J"), "{json}");
+}

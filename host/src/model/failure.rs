@@ -72,8 +72,10 @@ impl fmt::Display for FailureKind {
 pub struct RankFailure {
     /// The named failure.
     pub kind: FailureKind,
-    /// One readable message (panic text included when there was one).
+    /// One line: what the host saw, with the end of the rank's stderr quoted.
     pub message: String,
+    /// More than fits on a line (a wasm backtrace), for the rank's details.
+    pub details: Option<String>,
 }
 
 impl RankFailure {
@@ -82,6 +84,7 @@ impl RankFailure {
         RankFailure {
             kind,
             message: message.into(),
+            details: None,
         }
     }
 }

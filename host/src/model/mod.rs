@@ -9,6 +9,7 @@ pub mod launch;
 pub mod outcome;
 pub mod policy;
 pub mod progress;
+pub mod text;
 
 pub use failure::{FailureKind, LoadError, RankFailure};
 pub use launch::{LaunchMode, RunOptions};

@@ -107,9 +107,9 @@ impl RunReport {
 }
 
 fn rank_report(r: RankOutcome) -> RankReport {
-    let (status, error, error_kind) = match r.end {
-        RankEnd::Ok => (RankStatus::Ok, None, None),
-        RankEnd::Failed(f) => (RankStatus::Failed, Some(f.message), Some(f.kind)),
+    let (status, error, error_kind, error_details) = match r.end {
+        RankEnd::Ok => (RankStatus::Ok, None, None, None),
+        RankEnd::Failed(f) => (RankStatus::Failed, Some(f.message), Some(f.kind), f.details),
         RankEnd::Cancelled { waiting_in } => {
             let note = match waiting_in {
                 Some(call) => {
@@ -117,7 +117,7 @@ fn rank_report(r: RankOutcome) -> RankReport {
                 }
                 None => "cancelled because another rank failed".to_owned(),
             };
-            (RankStatus::Cancelled, Some(note), None)
+            (RankStatus::Cancelled, Some(note), None, None)
         }
     };
     RankReport {
@@ -125,6 +125,7 @@ fn rank_report(r: RankOutcome) -> RankReport {
         status,
         error,
         error_kind,
+        error_details,
         output_truncated_bytes: r.stdout.truncated_bytes + r.stderr.truncated_bytes,
         stdout: r.stdout.text,
         stderr: r.stderr.text,
@@ -215,6 +216,7 @@ mod tests {
             status: RankStatus::Failed,
             error: Some(message.to_owned()),
             error_kind: Some(kind),
+            error_details: None,
             stdout: String::new(),
             stderr: String::new(),
             output_truncated_bytes: 0,

@@ -51,6 +51,8 @@ pub struct RankReport {
     pub error: Option<String>,
     /// Named failure (`trap`, `deadlock` ...) when failed.
     pub error_kind: Option<FailureKind>,
+    /// More about the failure than fits on its line (a wasm backtrace), or `null`.
+    pub error_details: Option<String>,
     /// Captured standard output.
     pub stdout: String,
     /// Captured standard error.

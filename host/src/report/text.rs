@@ -3,6 +3,7 @@
 
 use super::{RankStatus, RunReport, RunStatus};
 use crate::model::LaunchMode;
+use crate::model::text::escape_control as esc;
 use comfy_table::{CellAlignment, Table, presets};
 use std::fmt::Write;
 
@@ -26,8 +27,8 @@ pub fn render_text(report: &RunReport) -> String {
         counts(RankStatus::Failed),
         counts(RankStatus::Cancelled)
     );
-    let _ = writeln!(out, "bench     {}", report.bench);
-    let _ = writeln!(out, "topology  {}", report.topology.summary);
+    let _ = writeln!(out, "bench     {}", esc(&report.bench));
+    let _ = writeln!(out, "topology  {}", esc(&report.topology.summary));
     match report.launch {
         LaunchMode::Spawn => writeln!(
             out,
@@ -53,7 +54,12 @@ pub fn render_text(report: &RunReport) -> String {
             let who = f
                 .rank
                 .map_or("component".to_owned(), |r| format!("rank {r}"));
-            let _ = writeln!(out, "status    FAILED: {who} {}: {}", f.kind, f.message);
+            let _ = writeln!(
+                out,
+                "status    FAILED: {who} {}: {}",
+                esc(&f.kind),
+                esc(&f.message)
+            );
             let _ = writeln!(out, "          ({tally})");
         }
         (RunStatus::Failed, None) => {
@@ -63,10 +69,11 @@ pub fn render_text(report: &RunReport) -> String {
     let _ = writeln!(
         out,
         "policy    {} (seed {})",
-        report.policy.name, report.seed
+        esc(&report.policy.name),
+        report.seed
     );
     for w in &report.warnings {
-        let _ = writeln!(out, "warning   {w}");
+        let _ = writeln!(out, "warning   {}", esc(w));
     }
     out.push('\n');
 
@@ -82,8 +89,8 @@ pub fn render_text(report: &RunReport) -> String {
             RankStatus::Cancelled => "cancelled",
         };
         let error = match (&r.error_kind, &r.error) {
-            (Some(kind), Some(e)) => format!("{kind}: {e}"),
-            (None, Some(e)) => e.clone(),
+            (Some(kind), Some(e)) => format!("{kind}: {}", esc(e)),
+            (None, Some(e)) => esc(e).into_owned(),
             _ => String::new(),
         };
         table.add_row([
@@ -154,11 +161,24 @@ pub fn render_text(report: &RunReport) -> String {
         out.push_str("\nmetrics\n");
         for m in &report.metrics {
             let _ = match m.count {
-                1 => writeln!(out, "[{}] {} = {} {}", m.rank, m.name, m.value, m.unit),
+                1 => writeln!(
+                    out,
+                    "[{}] {} = {} {}",
+                    m.rank,
+                    esc(&m.name),
+                    m.value,
+                    esc(&m.unit)
+                ),
                 n => writeln!(
                     out,
                     "[{}] {} = mean {} {} over {n} reports (min {}, max {}, last {})",
-                    m.rank, m.name, m.mean, m.unit, m.min, m.max, m.value
+                    m.rank,
+                    esc(&m.name),
+                    m.mean,
+                    esc(&m.unit),
+                    m.min,
+                    m.max,
+                    m.value
                 ),
             };
         }
@@ -172,10 +192,10 @@ pub fn render_text(report: &RunReport) -> String {
         out.push_str("\noutput\n");
         for r in &report.ranks {
             for line in r.stdout.lines() {
-                let _ = writeln!(out, "[{}] {line}", r.rank);
+                let _ = writeln!(out, "[{}] {}", r.rank, esc(line));
             }
             for line in r.stderr.lines() {
-                let _ = writeln!(out, "[{}:stderr] {line}", r.rank);
+                let _ = writeln!(out, "[{}:stderr] {}", r.rank, esc(line));
             }
         }
     }

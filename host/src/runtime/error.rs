@@ -5,6 +5,7 @@
 //!   rank traps with a named failure and the run ends.
 //! - any other `wasmtime::Error`: a trap raised by wasmtime itself (bad handle, out of fuel).
 
+use crate::model::text::quote;
 use crate::model::{FailureKind, RankFailure};
 use crate::sim::SimError;
 use thiserror::Error;
@@ -70,8 +71,36 @@ impl Abort {
     }
 }
 
-/// Classify the error a rank's `run` ended with. `stderr` is the rank's captured error
-/// output, searched for a Rust panic message. `Ok(())` for `exit(0)`.
+/// Most bytes of a rank's stderr quoted in its failure message (the report shows it all).
+pub const QUOTED_STDERR_BYTES: usize = 300;
+
+/// The end of a rank's stderr, quoted as the guest's words: on one line, escaped, at most
+/// [`QUOTED_STDERR_BYTES`]. Never read for meaning: a failure's kind comes from what the host
+/// saw, not from what the guest printed.
+pub fn stderr_tail(stderr: &str) -> Option<String> {
+    let text = stderr.trim_end();
+    if text.is_empty() {
+        return None;
+    }
+    let mut start = text.len().saturating_sub(QUOTED_STDERR_BYTES);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    let cut = if start > 0 { "..." } else { "" };
+    Some(format!("{cut}{}", quote(&text[start..])))
+}
+
+/// `message`, then the quoted end of the rank's stderr when there is one.
+fn with_stderr(message: String, stderr: &str) -> String {
+    match stderr_tail(stderr) {
+        Some(tail) => format!("{message}; its stderr ends with {tail}"),
+        None => message,
+    }
+}
+
+/// Classify the error a rank's `run` ended with, from what wasmtime and the host saw (the
+/// trap code, an abort the host raised, an exit status). `stderr` is only quoted, as the
+/// guest's output. `Ok(())` for `exit(0)`.
 pub fn classify_trap(err: &wasmtime::Error, stderr: &str) -> Result<(), RankFailure> {
     if let Some(abort) = err.downcast_ref::<Abort>() {
         return Err(RankFailure::new(abort.kind, abort.message.clone()));
@@ -81,78 +110,59 @@ pub fn classify_trap(err: &wasmtime::Error, stderr: &str) -> Result<(), RankFail
             0 => Ok(()),
             code => Err(RankFailure::new(
                 FailureKind::ExitStatus,
-                exit_message(code, stderr),
+                with_stderr(format!("exited with status {code}"), stderr),
             )),
         };
     }
+    let details = Some(format!("{err:?}"));
     if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
-        let (kind, what) = match trap {
-            wasmtime::Trap::OutOfFuel => (
+        let failure = match trap {
+            // Limits the host enforces: the guest's own words have no place in their message.
+            wasmtime::Trap::OutOfFuel => RankFailure::new(
                 FailureKind::FuelExhausted,
-                "the rank's fuel (instruction budget) ran out".to_owned(),
+                "the rank's fuel (instruction budget) ran out",
             ),
-            wasmtime::Trap::Interrupt => (FailureKind::DeadlineExceeded, "interrupted".to_owned()),
-            other => (FailureKind::Trap, format!("wasm trap: {other}")),
+            wasmtime::Trap::Interrupt => {
+                RankFailure::new(FailureKind::DeadlineExceeded, "interrupted")
+            }
+            // A Rust panic aborts through `unreachable`; what it printed is on stderr.
+            other => RankFailure::new(FailureKind::Trap, with_stderr(other.to_string(), stderr)),
         };
-        let message = match panic_message(stderr) {
-            Some(panic) => format!("{what}: {panic}"),
-            None => what,
-        };
-        return Err(RankFailure::new(kind, message));
+        return Err(RankFailure { details, ..failure });
     }
-    Err(RankFailure::new(FailureKind::Trap, format!("{err:#}")))
+    // Any other error (a bad resource handle ...): its root cause on one line; the whole
+    // chain with the wasm backtrace goes to the rank's details.
+    let cause = err.root_cause().to_string();
+    let line = cause.lines().next().unwrap_or_default().to_owned();
+    Err(RankFailure {
+        details,
+        ..RankFailure::new(FailureKind::Trap, line)
+    })
 }
 
-/// `main` returned `Err`: Rust printed `Error: <Debug>` on stderr, which is quoted. An
-/// SDK error keeps its name (`out of memory: ...` is `hbm-out-of-memory`).
-pub fn main_returned_error(stderr: &str) -> RankFailure {
-    let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
-    match last.map(|l| l.trim().trim_start_matches("Error: ")) {
-        Some(error) => RankFailure::new(
-            guest_error_kind(error),
-            format!("main returned an error: {error}"),
+/// `main` returned `Err`. The failure is named after the last error the host returned to
+/// this rank (`last`), which is what `main` gave up on when it propagated an SDK error with
+/// `?`; with none, it is `exit-status`. What `main` printed is quoted, never parsed.
+pub fn main_returned_error(last: Option<&RankFailure>, stderr: &str) -> RankFailure {
+    match last {
+        Some(last) => RankFailure::new(
+            last.kind,
+            with_stderr(
+                format!(
+                    "main returned an error; the last error the host returned to this rank was {}: {}",
+                    last.kind, last.message
+                ),
+                stderr,
+            ),
         ),
-        None => RankFailure::new(FailureKind::ExitStatus, "main returned an error"),
+        None => RankFailure::new(
+            FailureKind::ExitStatus,
+            with_stderr(
+                "main returned an error (the host had returned none to this rank)".to_owned(),
+                stderr,
+            ),
+        ),
     }
-}
-
-/// The named failure for an SDK error message (`kernbench::Error` prints `<label>: <message>`).
-fn guest_error_kind(error: &str) -> FailureKind {
-    const LABELS: [(&str, FailureKind); 6] = [
-        ("out of memory: ", FailureKind::HbmOutOfMemory),
-        ("limit exceeded: ", FailureKind::LimitExceeded),
-        ("invalid argument: ", FailureKind::InvalidArgument),
-        ("invalid device: ", FailureKind::InvalidDevice),
-        ("not initialized: ", FailureKind::NotInitialized),
-        ("unsupported: ", FailureKind::Unsupported),
-    ];
-    LABELS
-        .iter()
-        .find(|(label, _)| error.starts_with(label))
-        .map_or(FailureKind::ExitStatus, |(_, kind)| *kind)
-}
-
-fn exit_message(code: i32, stderr: &str) -> String {
-    // `fn main() -> Result<..>` prints `Error: ...` before exiting with 1: quote it.
-    let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
-    match (panic_message(stderr), last) {
-        (Some(panic), _) => format!("exited with status {code}: {panic}"),
-        (None, Some(line)) => format!("exited with status {code}: {}", line.trim()),
-        (None, None) => format!("exited with status {code}"),
-    }
-}
-
-/// The last Rust panic message in `stderr`: `panicked at src/main.rs:3:5: boom`.
-pub fn panic_message(stderr: &str) -> Option<String> {
-    let start = stderr.rfind("panicked at ")?;
-    let text = &stderr[start..];
-    let end = text.find("\nnote: ").unwrap_or(text.len());
-    let joined: Vec<&str> = text[..end]
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    Some(joined.join(" "))
 }
 
 #[cfg(test)]
@@ -160,13 +170,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn panic_message_joins_location_and_text() {
-        let stderr = "noise\nthread 'main' panicked at src/bin/x.rs:3:5:\nboom\nnote: run with `RUST_BACKTRACE=1`\n";
+    fn stderr_is_quoted_on_one_line_escaped_and_bounded() {
+        assert_eq!(stderr_tail("  \n"), None);
         assert_eq!(
-            panic_message(stderr).as_deref(),
-            Some("panicked at src/bin/x.rs:3:5: boom")
+            stderr_tail("boom\n\x1b[31mred\n").as_deref(),
+            Some("\"boom\\n\\x1b[31mred\"")
         );
-        assert_eq!(panic_message("nothing here"), None);
+        let long = "é".repeat(400);
+        let tail = stderr_tail(&long).unwrap();
+        assert!(
+            tail.starts_with("...\"é") && tail.len() <= QUOTED_STDERR_BYTES + 8,
+            "{tail}"
+        );
     }
 
     #[test]
@@ -189,8 +204,25 @@ mod tests {
             got,
             Err(RankFailure::new(
                 FailureKind::ExitStatus,
-                "exited with status 1: Error: InvalidDevice(\"device 9\")"
+                "exited with status 1; its stderr ends with \"Error: InvalidDevice(\\\"device 9\\\")\""
             ))
+        );
+    }
+
+    #[test]
+    fn what_main_printed_never_names_the_failure() {
+        // A guest that prints an SDK-looking error it never got stays `exit-status`.
+        let fake = "Error: limit exceeded: made up";
+        let got = main_returned_error(None, fake);
+        assert_eq!(got.kind, FailureKind::ExitStatus);
+        // The kind comes from the last error the host returned, whatever was printed.
+        let last = RankFailure::new(FailureKind::InvalidArgument, "bad shape");
+        let got = main_returned_error(Some(&last), "partial line without newline");
+        assert_eq!(got.kind, FailureKind::InvalidArgument);
+        assert!(
+            got.message.contains("invalid-argument: bad shape"),
+            "{}",
+            got.message
         );
     }
 }

@@ -4,7 +4,7 @@
 use super::error::Abort;
 use super::output::CapturedOutput;
 use super::world::SharedWorld;
-use crate::model::{FailureKind, LaunchMode};
+use crate::model::{FailureKind, LaunchMode, RankFailure};
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -55,6 +55,9 @@ pub struct RankState {
     pub driver_warned: bool,
     /// Largest byte buffer one call may move across the WIT boundary.
     pub max_buffer_bytes: u64,
+    /// The last error the host returned to this rank as a WIT `error` value: what names the
+    /// failure when `main` gives up with it (never the guest's own text).
+    pub last_error: Option<RankFailure>,
     wasi: WasiCtx,
     table: ResourceTable,
     limits: WasmLimits,
@@ -88,6 +91,7 @@ impl RankState {
             debug: std::env::var_os("KERNBENCH_DEBUG").is_some(),
             driver_warned: false,
             max_buffer_bytes: limits.buffer_bytes,
+            last_error: None,
             wasi,
             table: ResourceTable::new(),
             limits,

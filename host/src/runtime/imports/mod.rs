@@ -9,12 +9,16 @@ mod tensors;
 use super::bindings::kernbench::bench::types;
 use super::error::HostError;
 use super::state::RankState;
+use crate::model::{FailureKind, RankFailure};
 use crate::sim::{self, SimError};
 
 impl types::Host for RankState {
     fn convert_error(&mut self, err: HostError) -> wasmtime::Result<types::Error> {
         match err {
-            HostError::Guest(e) => Ok(e.into()),
+            HostError::Guest(e) => {
+                self.last_error = Some(RankFailure::new(FailureKind::from(&e), e.to_string()));
+                Ok(e.into())
+            }
             HostError::Trap(trap) => Err(trap),
         }
     }

@@ -81,7 +81,10 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
             })?;
             match command.wasi_cli_run().call_run(&mut store).await {
                 Ok(Ok(())) => Ok(()),
-                Ok(Err(())) => Err(main_returned_error(&err_capture.text().text)),
+                Ok(Err(())) => Err(main_returned_error(
+                    store.data().last_error.as_ref(),
+                    &err_capture.text().text,
+                )),
                 Err(e) => classify_trap(&e, &err_capture.text().text),
             }
         }));
