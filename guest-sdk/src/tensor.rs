@@ -272,8 +272,19 @@ impl Tensor {
         self.matmul_with(other, options)
     }
 
-    /// Matrix product with the result placed by `options` (its dtype must match).
+    /// Matrix product with the result placed by `options`. Its dtype must be `self`'s:
+    /// matmul does not convert, and options asking for another dtype are an
+    /// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) error.
     pub fn matmul_with(&self, other: &Tensor, options: TensorOptions) -> Result<Tensor> {
+        let (want, have) = (options.dtype, self.dtype());
+        if want != have {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "matmul: the options ask for a {want} result, but the operands are {have}; matmul does not convert (convert an operand first, or pass {have})"
+                ),
+            ));
+        }
         Ok(Tensor {
             inner: self.inner.matmul(&other.inner, options.wit())?,
         })

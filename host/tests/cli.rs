@@ -130,6 +130,19 @@ fn bad_input_exits_2_with_a_message() {
 }
 
 #[test]
+fn config_files_that_are_devices_are_refused_not_read() {
+    for flag in ["--topology", "--ccl"] {
+        let out = kernbench(&["run", artifacts::HELLO, flag, "/dev/zero"]);
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        assert!(
+            stderr(&out).contains("/dev/zero: not a regular file"),
+            "{flag}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
 fn an_unwritable_trace_path_fails_before_the_run() {
     let out = kernbench(&[
         "run",

@@ -373,14 +373,68 @@ fn guest_text_cannot_drive_the_terminal_or_leave_its_field() {
     assert_ok(&report);
     let text = kernbench_host::report::render_text(&report);
     for raw in ['\x1b', '\x07', '\0', '\r'] {
-        assert!(!text.contains(raw), "{raw:?} reached the text report:\n{text}");
+        assert!(
+            !text.contains(raw),
+            "{raw:?} reached the text report:\n{text}"
+        );
     }
     // Every line the guest could shape stays inside its field: the only status line is ours.
     let status_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("status")).collect();
-    assert_eq!(status_lines, ["status    ok (2 ok, 0 failed, 0 cancelled)"], "{text}");
-    assert!(text.contains("[0] \\x1b[2J\\x1b[31mred\\x07 bell\\0nul\\rcarriage"), "{text}");
-    assert!(text.contains("[0] bw\\nstatus    ok = 1 GB/s\\x1b[0m"), "{text}");
+    assert_eq!(
+        status_lines,
+        ["status    ok (2 ok, 0 failed, 0 cancelled)"],
+        "{text}"
+    );
+    assert!(
+        text.contains("[0] \\x1b[2J\\x1b[31mred\\x07 bell\\0nul\\rcarriage"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[0] bw\\nstatus    ok = 1 GB/s\\x1b[0m"),
+        "{text}"
+    );
     // JSON keeps the guest's bytes as they were (escaped by JSON itself).
     let json = report.to_json();
-    assert!(!json.contains('\x1b') && json.contains("\\u001b[2J"), "{json}");
+    assert!(
+        !json.contains('\x1b') && json.contains("\\u001b[2J"),
+        "{json}"
+    );
+}
+
+#[test]
+pub fn sleep_in_rank() {
+    let mut options = strict(3, &[]);
+    limit(&mut options, "deadline_ms", "400");
+    let report = hostile(artifacts::SLEEP_IN_RANK, options);
+    assert_failure(
+        &report,
+        1,
+        "deadline-exceeded",
+        "passed while this rank was running or sleeping",
+    );
+    for r in [0, 2] {
+        let rank = &report.ranks[r];
+        assert_eq!(
+            rank.status,
+            RankStatus::Cancelled,
+            "rank {r}: {:?}",
+            rank.error
+        );
+        assert_eq!(
+            rank.error.as_deref(),
+            Some(
+                "cancelled while waiting in barrier() (call #1 in the world group) because another rank failed"
+            )
+        );
+    }
+}
+
+#[test]
+pub fn matmul_dtype() {
+    let report = hostile(artifacts::MATMUL_DTYPE, strict(1, &[]));
+    assert_ok(&report);
+    assert_eq!(
+        report.ranks[0].stdout,
+        "refused: invalid argument: matmul: the options ask for a bfloat16 result, but the operands are float32; matmul does not convert (convert an operand first, or pass float32)\nsame dtype: 4 x 4\n"
+    );
 }

@@ -79,10 +79,25 @@ pub fn main() -> ExitCode {
 /// The whole error chain, one cause per line.
 #[allow(clippy::print_stderr)] // The CLI's last resort: the error goes to the user, on stderr.
 fn report_error(err: &anyhow::Error) {
-    eprintln!("error: {err}");
-    for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+    for line in error_lines(err) {
+        eprintln!("{line}");
     }
+}
+
+/// The error chain as printed: the error, then each cause that adds something. Errors that
+/// already include their source's text (`topology t.json: expected ...`) do not print it
+/// twice.
+fn error_lines(err: &anyhow::Error) -> Vec<String> {
+    let mut lines = vec![format!("error: {err}")];
+    let mut shown = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !shown.contains(&text) {
+            lines.push(format!("  caused by: {text}"));
+        }
+        shown = text;
+    }
+    lines
 }
 
 fn init_tracing(verbose: u8) {
@@ -100,4 +115,26 @@ fn init_tracing(verbose: u8) {
         .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("topology t.json: {0}")]
+    struct Wraps(#[source] std::io::Error);
+
+    #[test]
+    fn a_cause_already_in_its_error_is_not_printed_twice() {
+        let inner = std::io::Error::other("expected `,` at line 3 column 5");
+        let err = anyhow::Error::new(Wraps(inner)).context("loading the run");
+        assert_eq!(
+            error_lines(&err),
+            [
+                "error: loading the run",
+                "  caused by: topology t.json: expected `,` at line 3 column 5",
+            ]
+        );
+    }
 }

@@ -5,7 +5,7 @@
 use super::error::Abort;
 use crate::model::{LaunchMode, MetricRecord, RegionRecord, RunProgress};
 use crate::sched::{Arrival, CallMatch, Mailbox, Rendezvous, RendezvousError, Scope};
-use crate::sim::{CclConfig, CollectiveCall, SimError, Simulator};
+use crate::sim::{CclConfig, CollectiveCall, SimError, Simulator, ranks_excerpt};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What a waiting rank is eventually told.
@@ -116,7 +116,8 @@ impl World {
         }
         if members.windows(2).any(|w| w[0] == w[1]) {
             return Err(GroupError::Invalid(format!(
-                "new_group ranks {ranks:?} contain a duplicate"
+                "new_group ranks {} contain a duplicate",
+                ranks_excerpt(ranks)
             )));
         }
         if let Some(bad) = members.iter().find(|&&r| r >= world_size) {
@@ -129,7 +130,9 @@ impl World {
         match self.groups.get(id as usize) {
             Some(existing) if **existing != *members => {
                 return Err(GroupError::Mismatch(format!(
-                    "rank {rank} called new_group({members:?}) as its call #{id}, but another rank's call #{id} was new_group({existing:?}); every rank must create the same groups in the same order"
+                    "rank {rank} called new_group({}) as its call #{id}, but another rank's call #{id} was new_group({}); every rank must create the same groups in the same order",
+                    ranks_excerpt(&members),
+                    ranks_excerpt(existing)
                 )));
             }
             Some(_) => {}
@@ -156,7 +159,8 @@ impl World {
         // Members are sorted (the world, new_group sorts), so membership is a binary search.
         if members.binary_search(&rank).is_err() {
             return Err(SimError::InvalidArgument(format!(
-                "rank {rank} is not a member of group {id} (members {members:?})"
+                "rank {rank} is not a member of group {id} (members {})",
+                ranks_excerpt(members)
             )));
         }
         Ok(members)

@@ -33,8 +33,9 @@ pub trait Supervisor<E> {
     fn exited(&mut self, index: usize);
     /// Tasks to fail now, with their errors.
     fn doomed(&mut self) -> Vec<(usize, E)>;
-    /// The error of a task still unfinished when the run's deadline passed.
-    fn expired(&mut self, index: usize) -> E;
+    /// How a task still unfinished when the run's deadline passed ends: failed (it was
+    /// running or sleeping), or cancelled (it was only waiting for the others).
+    fn expired(&mut self, index: usize) -> TaskEnd<E>;
 }
 
 /// How often the executor hands control back to the async runtime (timers of guests that
@@ -84,8 +85,8 @@ impl Wake for TaskWaker {
 }
 
 /// Run every task to its end on the current thread; returns each task's end, in order.
-/// Tasks still unfinished at `deadline` fail with [`Supervisor::expired`], whether they were
-/// running wasm or waiting (in a collective, or in a WASI sleep).
+/// Tasks still unfinished at `deadline` end as [`Supervisor::expired`] says (the supervisor
+/// knows which were running and which only waited for others).
 pub async fn drive<E>(
     tasks: Vec<TaskFuture<E>>,
     supervisor: &mut dyn Supervisor<E>,
@@ -189,7 +190,7 @@ pub async fn drive<E>(
     for (index, (slot, end)) in slots.iter_mut().zip(ends.iter_mut()).enumerate() {
         if slot.take().is_some() {
             *end = Some(if expired {
-                TaskEnd::Failed(supervisor.expired(index))
+                supervisor.expired(index)
             } else {
                 TaskEnd::Cancelled
             });
@@ -219,8 +220,8 @@ mod tests {
         fn doomed(&mut self) -> Vec<(usize, String)> {
             std::mem::take(&mut self.doom)
         }
-        fn expired(&mut self, index: usize) -> String {
-            format!("task {index} expired")
+        fn expired(&mut self, index: usize) -> TaskEnd<String> {
+            TaskEnd::Failed(format!("task {index} expired"))
         }
     }
 

@@ -315,6 +315,11 @@ impl<C: CallMatch> Rendezvous<C> {
         self.waiting.get(rank)
     }
 
+    /// How many ranks wait.
+    pub fn waiting_count(&self) -> usize {
+        self.waiting.len()
+    }
+
     /// Whether no rank waits.
     pub fn none_waiting(&self) -> bool {
         self.waiting.len() == 0

@@ -215,7 +215,8 @@ impl CollectiveCall {
     pub fn new(rank: u32, group: u32, members: &[u32], op: Op) -> Result<Self, SimError> {
         let name = op.name();
         let not_member = |r: u32| {
-            invalid!("{name}: rank {r} is not a member of group {group} (members {members:?})")
+            let shown = ranks_excerpt(members);
+            invalid!("{name}: rank {r} is not a member of group {group} (members {shown})")
         };
         if !members.contains(&rank) {
             return not_member(rank);
@@ -350,6 +351,19 @@ fn check_sizes(op: &Op, i: &TensorArg, o: &TensorArg, n: u64) -> Result<(), SimE
     Ok(())
 }
 
+/// Ranks a message echoes from a list: a refused list of a million ranks must not come back
+/// as a message of megabytes.
+pub const ECHOED_RANKS: usize = 16;
+
+/// `[0, 1, 2]`, or the first [`ECHOED_RANKS`] and a count: `[0, 1, ..., 15, ... (1000000 ranks)]`.
+pub fn ranks_excerpt(ranks: &[u32]) -> String {
+    if ranks.len() <= ECHOED_RANKS {
+        return format!("{ranks:?}");
+    }
+    let head: Vec<String> = ranks[..ECHOED_RANKS].iter().map(u32::to_string).collect();
+    format!("[{}, ... ({} ranks)]", head.join(", "), ranks.len())
+}
+
 fn opt<T: fmt::Display>(v: Option<T>) -> String {
     v.map_or("none".to_owned(), |v| v.to_string())
 }
@@ -442,6 +456,17 @@ mod tests {
             input: arg(1, &[8]),
         };
         assert_eq!(call(0, ok).unwrap().size_bytes(), 128);
+    }
+
+    #[test]
+    fn echoed_rank_lists_are_bounded() {
+        assert_eq!(ranks_excerpt(&[3, 1]), "[3, 1]");
+        let many: Vec<u32> = (0..1_000_000).collect();
+        let shown = ranks_excerpt(&many);
+        assert_eq!(
+            shown,
+            "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, ... (1000000 ranks)]"
+        );
     }
 
     #[test]

@@ -169,7 +169,7 @@ impl CclConfig {
 
     /// Read and parse a config file.
     pub fn from_file(path: &Path) -> Result<Self, CclError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CclError::Read {
+        let text = super::config_file::read_config(path).map_err(|source| CclError::Read {
             path: path.display().to_string(),
             source,
         })?;

@@ -1,4 +1,7 @@
-//! Each rank's simulated clock, in nanoseconds.
+//! Each rank's simulated clock, in nanoseconds. A clock never saturates: a time past
+//! `u64::MAX` ns (about 584 years) is an error naming the rank, not a silent ceiling.
+
+use super::error::SimError;
 
 /// One simulated clock per rank.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,10 +23,11 @@ impl Clocks {
     }
 
     /// Move a rank's clock forward by `ns`.
-    pub fn advance(&mut self, rank: u32, ns: u64) {
+    pub fn advance(&mut self, rank: u32, ns: u64) -> Result<(), SimError> {
         if let Some(clock) = self.ns.get_mut(rank as usize) {
-            *clock = clock.saturating_add(ns);
+            *clock = later(*clock, ns, rank)?;
         }
+        Ok(())
     }
 
     /// Set a rank's clock (a collective moves its members to its end time).
@@ -31,5 +35,36 @@ impl Clocks {
         if let Some(clock) = self.ns.get_mut(rank as usize) {
             *clock = ns;
         }
+    }
+}
+
+/// `start + ns`, or an error when the sum does not fit. A cost of exactly `u64::MAX` is the
+/// cost model's own saturation (a conversion that overflowed), so it is an overflow too.
+pub fn later(start: u64, ns: u64, rank: u32) -> Result<u64, SimError> {
+    match start.checked_add(ns) {
+        Some(end) if ns != u64::MAX => Ok(end),
+        _ => Err(SimError::LimitExceeded(format!(
+            "rank {rank}'s simulated clock would pass u64::MAX ns (about 584 years): at {start} ns, an operation costs {ns} ns; the topology's rates or the sizes are out of any real range"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clock_that_would_overflow_is_an_error_never_a_ceiling() {
+        let mut c = Clocks::new(2);
+        c.advance(1, 5).unwrap();
+        c.set(0, u64::MAX - 1);
+        let err = c.advance(0, 2).unwrap_err();
+        assert!(matches!(err, SimError::LimitExceeded(_)), "{err}");
+        assert_eq!(c.get(0), u64::MAX - 1, "the clock did not move");
+        assert!(
+            c.advance(1, u64::MAX).is_err(),
+            "a saturated cost is an overflow"
+        );
+        assert_eq!(c.get(1), 5);
     }
 }

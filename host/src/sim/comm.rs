@@ -46,7 +46,13 @@ pub fn execute(
     let cost = cost.collective_ns(kind, algorithm, n, bytes, cubes, settings.chunk_bytes);
     let arrivals: Vec<u64> = calls.iter().map(|(r, _)| clocks.get(*r)).collect();
     let start = arrivals.iter().copied().max().unwrap_or(0);
-    let end = start.saturating_add(cost);
+    // The member that arrived last (at `start`) is the one whose clock would overflow first.
+    let latest = calls
+        .iter()
+        .zip(&arrivals)
+        .max_by_key(|(_, at)| **at)
+        .map_or(0, |((r, _), _)| *r);
+    let end = super::clock::later(start, cost, latest)?;
     for (r, _) in calls {
         clocks.set(*r, end);
     }
@@ -229,7 +235,7 @@ mod tests {
     fn a_barrier_moves_no_data_and_ends_every_member_at_one_time() {
         let mut sim = Simulator::new(Topology::embedded_default(), SimLimits::default(), 8);
         let members = [0, 1, 2];
-        sim.clocks.advance(1, 500);
+        sim.clocks.advance(1, 500).unwrap();
         let calls: Vec<_> = members
             .iter()
             .map(|&r| (r, CollectiveCall::new(r, 0, &members, Op::Barrier).unwrap()))

@@ -8,6 +8,7 @@ pub mod ccl;
 pub mod clock;
 pub mod collective;
 pub mod comm;
+pub mod config_file;
 pub mod cost;
 pub mod dtype;
 pub mod error;
@@ -22,7 +23,7 @@ pub mod store;
 pub mod tensor;
 pub mod topology;
 
-pub use call::{CollectiveCall, Op, TensorArg};
+pub use call::{CollectiveCall, Op, TensorArg, ranks_excerpt};
 pub use ccl::{Algorithm, CclConfig, CollectiveKind, ResolvedWorldSize, WorldSizeSource};
 pub use clock::Clocks;
 pub use cost::{CollectiveCost, CostModel, DEFAULT_ALGORITHM, LinkClass};

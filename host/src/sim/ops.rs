@@ -77,7 +77,7 @@ impl Simulator {
         })?;
         let t = self.store.tensor(out)?;
         let ns = self.cost().binary_op_ns(&t.shards, t.dtype.itemsize());
-        self.clocks.advance(rank, ns);
+        self.clocks.advance(rank, ns)?;
         Ok(out)
     }
 
@@ -100,7 +100,7 @@ impl Simulator {
             let dtype = t.dtype;
             reduce::add_assign(dtype, t.data_mut("add_")?.bytes_mut(), &other)?;
         }
-        self.clocks.advance(rank, ns);
+        self.clocks.advance(rank, ns)?;
         Ok(())
     }
 
@@ -118,7 +118,7 @@ impl Simulator {
         }
         let t = self.store.tensor(out)?;
         let ns = self.cost().scale_ns(&t.shards, t.dtype.itemsize());
-        self.clocks.advance(rank, ns);
+        self.clocks.advance(rank, ns)?;
         Ok(out)
     }
 
@@ -131,7 +131,7 @@ impl Simulator {
         }
         let t = self.store.tensor(a)?;
         let ns = self.cost().scale_ns(&t.shards, t.dtype.itemsize());
-        self.clocks.advance(rank, ns);
+        self.clocks.advance(rank, ns)?;
         Ok(())
     }
 
@@ -184,7 +184,7 @@ impl Simulator {
                 .cost()
                 .copy_ns(t.nbytes(), distinct_cubes(&t.shards), src_sip, t.device);
         }
-        self.clocks.advance(rank, ns);
+        self.clocks.advance(rank, ns)?;
         Ok(out)
     }
 
@@ -217,7 +217,7 @@ impl Simulator {
         }
         let t = self.store.tensor(out)?;
         let ns = self.cost().scale_ns(&t.shards, t.dtype.itemsize());
-        self.clocks.advance(rank, ns);
+        self.clocks.advance(rank, ns)?;
         Ok(out)
     }
 
@@ -233,7 +233,7 @@ impl Simulator {
             self.store.write_bytes(out, 0, &data)?;
         }
         let ns = self.cost().copy_ns(bytes, cubes, src_sip, device);
-        self.clocks.advance(rank, ns);
+        self.clocks.advance(rank, ns)?;
         Ok(out)
     }
 
@@ -261,7 +261,7 @@ impl Simulator {
         {
             self.store.write_bytes(dst, 0, &data)?;
         }
-        self.clocks.advance(rank, ns);
+        self.clocks.advance(rank, ns)?;
         Ok(())
     }
 

@@ -52,7 +52,7 @@ impl Simulator {
         if charge {
             let t = self.store.tensor(id)?;
             let ns = self.cost.fill_ns(&t.shards, t.dtype.itemsize());
-            self.clocks.advance(owner, ns);
+            self.clocks.advance(owner, ns)?;
         }
         Ok(id)
     }

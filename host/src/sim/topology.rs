@@ -150,7 +150,7 @@ impl TopologySpec {
 
     /// Read and parse a spec file.
     pub fn from_file(path: &Path) -> Result<Self, TopologyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| TopologyError::Read {
+        let text = super::config_file::read_config(path).map_err(|source| TopologyError::Read {
             path: path.display().to_string(),
             source,
         })?;
@@ -190,7 +190,25 @@ impl TopologySpec {
                 &format!("links.{name}.bandwidth_gbytes_per_s"),
                 link.bandwidth_gbytes_per_s,
             );
+            check_at_most(
+                &mut problems,
+                &format!("links.{name}.latency_ns"),
+                link.latency_ns,
+                MAX_LATENCY_NS,
+            );
         }
+        check_at_most(
+            &mut problems,
+            "io_cpu.transfer_overhead_ns",
+            self.io_cpu.transfer_overhead_ns,
+            MAX_LATENCY_NS,
+        );
+        check_at_most(
+            &mut problems,
+            "system.hbm_bytes_per_cube",
+            s.hbm_bytes_per_cube,
+            MAX_HBM_BYTES_PER_CUBE,
+        );
         if problems.is_empty() {
             Ok(Topology { spec: self })
         } else {
@@ -220,11 +238,28 @@ fn check_count(problems: &mut Vec<String>, field: &str, value: u32, max: u32) {
     }
 }
 
+/// Physical ranges of the spec's fields: wide enough for any machine a hardware team would
+/// model, narrow enough that no cost the model computes can reach `u64::MAX` nanoseconds
+/// through a rate near zero or a latency near the top of `u64`.
+const MIN_RATE: f64 = 1e-3;
+/// Fastest rate accepted (GB/s or GFLOP/s): a thousand times any link built so far.
+const MAX_RATE: f64 = 1e9;
+/// Longest latency or per-transfer overhead accepted: one second.
+const MAX_LATENCY_NS: u64 = 1_000_000_000;
+/// Largest HBM per cube accepted: 1 PiB.
+const MAX_HBM_BYTES_PER_CUBE: u64 = 1 << 50;
+
 fn check_rate(problems: &mut Vec<String>, field: &str, value: f64) {
-    if !(value.is_finite() && value > 0.0) {
+    if !(value.is_finite() && (MIN_RATE..=MAX_RATE).contains(&value)) {
         problems.push(format!(
-            "{field} must be a positive finite number (got {value})"
+            "{field} must be between {MIN_RATE} and {MAX_RATE:e} (got {value:e})"
         ));
+    }
+}
+
+fn check_at_most(problems: &mut Vec<String>, field: &str, value: u64, max: u64) {
+    if value > max {
+        problems.push(format!("{field} must be at most {max} (got {value})"));
     }
 }
 
@@ -311,11 +346,17 @@ mod tests {
         spec.system.pes_per_cube = 5000;
         spec.links.inter_sip.bandwidth_gbytes_per_s = f64::NAN;
         spec.system.hbm_bytes_per_cube = 0;
+        spec.links.inter_cube.bandwidth_gbytes_per_s = 1e-300;
+        spec.links.pe_local.latency_ns = u64::MAX;
+        spec.io_cpu.transfer_overhead_ns = 2_000_000_000;
         let err = spec.validate("x.json").unwrap_err().to_string();
         for needle in [
             "system.sips.count must be between 1 and 65536 (got 0)",
             "system.pes_per_cube must be between 1 and 1024 (got 5000)",
-            "links.inter_sip.bandwidth_gbytes_per_s must be a positive finite number (got NaN)",
+            "links.inter_sip.bandwidth_gbytes_per_s must be between 0.001 and 1e9 (got NaN)",
+            "links.inter_cube.bandwidth_gbytes_per_s must be between 0.001 and 1e9 (got 1e-300)",
+            "links.pe_local.latency_ns must be at most 1000000000 (got 18446744073709551615)",
+            "io_cpu.transfer_overhead_ns must be at most 1000000000 (got 2000000000)",
             "system.hbm_bytes_per_cube must be positive (got 0)",
         ] {
             assert!(err.contains(needle), "missing {needle:?} in {err}");

@@ -99,6 +99,8 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
         world: p.world.clone(),
         doomed: Vec::new(),
         deadline: deadline_ms.map_or("none".into(), |ms| format!("{ms} ms")),
+        instances: p.instances as usize,
+        exited: 0,
     };
     let ends = runtime.block_on(drive(tasks, &mut supervisor, deadline));
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;

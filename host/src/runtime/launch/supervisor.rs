@@ -4,7 +4,8 @@
 use super::super::error::Abort;
 use super::super::world::{SharedWorld, lock};
 use crate::model::{FailureKind, RankFailure};
-use crate::sched::Supervisor;
+use crate::sched::rendezvous::describe_scope;
+use crate::sched::{Supervisor, TaskEnd};
 
 /// Fails the ranks that can never finish once others have exited, and frees what an exited
 /// rank still held.
@@ -13,6 +14,10 @@ pub(super) struct RunSupervisor {
     pub doomed: Vec<(usize, RankFailure)>,
     /// The deadline as the policy states it, for messages.
     pub deadline: String,
+    /// Instances in the run.
+    pub instances: usize,
+    /// Instances that have returned.
+    pub exited: usize,
 }
 
 fn deadlocked((rank, message): (u32, String)) -> (usize, RankFailure) {
@@ -24,6 +29,7 @@ fn deadlocked((rank, message): (u32, String)) -> (usize, RankFailure) {
 
 impl Supervisor<RankFailure> for RunSupervisor {
     fn exited(&mut self, index: usize) {
+        self.exited += 1;
         let mut world = lock(&self.world);
         if let Some(progress) = &world.progress {
             progress.rank_finished();
@@ -33,14 +39,35 @@ impl Supervisor<RankFailure> for RunSupervisor {
         self.doomed.extend(doomed.into_iter().map(deadlocked));
     }
 
-    fn expired(&mut self, _index: usize) -> RankFailure {
-        RankFailure::new(
-            FailureKind::DeadlineExceeded,
-            format!(
-                "the run's wall-clock deadline ({}) passed before this rank finished",
-                self.deadline
-            ),
-        )
+    /// A rank that was running or sleeping when the deadline passed is the one that ran out
+    /// of time: it fails, and says so. A rank that was only waiting in a collective for the
+    /// others is cancelled and says where it waited (unless every unfinished rank waited, in
+    /// which case each fails naming its own wait).
+    fn expired(&mut self, index: usize) -> TaskEnd<RankFailure> {
+        let world = lock(&self.world);
+        let rank = index as u32;
+        let unfinished = self.instances.saturating_sub(self.exited);
+        let waiting = world.rendezvous.pending(rank);
+        match waiting {
+            Some(_) if world.rendezvous.waiting_count() < unfinished => TaskEnd::Cancelled,
+            Some(w) => TaskEnd::Failed(RankFailure::new(
+                FailureKind::DeadlineExceeded,
+                format!(
+                    "the run's wall-clock deadline ({}) passed while this rank waited in {} (call #{} in {})",
+                    self.deadline,
+                    w.call,
+                    w.seq + 1,
+                    describe_scope(w.scope)
+                ),
+            )),
+            None => TaskEnd::Failed(RankFailure::new(
+                FailureKind::DeadlineExceeded,
+                format!(
+                    "the run's wall-clock deadline ({}) passed while this rank was running or sleeping",
+                    self.deadline
+                ),
+            )),
+        }
     }
 
     fn doomed(&mut self) -> Vec<(usize, RankFailure)> {
