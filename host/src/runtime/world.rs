@@ -1,12 +1,13 @@
 //! State shared by all ranks of one run: the simulator, the rendezvous, process groups and
-//! each rank's mailbox. Ranks reach it through `Arc<Mutex<World>>`; everything runs on one
+//! the release of each waiting rank. Ranks reach it through `Arc<Mutex<World>>`; everything runs on one
 //! thread, so the lock is never contended, only required by wasmtime's `Send` bounds.
 
 use super::error::Abort;
 use crate::model::{LaunchMode, MetricRecord, RegionRecord, RunProgress};
-use crate::sched::{Arrival, CallMatch, Mailbox, Rendezvous, RendezvousError, Scope};
+use crate::sched::{Arrival, CallMatch, Rendezvous, RendezvousError, Scope};
 use crate::sim::{CclConfig, CollectiveCall, SimError, Simulator};
 use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::oneshot;
 
 /// What a waiting rank is eventually told.
 pub type Outcome = Result<(), Abort>;
@@ -28,8 +29,10 @@ pub struct World {
     pub launch: LaunchMode,
     /// Open collective slots.
     pub rendezvous: Rendezvous<CollectiveCall>,
-    /// One mailbox per rank, where a waiting rank's outcome is posted.
-    pub mailboxes: Vec<Arc<Mailbox<Outcome>>>,
+    /// Per rank, the sender of the one-shot channel it waits on while it waits in a
+    /// collective (`None` otherwise); the rank that completes the collective takes it and
+    /// posts the outcome.
+    pub mailboxes: Vec<Option<oneshot::Sender<Outcome>>>,
     /// Members of each group (global ranks, in group-rank order); group 0 is the world.
     pub groups: Vec<Arc<[u32]>>,
     /// Closed named regions, in the order they closed.
@@ -74,7 +77,7 @@ impl World {
             ccl,
             launch,
             rendezvous: Rendezvous::new(ranks as usize),
-            mailboxes: (0..ranks).map(|_| Arc::default()).collect(),
+            mailboxes: (0..ranks).map(|_| None).collect(),
             groups: vec![(0..ranks).collect::<Vec<_>>().into()],
             regions: Vec::new(),
             metrics: Vec::new(),
@@ -173,7 +176,7 @@ pub async fn meet(
     call: CollectiveCall,
     complete: impl FnOnce(&mut World, &[(u32, CollectiveCall)]) -> Outcome,
 ) -> Outcome {
-    let mailbox = {
+    let release = {
         let mut w = lock(world);
         match w.rendezvous.arrive(scope, members, rank, call) {
             Ok(Arrival::Complete(calls)) => {
@@ -182,13 +185,20 @@ pub async fn meet(
                     progress.collective_done();
                 }
                 for (member, _) in &calls {
-                    if *member != rank {
-                        w.mailboxes[*member as usize].post(outcome.clone());
+                    if *member != rank
+                        && let Some(sender) = w.mailboxes[*member as usize].take()
+                    {
+                        // A closed channel is a member cancelled while it waited: nobody to tell.
+                        let _ = sender.send(outcome.clone());
                     }
                 }
                 return outcome;
             }
-            Ok(Arrival::Wait) => w.mailboxes[rank as usize].clone(),
+            Ok(Arrival::Wait) => {
+                let (sender, release) = oneshot::channel();
+                w.mailboxes[rank as usize] = Some(sender);
+                release
+            }
             Err(RendezvousError::Mismatch(message)) => {
                 return Err(Abort::new(
                     crate::model::FailureKind::CollectiveMismatch,
@@ -200,5 +210,73 @@ pub async fn meet(
             }
         }
     };
-    mailbox.recv().await
+    release.await.unwrap_or_else(|_| Err(abandoned(rank)))
+}
+
+/// The failure of a rank whose release was dropped without an outcome: nothing can wake it
+/// any more, so it is a deadlock, named as the host's fault rather than a hang.
+fn abandoned(rank: u32) -> Abort {
+    Abort::new(
+        crate::model::FailureKind::Deadlock,
+        format!(
+            "rank {rank} waited in a collective whose release was dropped without an outcome (a host bug: the run cannot wake it)"
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FailureKind;
+    use crate::sim::{Op, SimLimits, Topology};
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    fn world(ranks: u32) -> SharedWorld {
+        let sim = Simulator::new(Topology::embedded_default(), SimLimits::default(), ranks);
+        Arc::new(Mutex::new(World::new(
+            sim,
+            CclConfig::default(),
+            LaunchMode::Spawn,
+            ranks,
+        )))
+    }
+
+    fn barrier(world: &SharedWorld, rank: u32) -> impl Future<Output = Outcome> + '_ {
+        let members = [0, 1];
+        let call = CollectiveCall::new(rank, 0, &members, Op::Barrier);
+        let call = call.unwrap_or_else(|e| panic!("{e}"));
+        async move { meet(world, rank, Scope::Group(0), &members, call, |_, _| Ok(())).await }
+    }
+
+    fn poll<F: Future>(f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+        f.poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn the_last_to_arrive_releases_the_waiting_rank() {
+        let w = world(2);
+        let mut first = pin!(barrier(&w, 0));
+        assert!(poll(first.as_mut()).is_pending());
+        assert!(lock(&w).mailboxes[0].is_some());
+        assert_eq!(poll(pin!(barrier(&w, 1))), Poll::Ready(Ok(())));
+        assert!(
+            lock(&w).mailboxes[0].is_none(),
+            "the poster took the sender"
+        );
+        assert_eq!(poll(first), Poll::Ready(Ok(())));
+    }
+
+    #[test]
+    fn a_release_dropped_without_an_outcome_is_a_named_deadlock() {
+        let w = world(2);
+        let mut first = pin!(barrier(&w, 0));
+        assert!(poll(first.as_mut()).is_pending());
+        drop(lock(&w).mailboxes[0].take());
+        let Poll::Ready(Err(abort)) = poll(first) else {
+            panic!("the waiting rank must fail, not hang");
+        };
+        assert_eq!(abort.kind, FailureKind::Deadlock);
+        assert!(abort.message.contains("rank 0 waited"), "{}", abort.message);
+    }
 }

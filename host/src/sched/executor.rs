@@ -203,8 +203,8 @@ pub async fn drive<E>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sched::Mailbox;
     use std::sync::atomic::AtomicUsize;
+    use tokio::sync::oneshot;
 
     #[derive(Default)]
     struct Quiet {
@@ -255,14 +255,16 @@ mod tests {
 
     #[test]
     fn one_failure_cancels_the_waiting_rest() {
-        let mailbox: Arc<Mailbox<()>> = Arc::default();
         let polled = Arc::new(AtomicUsize::new(0));
         let mut tasks: Vec<TaskFuture<String>> = Vec::new();
+        let mut senders = Vec::new();
         for _ in 0..3 {
-            let (mailbox, polled) = (mailbox.clone(), polled.clone());
+            let polled = polled.clone();
+            let (sender, release) = oneshot::channel::<()>();
+            senders.push(sender);
             tasks.push(Box::pin(async move {
                 polled.fetch_add(1, Ordering::SeqCst);
-                mailbox.recv().await;
+                let _ = release.await;
                 Ok(())
             }));
         }
@@ -282,11 +284,10 @@ mod tests {
 
     #[test]
     fn supervisor_can_fail_waiting_tasks() {
-        let mailbox: Arc<Mailbox<()>> = Arc::default();
-        let m = mailbox.clone();
+        let (_sender, release) = oneshot::channel::<()>();
         let tasks: Vec<TaskFuture<String>> = vec![
             Box::pin(async move {
-                m.recv().await;
+                let _ = release.await;
                 Ok(())
             }),
             Box::pin(async { Ok(()) }),
@@ -303,11 +304,10 @@ mod tests {
 
     #[test]
     fn tasks_still_waiting_at_the_deadline_fail() {
-        let mailbox: Arc<Mailbox<()>> = Arc::default();
-        let m = mailbox.clone();
+        let (_sender, release) = oneshot::channel::<()>();
         let tasks: Vec<TaskFuture<String>> = vec![
             Box::pin(async move {
-                m.recv().await;
+                let _ = release.await;
                 Ok(())
             }),
             Box::pin(async { Ok(()) }),
@@ -321,18 +321,19 @@ mod tests {
     }
 
     #[test]
-    fn a_posted_mailbox_wakes_its_task() {
-        let mailbox: Arc<Mailbox<u32>> = Arc::default();
+    fn a_sent_release_wakes_its_task() {
+        let (sender, release) = oneshot::channel::<u32>();
         let got = Arc::new(AtomicUsize::new(0));
-        let (m1, m2, g) = (mailbox.clone(), mailbox.clone(), got.clone());
+        let g = got.clone();
         let tasks: Vec<TaskFuture<String>> = vec![
             Box::pin(async move {
-                g.store(m1.recv().await as usize, Ordering::SeqCst);
+                let value = release.await.map_err(|e| e.to_string())?;
+                g.store(value as usize, Ordering::SeqCst);
                 Ok(())
             }),
             Box::pin(async move {
                 tokio::task::yield_now().await;
-                m2.post(42);
+                sender.send(42).map_err(|v| format!("{v} not delivered"))?;
                 Ok(())
             }),
         ];
