@@ -1,13 +1,12 @@
 //! State shared by all ranks of one run: the simulator, the rendezvous, process groups and
-//! the release of each waiting rank. Ranks reach it through `Arc<Mutex<World>>`; everything runs on one
+//! each rank's mailbox. Ranks reach it through `Arc<Mutex<World>>`; everything runs on one
 //! thread, so the lock is never contended, only required by wasmtime's `Send` bounds.
 
 use super::error::Abort;
 use crate::model::{LaunchMode, MetricRecord, RegionRecord, RunProgress};
-use crate::sched::{Arrival, CallMatch, Rendezvous, RendezvousError, Scope};
+use crate::sched::{Arrival, CallMatch, Mailbox, Rendezvous, RendezvousError, Scope};
 use crate::sim::{CclConfig, CollectiveCall, SimError, Simulator};
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::oneshot;
 
 /// What a waiting rank is eventually told.
 pub type Outcome = Result<(), Abort>;
@@ -29,10 +28,8 @@ pub struct World {
     pub launch: LaunchMode,
     /// Open collective slots.
     pub rendezvous: Rendezvous<CollectiveCall>,
-    /// Per rank, the sender of the one-shot channel it waits on while it waits in a
-    /// collective (`None` otherwise); the rank that completes the collective takes it and
-    /// posts the outcome.
-    pub mailboxes: Vec<Option<oneshot::Sender<Outcome>>>,
+    /// One mailbox per rank, where a waiting rank's outcome is posted.
+    pub mailboxes: Vec<Arc<Mailbox<Outcome>>>,
     /// Members of each group (global ranks, in group-rank order); group 0 is the world.
     pub groups: Vec<Arc<[u32]>>,
     /// Closed named regions, in the order they closed.
@@ -77,7 +74,7 @@ impl World {
             ccl,
             launch,
             rendezvous: Rendezvous::new(ranks as usize),
-            mailboxes: (0..ranks).map(|_| None).collect(),
+            mailboxes: (0..ranks).map(|_| Arc::default()).collect(),
             groups: vec![(0..ranks).collect::<Vec<_>>().into()],
             regions: Vec::new(),
             metrics: Vec::new(),
@@ -176,7 +173,7 @@ pub async fn meet(
     call: CollectiveCall,
     complete: impl FnOnce(&mut World, &[(u32, CollectiveCall)]) -> Outcome,
 ) -> Outcome {
-    let release = {
+    let mailbox = {
         let mut w = lock(world);
         match w.rendezvous.arrive(scope, members, rank, call) {
             Ok(Arrival::Complete(calls)) => {
@@ -185,20 +182,13 @@ pub async fn meet(
                     progress.collective_done();
                 }
                 for (member, _) in &calls {
-                    if *member != rank
-                        && let Some(sender) = w.mailboxes[*member as usize].take()
-                    {
-                        // A closed channel is a member cancelled while it waited: nobody to tell.
-                        let _ = sender.send(outcome.clone());
+                    if *member != rank {
+                        w.mailboxes[*member as usize].post(outcome.clone());
                     }
                 }
                 return outcome;
             }
-            Ok(Arrival::Wait) => {
-                let (sender, release) = oneshot::channel();
-                w.mailboxes[rank as usize] = Some(sender);
-                release
-            }
+            Ok(Arrival::Wait) => w.mailboxes[rank as usize].clone(),
             Err(RendezvousError::Mismatch(message)) => {
                 return Err(Abort::new(
                     crate::model::FailureKind::CollectiveMismatch,
@@ -210,24 +200,12 @@ pub async fn meet(
             }
         }
     };
-    release.await.unwrap_or_else(|_| Err(abandoned(rank)))
-}
-
-/// The failure of a rank whose release was dropped without an outcome: nothing can wake it
-/// any more, so it is a deadlock, named as the host's fault rather than a hang.
-fn abandoned(rank: u32) -> Abort {
-    Abort::new(
-        crate::model::FailureKind::Deadlock,
-        format!(
-            "rank {rank} waited in a collective whose release was dropped without an outcome (a host bug: the run cannot wake it)"
-        ),
-    )
+    mailbox.recv().await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::FailureKind;
     use crate::sim::{Op, SimLimits, Topology};
     use std::pin::pin;
     use std::task::{Context, Poll, Waker};
@@ -258,25 +236,7 @@ mod tests {
         let w = world(2);
         let mut first = pin!(barrier(&w, 0));
         assert!(poll(first.as_mut()).is_pending());
-        assert!(lock(&w).mailboxes[0].is_some());
         assert_eq!(poll(pin!(barrier(&w, 1))), Poll::Ready(Ok(())));
-        assert!(
-            lock(&w).mailboxes[0].is_none(),
-            "the poster took the sender"
-        );
         assert_eq!(poll(first), Poll::Ready(Ok(())));
-    }
-
-    #[test]
-    fn a_release_dropped_without_an_outcome_is_a_named_deadlock() {
-        let w = world(2);
-        let mut first = pin!(barrier(&w, 0));
-        assert!(poll(first.as_mut()).is_pending());
-        drop(lock(&w).mailboxes[0].take());
-        let Poll::Ready(Err(abort)) = poll(first) else {
-            panic!("the waiting rank must fail, not hang");
-        };
-        assert_eq!(abort.kind, FailureKind::Deadlock);
-        assert!(abort.message.contains("rank 0 waited"), "{}", abort.message);
     }
 }

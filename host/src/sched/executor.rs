@@ -203,8 +203,8 @@ pub async fn drive<E>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sched::Mailbox;
     use std::sync::atomic::AtomicUsize;
-    use tokio::sync::oneshot;
 
     #[derive(Default)]
     struct Quiet {
@@ -255,16 +255,14 @@ mod tests {
 
     #[test]
     fn one_failure_cancels_the_waiting_rest() {
+        let mailbox: Arc<Mailbox<()>> = Arc::default();
         let polled = Arc::new(AtomicUsize::new(0));
         let mut tasks: Vec<TaskFuture<String>> = Vec::new();
-        let mut senders = Vec::new();
         for _ in 0..3 {
-            let polled = polled.clone();
-            let (sender, release) = oneshot::channel::<()>();
-            senders.push(sender);
+            let (mailbox, polled) = (mailbox.clone(), polled.clone());
             tasks.push(Box::pin(async move {
                 polled.fetch_add(1, Ordering::SeqCst);
-                let _ = release.await;
+                mailbox.recv().await;
                 Ok(())
             }));
         }
@@ -284,10 +282,11 @@ mod tests {
 
     #[test]
     fn supervisor_can_fail_waiting_tasks() {
-        let (_sender, release) = oneshot::channel::<()>();
+        let mailbox: Arc<Mailbox<()>> = Arc::default();
+        let m = mailbox.clone();
         let tasks: Vec<TaskFuture<String>> = vec![
             Box::pin(async move {
-                let _ = release.await;
+                m.recv().await;
                 Ok(())
             }),
             Box::pin(async { Ok(()) }),
@@ -304,10 +303,11 @@ mod tests {
 
     #[test]
     fn tasks_still_waiting_at_the_deadline_fail() {
-        let (_sender, release) = oneshot::channel::<()>();
+        let mailbox: Arc<Mailbox<()>> = Arc::default();
+        let m = mailbox.clone();
         let tasks: Vec<TaskFuture<String>> = vec![
             Box::pin(async move {
-                let _ = release.await;
+                m.recv().await;
                 Ok(())
             }),
             Box::pin(async { Ok(()) }),
@@ -321,19 +321,18 @@ mod tests {
     }
 
     #[test]
-    fn a_sent_release_wakes_its_task() {
-        let (sender, release) = oneshot::channel::<u32>();
+    fn a_posted_mailbox_wakes_its_task() {
+        let mailbox: Arc<Mailbox<u32>> = Arc::default();
         let got = Arc::new(AtomicUsize::new(0));
-        let g = got.clone();
+        let (m1, m2, g) = (mailbox.clone(), mailbox.clone(), got.clone());
         let tasks: Vec<TaskFuture<String>> = vec![
             Box::pin(async move {
-                let value = release.await.map_err(|e| e.to_string())?;
-                g.store(value as usize, Ordering::SeqCst);
+                g.store(m1.recv().await as usize, Ordering::SeqCst);
                 Ok(())
             }),
             Box::pin(async move {
                 tokio::task::yield_now().await;
-                sender.send(42).map_err(|v| format!("{v} not delivered"))?;
+                m2.post(42);
                 Ok(())
             }),
         ];

@@ -4,7 +4,9 @@
 //! the runtime's business, when it may run is decided here.
 
 pub mod executor;
+pub mod mailbox;
 pub mod rendezvous;
 
 pub use executor::{Supervisor, TaskEnd, drive};
+pub use mailbox::Mailbox;
 pub use rendezvous::{Arrival, CallMatch, Rendezvous, RendezvousError, Scope};
