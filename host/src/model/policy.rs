@@ -4,41 +4,127 @@
 //! built from this repository) and `trusted` for the bundled benches. A policy file names a
 //! profile, picks one to extend, and overrides fields; `--limit key=value` overrides a field
 //! on the command line. Unknown fields are errors, so a misspelled limit is never ignored.
+//!
+//! The limits are declared once, in [`limits!`]: the struct, the `--limit` keys, the
+//! policy-file fields and their JSON schema (`docs/policy.schema.json`) all come from there.
 
-use serde::{Deserialize, Serialize};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 use std::path::Path;
 use thiserror::Error;
 
-/// Every limit of a run. Sizes are bytes; `None` means unlimited.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Limits {
+/// Declares every limit once: `Limits`, `LIMIT_NAMES`, `Limits::set` and the policy file's
+/// `limits` object (`LimitsPatch`) with its schema.
+macro_rules! limits {
+    ($( $(#[doc = $doc:literal])+ $name:ident: $ty:ty, )+) => {
+        /// Every limit of a run. Sizes are bytes; `None` means unlimited.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Limits {
+            $( $(#[doc = $doc])+ pub $name: $ty, )+
+        }
+
+        /// The field names of [`Limits`], for messages and docs.
+        pub const LIMIT_NAMES: &[&str] = &[$(stringify!($name)),+];
+
+        impl Limits {
+            /// Set one field by its name, parsing sizes like `64M` (`--limit key=value`).
+            pub fn set(&mut self, key: &str, value: &str) -> Result<(), PolicyError> {
+                let bad = |why: &str| PolicyError::Value {
+                    key: key.to_owned(),
+                    value: value.to_owned(),
+                    why: why.to_owned(),
+                };
+                match key {
+                    $( stringify!($name) => self.$name = parse_limit(value).map_err(bad)?, )+
+                    _ => return Err(unknown_limit(key)),
+                }
+                Ok(())
+            }
+        }
+
+        /// The `limits` object of a policy file: the limits it changes in the profile it
+        /// extends. A size is a number of bytes or a string like `"64M"`; `null` lifts an
+        /// optional limit.
+        #[derive(Debug, Default, JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        struct LimitsPatch {
+            $(
+                $(#[doc = $doc])+
+                #[serde(default)]
+                $name: Patch<$ty>,
+            )+
+        }
+
+        impl LimitsPatch {
+            fn apply(self, limits: &mut Limits) {
+                $( if let Patch(Some(v)) = self.$name { limits.$name = v; } )+
+            }
+        }
+
+        // By hand rather than derived, so that a file's errors read like `--limit`'s: an
+        // unknown key lists the valid ones, a bad value names its key.
+        impl<'de> Deserialize<'de> for LimitsPatch {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Fields;
+                impl<'de> Visitor<'de> for Fields {
+                    type Value = LimitsPatch;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("an object of limits")
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LimitsPatch, A::Error> {
+                        let mut patch = LimitsPatch::default();
+                        while let Some(key) = map.next_key::<String>()? {
+                            match key.as_str() {
+                                $( stringify!($name) => {
+                                    if patch.$name.0.is_some() {
+                                        return Err(de::Error::custom(format!("limit {key} is given twice")));
+                                    }
+                                    patch.$name = Patch(Some(map.next_value_seed(LimitSeed::new(stringify!($name)))?));
+                                } )+
+                                _ => return Err(de::Error::custom(unknown_limit(&key))),
+                            }
+                        }
+                        Ok(patch)
+                    }
+                }
+                deserializer.deserialize_map(Fields)
+            }
+        }
+    };
+}
+
+limits! {
     /// Linear memory of one rank's instance.
-    pub memory_bytes_per_rank: u64,
+    memory_bytes_per_rank: u64,
     /// Elements of any one wasm table.
-    pub table_elements_per_rank: u64,
+    table_elements_per_rank: u64,
     /// Core instances one rank's component may create.
-    pub instances_per_rank: u32,
+    instances_per_rank: u32,
     /// Instructions (wasm fuel) each rank may execute.
-    pub fuel_per_rank: Option<u64>,
+    fuel_per_rank: Option<u64>,
     /// Wall-clock time for the whole run, in milliseconds.
-    pub deadline_ms: Option<u64>,
+    deadline_ms: Option<u64>,
     /// Simulated HBM one rank's live tensors may occupy (over all cubes).
-    pub hbm_bytes_per_rank: Option<u64>,
+    hbm_bytes_per_rank: Option<u64>,
     /// Live tensors per rank.
-    pub tensors_per_rank: u64,
+    tensors_per_rank: u64,
     /// Entries in a rank's resource table (tensor handles, WASI streams ...).
-    pub resource_table_entries: u64,
+    resource_table_entries: u64,
     /// Captured bytes of stdout and of stderr per rank (the rest is dropped and marked).
-    pub output_bytes_per_stream: u64,
+    output_bytes_per_stream: u64,
     /// Largest byte buffer one call may move across the WIT boundary.
-    pub buffer_bytes: u64,
+    buffer_bytes: u64,
     /// Largest world (number of ranks).
-    pub max_world_size: u32,
+    max_world_size: u32,
     /// Real tensor data (host memory) over all ranks of a run.
-    pub data_bytes_per_run: u64,
+    data_bytes_per_run: u64,
     /// Largest component file accepted.
-    pub component_bytes: u64,
+    component_bytes: u64,
 }
 
 impl Limits {
@@ -79,89 +165,189 @@ impl Limits {
             component_bytes: 256 << 20,
         }
     }
+}
 
-    /// Set one field by its name, parsing sizes like `64M` (`--limit key=value`).
-    pub fn set(&mut self, key: &str, value: &str) -> Result<(), PolicyError> {
-        let bad = |why: &str| PolicyError::Value {
-            key: key.to_owned(),
-            value: value.to_owned(),
-            why: why.to_owned(),
-        };
-        let unlimited = matches!(value, "none" | "unlimited");
-        let number = || {
-            if unlimited {
-                return Err(bad(
-                    "this limit cannot be lifted (only optional limits take none); give a number",
-                ));
-            }
-            parse_size(value).ok_or_else(|| bad("expected a number, optionally with K, M, G or T"))
-        };
-        let optional = || {
-            if unlimited {
-                Ok(None)
-            } else {
-                number().map(Some)
-            }
-        };
-        let small = |n: u64| u32::try_from(n).map_err(|_| bad("too large"));
-        match key {
-            "memory_bytes_per_rank" => self.memory_bytes_per_rank = number()?,
-            "table_elements_per_rank" => self.table_elements_per_rank = number()?,
-            "instances_per_rank" => self.instances_per_rank = small(number()?)?,
-            "fuel_per_rank" => self.fuel_per_rank = optional()?,
-            "deadline_ms" => self.deadline_ms = optional()?,
-            "hbm_bytes_per_rank" => self.hbm_bytes_per_rank = optional()?,
-            "tensors_per_rank" => self.tensors_per_rank = number()?,
-            "resource_table_entries" => self.resource_table_entries = number()?,
-            "output_bytes_per_stream" => self.output_bytes_per_stream = number()?,
-            "buffer_bytes" => self.buffer_bytes = number()?,
-            "max_world_size" => self.max_world_size = small(number()?)?,
-            "data_bytes_per_run" => self.data_bytes_per_run = number()?,
-            "component_bytes" => self.component_bytes = number()?,
-            _ => {
-                return Err(PolicyError::UnknownLimit {
-                    key: key.to_owned(),
-                    known: LIMIT_NAMES.join(", "),
-                });
-            }
-        }
-        Ok(())
+const NOT_A_NUMBER: &str = "expected a number, optionally with K, M, G or T";
+const CANNOT_LIFT: &str =
+    "this limit cannot be lifted (only optional limits take none); give a number";
+
+fn unknown_limit(key: &str) -> PolicyError {
+    PolicyError::UnknownLimit {
+        key: key.to_owned(),
+        known: LIMIT_NAMES.join(", "),
     }
 }
 
-/// The field names of [`Limits`], for messages and docs.
-pub const LIMIT_NAMES: &[&str] = &[
-    "memory_bytes_per_rank",
-    "table_elements_per_rank",
-    "instances_per_rank",
-    "fuel_per_rank",
-    "deadline_ms",
-    "hbm_bytes_per_rank",
-    "tensors_per_rank",
-    "resource_table_entries",
-    "output_bytes_per_stream",
-    "buffer_bytes",
-    "max_world_size",
-    "data_bytes_per_run",
-    "component_bytes",
-];
+/// The type of one limit: how a number of bytes (or items) and "unlimited" become it.
+trait LimitValue: Sized {
+    /// Name of its schema.
+    const SCHEMA_NAME: &'static str;
+    /// From a number.
+    fn from_count(n: u64) -> Result<Self, &'static str>;
+    /// The unlimited value, if the limit can be lifted.
+    fn unlimited() -> Option<Self>;
+    /// Its JSON schema in a policy file.
+    fn schema() -> Schema;
+}
 
-/// `64M`, `1G`, `4096`, `10_000` (binary units).
+/// `^digits[unit]$`, as [`parse_size`] reads it.
+const SIZE_PATTERN: &str = "^[0-9_]+([KkMmGgTt]([Ii][Bb])?)?$";
+
+impl LimitValue for u64 {
+    const SCHEMA_NAME: &'static str = "Size";
+    fn from_count(n: u64) -> Result<Self, &'static str> {
+        Ok(n)
+    }
+    fn unlimited() -> Option<Self> {
+        None
+    }
+    fn schema() -> Schema {
+        json_schema!({ "anyOf": [
+            { "type": "integer", "minimum": 0 },
+            { "type": "string", "pattern": SIZE_PATTERN },
+        ] })
+    }
+}
+
+impl LimitValue for u32 {
+    const SCHEMA_NAME: &'static str = "Count";
+    fn from_count(n: u64) -> Result<Self, &'static str> {
+        u32::try_from(n).map_err(|_| "too large")
+    }
+    fn unlimited() -> Option<Self> {
+        None
+    }
+    fn schema() -> Schema {
+        json_schema!({ "anyOf": [
+            { "type": "integer", "minimum": 0, "maximum": u32::MAX },
+            { "type": "string", "pattern": SIZE_PATTERN },
+        ] })
+    }
+}
+
+impl LimitValue for Option<u64> {
+    const SCHEMA_NAME: &'static str = "OptionalSize";
+    fn from_count(n: u64) -> Result<Self, &'static str> {
+        Ok(Some(n))
+    }
+    fn unlimited() -> Option<Self> {
+        Some(None)
+    }
+    fn schema() -> Schema {
+        json_schema!({ "anyOf": [
+            { "type": "integer", "minimum": 0 },
+            { "type": "string", "pattern": SIZE_PATTERN },
+            { "type": "null" },
+        ] })
+    }
+}
+
+/// A `--limit` value: `none` or `unlimited` for an optional limit, else a size.
+fn parse_limit<T: LimitValue>(value: &str) -> Result<T, &'static str> {
+    if matches!(value, "none" | "unlimited") {
+        return T::unlimited().ok_or(CANNOT_LIFT);
+    }
+    T::from_count(parse_size(value).ok_or(NOT_A_NUMBER)?)
+}
+
+/// A limit of type `T` a policy file may set (`None`: it keeps the extended profile's value).
+#[derive(Debug)]
+struct Patch<T>(Option<T>);
+
+impl<T> Default for Patch<T> {
+    fn default() -> Self {
+        Patch(None)
+    }
+}
+
+impl<T: LimitValue> JsonSchema for Patch<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        T::SCHEMA_NAME.into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        T::schema()
+    }
+}
+
+/// Reads one limit of a policy file: a number, a size string or `null`.
+struct LimitSeed<T> {
+    key: &'static str,
+    value: PhantomData<T>,
+}
+
+impl<T> LimitSeed<T> {
+    fn new(key: &'static str) -> Self {
+        LimitSeed {
+            key,
+            value: PhantomData,
+        }
+    }
+
+    fn bad<E: de::Error>(&self, value: impl fmt::Display, why: &str) -> E {
+        E::custom(PolicyError::Value {
+            key: self.key.to_owned(),
+            value: value.to_string(),
+            why: why.to_owned(),
+        })
+    }
+}
+
+impl<'de, T: LimitValue> DeserializeSeed<'de> for LimitSeed<T> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, T: LimitValue> Visitor<'de> for LimitSeed<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "limit {}: a number, a size like \"64M\", or null for unlimited",
+            self.key
+        )
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<T, E> {
+        T::from_count(n).map_err(|why| self.bad(n, why))
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<T, E> {
+        match u64::try_from(n) {
+            Ok(n) => self.visit_u64(n),
+            Err(_) => Err(self.bad(n, NOT_A_NUMBER)),
+        }
+    }
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<T, E> {
+        parse_limit(text).map_err(|why| self.bad(text, why))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        T::unlimited().ok_or_else(|| self.bad("null", CANNOT_LIFT))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<T, E> {
+        self.visit_unit()
+    }
+}
+
+/// `64M`, `1G`, `4096`, `10_000` (binary units: `K` is `KiB`, not the SI kilo that
+/// `bytesize`'s own parser reads, and an overflow is an error rather than saturating).
 pub fn parse_size(text: &str) -> Option<u64> {
     let text = text.replace('_', "");
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
-    let shift = match unit.to_ascii_uppercase().as_str() {
-        "" => 0,
-        "K" | "KIB" => 10,
-        "M" | "MIB" => 20,
-        "G" | "GIB" => 30,
-        "T" | "TIB" => 40,
+    let factor = match unit.to_ascii_uppercase().as_str() {
+        "" => 1,
+        "K" | "KIB" => bytesize::KIB,
+        "M" | "MIB" => bytesize::MIB,
+        "G" | "GIB" => bytesize::GIB,
+        "T" | "TIB" => bytesize::TIB,
         _ => return None,
     };
-    digits.parse::<u64>().ok()?.checked_mul(1u64 << shift)
+    digits.parse::<u64>().ok()?.checked_mul(factor)
 }
 
 /// A named policy: the profile it came from and its limits.
@@ -232,18 +418,11 @@ impl Policy {
             origin: origin.to_owned(),
             source,
         })?;
-        let base = file.extends.as_deref().unwrap_or("strict");
-        let mut limits = Policy::builtin(base)
-            .ok_or_else(|| PolicyError::Unknown(base.to_owned()))?
-            .limits;
-        for (key, value) in &file.limits {
-            let text = match value {
-                serde_json::Value::Null => "unlimited".to_owned(),
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            limits.set(key, &text)?;
-        }
+        let mut limits = match file.extends.unwrap_or(Profile::Strict) {
+            Profile::Strict => Limits::strict(),
+            Profile::Trusted => Limits::trusted(),
+        };
+        file.limits.apply(&mut limits);
         Ok(Policy {
             name: file.name,
             limits,
@@ -251,16 +430,29 @@ impl Policy {
     }
 }
 
-/// The policy file's shape; `limits` keys are checked by [`Limits::set`], so an unknown or
-/// misspelled limit is an error listing the valid names. `null` means unlimited.
-#[derive(Debug, Deserialize)]
+/// A policy file (`docs/policy.schema.json` is its schema).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "KernBench policy")]
 struct PolicyFile {
+    /// Profile name, shown in reports.
     name: String,
+    /// The built-in profile this one changes (default `strict`).
     #[serde(default)]
-    extends: Option<String>,
+    extends: Option<Profile>,
+    /// The limits this profile changes.
     #[serde(default)]
-    limits: serde_json::Map<String, serde_json::Value>,
+    limits: LimitsPatch,
+}
+
+/// A built-in profile a policy file can extend.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum Profile {
+    /// For third-party components.
+    Strict,
+    /// For benches built from this repository.
+    Trusted,
 }
 
 /// Why a policy was refused.
@@ -366,12 +558,92 @@ mod tests {
         let err =
             Policy::from_json(r#"{"name": "x", "limits": {"fuel": 1}}"#, "x.json").unwrap_err();
         assert!(
-            err.to_string().starts_with("unknown limit \"fuel\""),
+            err.to_string().starts_with(
+                "policy x.json: unknown limit \"fuel\"; limits are: memory_bytes_per_rank,"
+            ),
             "{err}"
         );
         let err = Policy::from_json(r#"{"name": "x", "limit": {}}"#, "x.json").unwrap_err();
         assert!(err.to_string().contains("unknown field `limit`"), "{err}");
         let strict = Policy::from_json(r#"{"name": "y"}"#, "y.json").unwrap();
         assert_eq!(strict.limits, Limits::strict());
+    }
+
+    #[test]
+    fn policy_file_values_are_numbers_sizes_or_null() {
+        let err = |limits: &str| {
+            let text = format!(r#"{{"name": "x", "limits": {limits}}}"#);
+            Policy::from_json(&text, "x.json").unwrap_err().to_string()
+        };
+        let e = err(r#"{"memory_bytes_per_rank": null}"#);
+        assert!(
+            e.starts_with(
+                "policy x.json: limit memory_bytes_per_rank=null: this limit cannot be lifted"
+            ),
+            "{e}"
+        );
+        let e = err(r#"{"deadline_ms": "soon"}"#);
+        assert!(
+            e.starts_with("policy x.json: limit deadline_ms=soon: expected a number, optionally with K, M, G or T"),
+            "{e}"
+        );
+        let e = err(r#"{"instances_per_rank": 4294967296}"#);
+        assert!(
+            e.contains("limit instances_per_rank=4294967296: too large"),
+            "{e}"
+        );
+        let e = err(r#"{"deadline_ms": -1}"#);
+        assert!(e.contains("limit deadline_ms=-1: expected a number"), "{e}");
+        let e = err(r#"{"deadline_ms": 1.5}"#);
+        assert!(e.contains("invalid type: floating point `1.5`"), "{e}");
+        let e = err(r#"{"deadline_ms": 1, "deadline_ms": 2}"#);
+        assert!(e.contains("limit deadline_ms is given twice"), "{e}");
+        let e = Policy::from_json(r#"{"name": "x", "extends": "lax"}"#, "x.json").unwrap_err();
+        assert!(e.to_string().contains("unknown variant `lax`"), "{e}");
+        let p = Policy::from_json(
+            r#"{"name": "x", "limits": {"fuel_per_rank": "none"}}"#,
+            "x.json",
+        );
+        assert_eq!(p.unwrap().limits.fuel_per_rank, None);
+    }
+
+    /// The schema committed in `docs/` is the one the code generates. After changing a
+    /// limit, regenerate it: `KERNBENCH_WRITE_SCHEMA=1 cargo test -p kernbench-host policy`.
+    #[test]
+    fn the_committed_schema_is_current() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/policy.schema.json");
+        let schema = schemars::schema_for!(PolicyFile);
+        let generated = serde_json::to_string_pretty(&schema).unwrap() + "\n";
+        if std::env::var_os("KERNBENCH_WRITE_SCHEMA").is_some() {
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "{} is stale: run KERNBENCH_WRITE_SCHEMA=1 cargo test -p kernbench-host policy",
+            path.display()
+        );
+        // Every limit is in the schema, and nothing else.
+        let fields = schema.as_value()["$defs"]["LimitsPatch"]["properties"]
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default();
+        let mut names: Vec<String> = LIMIT_NAMES.iter().map(|n| (*n).to_owned()).collect();
+        names.sort();
+        assert_eq!(fields, names);
+    }
+
+    /// The README's example policy file (the line starting with `{"name": "ci"`) parses.
+    #[test]
+    fn the_readme_example_policy_parses() {
+        let readme = include_str!("../../../README.md");
+        let example = readme
+            .split('`')
+            .find(|s| s.starts_with(r#"{"name": "ci""#))
+            .expect("README shows an example policy file");
+        let p = Policy::from_json(example, "README.md").unwrap();
+        assert_eq!(p.name, "ci");
+        assert_eq!(p.limits.fuel_per_rank, Some(2 << 30));
+        assert_eq!(p.limits.deadline_ms, Some(120_000));
     }
 }

@@ -207,3 +207,41 @@ pub async fn meet(
     };
     mailbox.recv().await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Op, SimLimits, Topology};
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    fn world(ranks: u32) -> SharedWorld {
+        let sim = Simulator::new(Topology::embedded_default(), SimLimits::default(), ranks);
+        Arc::new(Mutex::new(World::new(
+            sim,
+            CclConfig::default(),
+            LaunchMode::Spawn,
+            ranks,
+        )))
+    }
+
+    fn barrier(world: &SharedWorld, rank: u32) -> impl Future<Output = Outcome> + '_ {
+        let members = [0, 1];
+        let call = CollectiveCall::new(rank, 0, &members, Op::Barrier);
+        let call = call.unwrap_or_else(|e| panic!("{e}"));
+        async move { meet(world, rank, Scope::Group(0), &members, call, |_, _| Ok(())).await }
+    }
+
+    fn poll<F: Future>(f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+        f.poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn the_last_to_arrive_releases_the_waiting_rank() {
+        let w = world(2);
+        let mut first = pin!(barrier(&w, 0));
+        assert!(poll(first.as_mut()).is_pending());
+        assert_eq!(poll(pin!(barrier(&w, 1))), Poll::Ready(Ok(())));
+        assert_eq!(poll(first), Poll::Ready(Ok(())));
+    }
+}

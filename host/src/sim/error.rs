@@ -54,17 +54,7 @@ pub(crate) use invalid;
 
 /// Bytes in binary units with one decimal, e.g. `40.0 MiB`; exact bytes below 1 KiB.
 pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
+    bytesize::ByteSize::b(bytes).display().iec().to_string()
 }
 
 #[cfg(test)]
@@ -78,6 +68,8 @@ mod tests {
         assert_eq!(human_bytes(1024), "1.0 KiB");
         assert_eq!(human_bytes(40 << 20), "40.0 MiB");
         assert_eq!(human_bytes(16 << 30), "16.0 GiB");
+        assert_eq!(human_bytes((1 << 20) - 1), "1024.0 KiB");
+        assert_eq!(human_bytes(u64::MAX), "16.0 EiB");
     }
 
     #[test]

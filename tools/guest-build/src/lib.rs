@@ -5,6 +5,7 @@
 //! alone does not) and both read cargo's own JSON messages to find the `.wasm` files instead
 //! of guessing paths.
 
+use cargo_metadata::Message;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -211,54 +212,58 @@ pub fn build(spec: &GuestBuild, note: &mut dyn FnMut(&str)) -> Result<Vec<Artifa
     Ok(parse_artifacts(&String::from_utf8_lossy(&out.stdout)))
 }
 
-/// The `.wasm` binaries in cargo's JSON message stream.
+/// The `.wasm` binaries in cargo's JSON message stream (`--message-format=json*`). Lines
+/// that are not cargo messages are skipped.
 pub fn parse_artifacts(messages: &str) -> Vec<Artifact> {
-    let mut found = Vec::new();
-    for line in messages.lines() {
-        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        if msg["reason"] != "compiler-artifact" || msg["target"]["kind"][0] != "bin" {
-            continue;
-        }
-        let name = msg["target"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let package = msg["package_id"].as_str().unwrap_or_default().to_owned();
-        let wasm = msg["filenames"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|f| f.as_str())
-            .find(|f| f.ends_with(".wasm"));
-        if let Some(path) = wasm {
-            found.push(Artifact {
-                name,
-                package,
-                path: PathBuf::from(path),
-            });
-        }
-    }
-    found
+    Message::parse_stream(messages.as_bytes())
+        // Reading from a byte slice cannot fail; an error could only end the stream.
+        .map_while(Result::ok)
+        .filter_map(|msg| match msg {
+            Message::CompilerArtifact(artifact) if artifact.target.is_bin() => {
+                let wasm = artifact
+                    .filenames
+                    .iter()
+                    .find(|f| f.extension() == Some("wasm"))?;
+                Some(Artifact {
+                    name: artifact.target.name.clone(),
+                    package: artifact.package_id.repr.clone(),
+                    path: wasm.clone().into_std_path_buf(),
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Real messages of `cargo build --target wasm32-wasip2 --message-format=json-render-diagnostics`
+    /// (a library, a build script run, a bench binary), with a non-JSON line mixed in.
+    const MESSAGES: &str = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/guest-sdk#kernbench@0.1.0","manifest_path":"/w/guest-sdk/Cargo.toml","target":{"kind":["lib"],"crate_types":["lib"],"name":"kernbench","src_path":"/w/guest-sdk/src/lib.rs","edition":"2024","doc":true,"doctest":true,"test":true},"profile":{"opt_level":"3","debuginfo":0,"debug_assertions":false,"overflow_checks":false,"test":false},"features":[],"filenames":["/w/target/wasm32-wasip2/release/deps/libkernbench-0123.rlib"],"executable":null,"fresh":false}
+{"reason":"build-script-executed","package_id":"registry+https://github.com/rust-lang/crates.io-index#serde@1.0.228","linked_libs":[],"linked_paths":[],"cfgs":[],"env":[],"out_dir":"/w/target/release/build/serde-1/out"}
+not json
+{"reason":"compiler-artifact","package_id":"path+file:///w/benches-wasm#kernbench-benches@0.1.0","manifest_path":"/w/benches-wasm/Cargo.toml","target":{"kind":["bin"],"crate_types":["bin"],"name":"hello","src_path":"/w/benches-wasm/src/bin/hello.rs","edition":"2024","doc":true,"doctest":false,"test":true},"profile":{"opt_level":"3","debuginfo":0,"debug_assertions":false,"overflow_checks":false,"test":false},"features":[],"filenames":["/w/target/wasm32-wasip2/release/hello.wasm"],"executable":"/w/target/wasm32-wasip2/release/hello.wasm","fresh":true}
+{"reason":"build-finished","success":true}"#;
+
     #[test]
     fn finds_wasm_binaries_in_cargo_messages() {
-        let messages = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/benches#0.1.0","target":{"kind":["bin"],"name":"hello"},"filenames":["/w/target/wasm32-wasip2/release/hello.wasm"]}
-{"reason":"compiler-artifact","package_id":"x","target":{"kind":["lib"],"name":"kernbench"},"filenames":["/w/libkernbench.rlib"]}
-not json
-{"reason":"build-finished","success":true}"#;
-        let found = parse_artifacts(messages);
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0].name, "hello");
+        let found = parse_artifacts(MESSAGES);
         assert_eq!(
-            found[0].path,
-            PathBuf::from("/w/target/wasm32-wasip2/release/hello.wasm")
+            found,
+            [Artifact {
+                name: "hello".into(),
+                package: "path+file:///w/benches-wasm#kernbench-benches@0.1.0".into(),
+                path: PathBuf::from("/w/target/wasm32-wasip2/release/hello.wasm"),
+            }]
         );
+    }
+
+    #[test]
+    fn a_binary_without_a_wasm_file_is_not_a_component() {
+        let native = MESSAGES.replace("hello.wasm", "hello");
+        assert_eq!(parse_artifacts(&native), []);
+        assert_eq!(parse_artifacts(""), []);
     }
 }
