@@ -229,7 +229,12 @@ mod tests {
         let members = [0, 1];
         let call = CollectiveCall::new(rank, 0, &members, Op::Barrier);
         let call = call.unwrap_or_else(|e| panic!("{e}"));
-        async move { meet(world, rank, Scope::Group(0), &members, call, |_, _| Ok(())).await }
+        async move {
+            meet(world, rank, Scope::Group(0), &members, call, |_, _, _| {
+                Ok(())
+            })
+            .await
+        }
     }
 
     fn poll<F: Future>(f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
