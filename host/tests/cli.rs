@@ -440,3 +440,23 @@ fn a_long_run_shows_progress_on_a_terminal_and_never_in_json() {
     let out = kernbench(&args);
     assert!(!stderr(&out).contains("ranks done"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_small_matmul_call_with_a_huge_result_never_allocates_it() {
+    // [32768, 1] @ [1, 32768] f32 is a 4 GiB product from 256 KiB of operands: the real-data
+    // budget refuses it before the host allocates it. Peak RSS is this child process's own.
+    let out = kernbench(&[
+        "run",
+        artifacts::HOST_MATMUL,
+        "--json",
+        "--",
+        "32768",
+        "1",
+        "32768",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["failure"]["kind"], "limit-exceeded");
+    let peak = report["host"]["peak_rss_bytes"].as_u64().unwrap();
+    assert!(peak < 512 << 20, "peak RSS {peak} bytes");
+}

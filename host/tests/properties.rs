@@ -592,6 +592,7 @@ fn sim_case() -> impl Strategy<Value = SimCase> {
                     max_data_bytes_per_run: 0,
                     max_tensors_per_rank: max_tensors,
                     max_hbm_bytes_per_rank: max_hbm,
+                    ..SimLimits::default()
                 },
                 ops,
             })

@@ -17,10 +17,10 @@ mod required {
     pub use crate::collectives::{group_deadlock, mismatch, timed_collectives};
     pub use crate::core::{devices, early_exit, env_probe, panic_rank, rank_before_init};
     pub use crate::sandbox::{
-        bad_handles, big_buffer, collective_before_init, file_open, hbm_exhaust, huge_shape,
-        lying_guest, matmul_dtype, memory_bomb, output_flood, random_probe, sleep_in_rank,
-        socket_connect, spin, spin_in_collective, stack_overflow, tensor_flood, unknown_import,
-        wrong_wit_version,
+        bad_handles, big_buffer, collective_before_init, file_open, group_flood, hbm_exhaust,
+        host_matmul, huge_shape, lying_guest, matmul_dtype, memory_bomb, output_flood,
+        random_probe, sleep_in_rank, socket_connect, spin, spin_in_collective, stack_overflow,
+        tensor_flood, unknown_import, wrong_wit_version,
     };
 }
 

@@ -441,3 +441,42 @@ pub fn matmul_dtype() {
         "refused: invalid argument: matmul: the options ask for a bfloat16 result, but the operands are float32; matmul does not convert (convert an operand first, or pass float32)\nsame dtype: 4 x 4\n"
     );
 }
+
+#[test]
+pub fn group_flood() {
+    let mut options = strict(1, &[]);
+    limit(&mut options, "groups_per_run", "100");
+    let report = hostile(artifacts::GROUP_FLOOD, options);
+    assert_ok(&report);
+    assert_eq!(
+        report.ranks[0].stdout,
+        "made 100 groups, then: limit exceeded: new_group: the run already has 100 groups, the most it may create (groups_per_run)\n"
+    );
+}
+
+#[test]
+pub fn host_matmul() {
+    // 2 x 4096^3 FLOPs is above strict's per-op budget: refused before any work.
+    let report = hostile(artifacts::HOST_MATMUL, strict(1, &["4096", "4096", "4096"]));
+    assert_failure(&report, 0, "limit-exceeded", "(host_flops_per_op)");
+
+    // Small operands, huge result: the real-data budget refuses it before the host
+    // allocates the 4 GiB product (peak memory is measured from a child process in the
+    // CLI tests).
+    let report = hostile(artifacts::HOST_MATMUL, strict(1, &["32768", "1", "32768"]));
+    assert_failure(&report, 0, "limit-exceeded", "real-data budget");
+
+    // A long host op observes the deadline: a matmul of many seconds (tens in this debug
+    // build), with the FLOP budget lifted, stops at the deadline between rows.
+    let mut options = strict(1, &["2048", "2048", "2048"]);
+    limit(&mut options, "host_flops_per_op", "none");
+    limit(&mut options, "host_flops_per_run", "none");
+    limit(&mut options, "deadline_ms", "1000");
+    let report = hostile(artifacts::HOST_MATMUL, options);
+    assert_failure(&report, 0, "deadline-exceeded", "during a host matmul");
+    assert!(
+        report.host.wall_ms < 10_000.0,
+        "the run ended {} ms after it started, long past its 1000 ms deadline",
+        report.host.wall_ms
+    );
+}

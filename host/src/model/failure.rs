@@ -139,6 +139,7 @@ impl From<&SimError> for FailureKind {
             SimError::NotInitialized(_) => FailureKind::NotInitialized,
             SimError::LimitExceeded(_) => FailureKind::LimitExceeded,
             SimError::Unsupported(_) => FailureKind::Unsupported,
+            SimError::Interrupted(_) => FailureKind::DeadlineExceeded,
         }
     }
 }

@@ -125,6 +125,12 @@ limits! {
     data_bytes_per_run: u64,
     /// Largest component file accepted.
     component_bytes: u64,
+    /// Host arithmetic one tensor op on real data may do (a matmul counts 2mnk FLOPs).
+    host_flops_per_op: Option<u64>,
+    /// Host arithmetic all tensor ops of a run may do together.
+    host_flops_per_run: Option<u64>,
+    /// Process groups (`new_group` calls that create a group) in a run.
+    groups_per_run: u64,
 }
 
 impl Limits {
@@ -144,6 +150,10 @@ impl Limits {
             max_world_size: 1024,
             data_bytes_per_run: 1 << 30,
             component_bytes: 64 << 20,
+            // About a second, and eight, of host matmul on this machine class.
+            host_flops_per_op: Some(1 << 34),
+            host_flops_per_run: Some(1 << 37),
+            groups_per_run: 1024,
         }
     }
 
@@ -154,7 +164,8 @@ impl Limits {
             table_elements_per_rank: 1 << 16,
             instances_per_rank: 16,
             fuel_per_rank: None,
-            deadline_ms: None,
+            // Generous, but nothing hangs by default: a sleeping or spinning bench ends.
+            deadline_ms: Some(3_600_000),
             hbm_bytes_per_rank: None,
             tensors_per_rank: 1 << 16,
             resource_table_entries: 1 << 20,
@@ -163,6 +174,9 @@ impl Limits {
             max_world_size: 16384,
             data_bytes_per_run: 4 << 30,
             component_bytes: 256 << 20,
+            host_flops_per_op: Some(1 << 40),
+            host_flops_per_run: Some(1 << 44),
+            groups_per_run: 1 << 16,
         }
     }
 }
@@ -405,10 +419,11 @@ impl Policy {
         if !path.is_file() {
             return Err(PolicyError::Unknown(spec.to_owned()));
         }
-        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
-            path: spec.to_owned(),
-            source,
-        })?;
+        let text =
+            crate::sim::config_file::read_config(path).map_err(|source| PolicyError::Read {
+                path: spec.to_owned(),
+                source,
+            })?;
         Policy::from_json(&text, spec)
     }
 

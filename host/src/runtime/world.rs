@@ -43,6 +43,8 @@ pub struct World {
     pub group_calls: Vec<u32>,
     /// Counters for a progress bar, if someone watches.
     pub progress: Option<Arc<RunProgress>>,
+    /// Most groups the run may create besides the world (`groups_per_run`).
+    pub max_groups: u64,
 }
 
 /// Most regions and metrics one run keeps: guests cannot grow host memory without bound.
@@ -55,6 +57,8 @@ pub enum GroupError {
     Invalid(String),
     /// Ranks disagree on the k-th group: the run cannot go on.
     Mismatch(String),
+    /// The run's group limit is reached.
+    Limit(String),
 }
 
 /// The run's world, shared by every rank's store.
@@ -81,6 +85,7 @@ impl World {
             devices: vec![None; ranks as usize],
             group_calls: vec![0; ranks as usize],
             progress: None,
+            max_groups: u64::MAX,
         }
     }
 
@@ -136,6 +141,12 @@ impl World {
                 )));
             }
             Some(_) => {}
+            None if self.groups.len() as u64 > self.max_groups => {
+                return Err(GroupError::Limit(format!(
+                    "new_group: the run already has {} groups, the most it may create (groups_per_run)",
+                    self.max_groups
+                )));
+            }
             None => self.groups.push(members.into()),
         }
         self.group_calls[rank as usize] = id;

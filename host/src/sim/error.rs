@@ -42,6 +42,10 @@ pub enum SimError {
     /// Valid, but not available here (e.g. reading a meta tensor's data).
     #[error("{0}")]
     Unsupported(String),
+    /// A long host op stopped because the run's wall-clock deadline passed. Never returned
+    /// to the guest as a value: it ends the rank like the deadline does.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 /// Shorthand for `Err(SimError::InvalidArgument(format!(..)))`.

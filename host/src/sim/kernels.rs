@@ -26,7 +26,55 @@ pub fn matmul(
     k: u64,
     n: u64,
 ) -> Result<Vec<u8>, SimError> {
+    let (_, out_bytes) = check_operands(dtype, a, b, (m, k, n))?;
+    let mut out = zeroed(to_usize(out_bytes)?)?;
+    matmul_into(dtype, a, b, (m, k, n), &mut out, &|| false)?;
+    Ok(out)
+}
+
+/// [`matmul`] into `out` (the result's bytes, already allocated by the caller after its
+/// budget checks), row by row; `stop` is asked between rows and ends the op with
+/// [`SimError::Interrupted`] when it says so (the run's deadline passed).
+pub fn matmul_into(
+    dtype: DType,
+    a: &[u8],
+    b: &[u8],
+    (m, k, n): (u64, u64, u64),
+    out: &mut [u8],
+    stop: &dyn Fn() -> bool,
+) -> Result<(), SimError> {
     let item = dtype.itemsize();
+    let (dims, out_bytes) = check_operands(dtype, a, b, (m, k, n))?;
+    if out.len() as u64 != out_bytes {
+        return invalid!(
+            "matmul: the result has {} bytes, but [{m}, {n}] {dtype} needs {out_bytes}",
+            out.len()
+        );
+    }
+    debug_assert_eq!(out.len() as u64, dims.m as u64 * dims.n as u64 * item);
+    match dtype {
+        DType::F32 => float_matmul::<f32>(a, b, dims, out, stop),
+        DType::BF16 => float_matmul::<bf16>(a, b, dims, out, stop),
+        DType::F16 => float_matmul::<f16>(a, b, dims, out, stop),
+        DType::I32 => int_matmul::<i32>(a, b, dims, out, stop),
+        DType::I8 => int_matmul::<i8>(a, b, dims, out, stop),
+    }
+}
+
+fn interrupted() -> SimError {
+    SimError::Interrupted(
+        "the run's wall-clock deadline passed during a host matmul; it was stopped between rows"
+            .into(),
+    )
+}
+
+/// The operands' sizes against their shapes; the dimensions and the result's bytes.
+fn check_operands(
+    dtype: DType,
+    a: &[u8],
+    b: &[u8],
+    (m, k, n): (u64, u64, u64),
+) -> Result<(Dims, u64), SimError> {
     let a_bytes = matrix_bytes("a", m, k, dtype)?;
     let b_bytes = matrix_bytes("b", k, n, dtype)?;
     let out_bytes = matrix_bytes("result", m, n, dtype)?;
@@ -47,16 +95,7 @@ pub fn matmul(
         k: to_usize(k)?,
         n: to_usize(n)?,
     };
-    let mut out = zeroed(to_usize(out_bytes)?)?;
-    debug_assert_eq!(out.len() as u64, dims.m as u64 * dims.n as u64 * item);
-    match dtype {
-        DType::F32 => float_matmul::<f32>(a, b, dims, &mut out)?,
-        DType::BF16 => float_matmul::<bf16>(a, b, dims, &mut out)?,
-        DType::F16 => float_matmul::<f16>(a, b, dims, &mut out)?,
-        DType::I32 => int_matmul::<i32>(a, b, dims, &mut out)?,
-        DType::I8 => int_matmul::<i8>(a, b, dims, &mut out)?,
-    }
-    Ok(out)
+    Ok((dims, out_bytes))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -113,12 +152,16 @@ fn float_matmul<T: F32Compute>(
     b: &[u8],
     d: Dims,
     out: &mut [u8],
+    stop: &dyn Fn() -> bool,
 ) -> Result<(), SimError> {
     let bf = decode::<T, f32>(b, T::to_f32)?;
     let mut acc = vec![0f32; d.n];
     let row_bytes = d.k * T::SIZE;
     let out_row_bytes = d.n * T::SIZE;
     for i in 0..d.m {
+        if stop() {
+            return Err(interrupted());
+        }
         acc.fill(0.0);
         let a_row = &a[i * row_bytes..(i + 1) * row_bytes];
         for (p, a_elem) in a_row.chunks_exact(T::SIZE).enumerate() {
@@ -162,12 +205,21 @@ impl IntElem for i8 {
     }
 }
 
-fn int_matmul<T: IntElem>(a: &[u8], b: &[u8], d: Dims, out: &mut [u8]) -> Result<(), SimError> {
+fn int_matmul<T: IntElem>(
+    a: &[u8],
+    b: &[u8],
+    d: Dims,
+    out: &mut [u8],
+    stop: &dyn Fn() -> bool,
+) -> Result<(), SimError> {
     let bw = decode::<T, i32>(b, T::widen)?;
     let mut acc = vec![0i32; d.n];
     let row_bytes = d.k * T::SIZE;
     let out_row_bytes = d.n * T::SIZE;
     for i in 0..d.m {
+        if stop() {
+            return Err(interrupted());
+        }
         acc.fill(0);
         let a_row = &a[i * row_bytes..(i + 1) * row_bytes];
         for (p, a_elem) in a_row.chunks_exact(T::SIZE).enumerate() {

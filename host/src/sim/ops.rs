@@ -168,13 +168,20 @@ impl Simulator {
             device: device.unwrap_or(ta.device),
             init: meta_or_zeros(ta),
         };
-        let product = match (&ta.data, &tb.data) {
-            (Some(x), Some(y)) => Some(kernels::matmul(ta.dtype, x.bytes(), y.bytes(), m, k, n)?),
-            _ => None,
-        };
+        let real = ta.data.is_some() && tb.data.is_some();
+        if real {
+            let flops = 2u64.saturating_mul(m).saturating_mul(k).saturating_mul(n);
+            self.store.charge_host_flops("matmul", flops)?;
+        }
+        // Allocate first: the result's quotas and real-data budget are checked before any
+        // host memory is taken, and the product is written straight into the tensor.
         let out = self.store.allocate(rank, req)?;
-        if let Some(bytes) = product {
-            self.store.write_bytes(out, 0, &bytes)?;
+        if real {
+            let computed = self.matmul_into(out, a, b, (m, k, n));
+            if let Err(e) = computed {
+                self.store.free(out);
+                return Err(e);
+            }
         }
         let t = self.store.tensor(out)?;
         let mut ns = self.cost().matmul_ns(&t.shards, k, t.dtype.itemsize());
@@ -186,6 +193,35 @@ impl Simulator {
         }
         self.clocks.advance(rank, ns)?;
         Ok(out)
+    }
+
+    /// Compute `a @ b` into `out`'s data, stopping between rows when the deadline passes.
+    fn matmul_into(
+        &mut self,
+        out: TensorId,
+        a: TensorId,
+        b: TensorId,
+        dims: (u64, u64, u64),
+    ) -> Result<(), SimError> {
+        let mut data =
+            self.store.tensor_mut(out)?.data.take().ok_or_else(|| {
+                SimError::InvalidArgument("matmul: the result has no data".into())
+            })?;
+        let result = (|| {
+            let (ta, tb) = (self.store.tensor(a)?, self.store.tensor(b)?);
+            let (x, y) = (ta.data("matmul")?, tb.data("matmul")?);
+            let store = &self.store;
+            kernels::matmul_into(
+                ta.dtype,
+                x.bytes(),
+                y.bytes(),
+                dims,
+                data.bytes_mut(),
+                &|| store.past_deadline(),
+            )
+        })();
+        self.store.tensor_mut(out)?.data = Some(data);
+        result
     }
 
     /// The transpose of a 2-D tensor, placed with `a`'s policy on `a`'s device; costs a read

@@ -144,6 +144,7 @@ mod tests {
             max_data_bytes_per_run: 64,
             max_tensors_per_rank: 10,
             max_hbm_bytes_per_rank: None,
+            ..SimLimits::default()
         };
         let mut sim = sim_with(1 << 20, limits);
         let a = sim
@@ -173,6 +174,7 @@ mod tests {
                 max_data_bytes_per_run: 0,
                 max_tensors_per_rank: 10,
                 max_hbm_bytes_per_rank: None,
+                ..SimLimits::default()
             },
         );
         let id = sim
@@ -223,6 +225,7 @@ mod tests {
             max_data_bytes_per_run: 1 << 20,
             max_tensors_per_rank: 2,
             max_hbm_bytes_per_rank: None,
+            ..SimLimits::default()
         };
         let mut sim = sim_with(1 << 20, limits);
         let r = || req(&[1], DType::I8, DpPolicy::Replicate, Init::Zeros);

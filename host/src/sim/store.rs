@@ -25,6 +25,12 @@ pub struct SimLimits {
     pub max_tensors_per_rank: u64,
     /// Simulated HBM one rank's live tensors may occupy; `None`: only the cubes' capacity.
     pub max_hbm_bytes_per_rank: Option<u64>,
+    /// Host arithmetic one op on real data may do (a matmul's 2mnk), checked before it runs.
+    pub max_host_flops_per_op: Option<u64>,
+    /// Host arithmetic all ops of the run may do together.
+    pub max_host_flops_per_run: Option<u64>,
+    /// When the run's wall-clock deadline passes: long host ops stop there.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Default for SimLimits {
@@ -33,6 +39,9 @@ impl Default for SimLimits {
             max_data_bytes_per_run: 4 << 30,
             max_tensors_per_rank: 1 << 16,
             max_hbm_bytes_per_rank: None,
+            max_host_flops_per_op: None,
+            max_host_flops_per_run: None,
+            deadline: None,
         }
     }
 }
@@ -78,6 +87,7 @@ pub struct TensorStore {
     data_bytes: u64,
     tensors_per_rank: HashMap<u32, u64>,
     hbm_per_rank: HashMap<u32, u64>,
+    host_flops: u64,
 }
 
 impl TensorStore {
@@ -97,6 +107,7 @@ impl TensorStore {
             data_bytes: 0,
             tensors_per_rank: HashMap::new(),
             hbm_per_rank: HashMap::new(),
+            host_flops: 0,
         }
     }
 
@@ -285,6 +296,36 @@ impl TensorStore {
         let range = t.check_range(offset, bytes.len() as u64)?;
         t.data_mut("write-bytes")?.bytes_mut()[range].copy_from_slice(bytes);
         Ok(())
+    }
+
+    /// Charge `flops` of host arithmetic for `what`, or refuse it before it runs: a small
+    /// guest call must not buy unbounded host time (`host_flops_per_op`, `_per_run`).
+    pub fn charge_host_flops(&mut self, what: &str, flops: u64) -> Result<(), SimError> {
+        if let Some(limit) = self.limits.max_host_flops_per_op
+            && flops > limit
+        {
+            return Err(SimError::LimitExceeded(format!(
+                "{what} needs {flops} host FLOPs, above the {limit} one op may use (host_flops_per_op); use meta tensors for sizes that only need timing"
+            )));
+        }
+        let total = self.host_flops.saturating_add(flops);
+        if let Some(limit) = self.limits.max_host_flops_per_run
+            && total > limit
+        {
+            return Err(SimError::LimitExceeded(format!(
+                "{what} needs {flops} host FLOPs; the run has used {} of its {limit} (host_flops_per_run)",
+                self.host_flops
+            )));
+        }
+        self.host_flops = total;
+        Ok(())
+    }
+
+    /// Whether the run's wall-clock deadline has passed (long host ops poll this).
+    pub fn past_deadline(&self) -> bool {
+        self.limits
+            .deadline
+            .is_some_and(|d| std::time::Instant::now() >= d)
     }
 
     /// Capture tensor `id` as a collective argument.

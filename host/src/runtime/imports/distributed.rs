@@ -146,6 +146,7 @@ impl distributed::Host for RankState {
         match lock(&self.world).new_group(self.index, &ranks) {
             Ok(id) => Ok(id),
             Err(GroupError::Invalid(m)) => Err(SimError::InvalidArgument(m).into()),
+            Err(GroupError::Limit(m)) => Err(SimError::LimitExceeded(m).into()),
             Err(GroupError::Mismatch(m)) => {
                 Err(Abort::new(FailureKind::CollectiveMismatch, m).into())
             }

@@ -7,7 +7,7 @@ mod distributed;
 mod tensors;
 
 use super::bindings::kernbench::bench::types;
-use super::error::HostError;
+use super::error::{Abort, HostError};
 use super::state::RankState;
 use crate::model::{FailureKind, RankFailure};
 use crate::sim::{self, SimError};
@@ -15,6 +15,10 @@ use crate::sim::{self, SimError};
 impl types::Host for RankState {
     fn convert_error(&mut self, err: HostError) -> wasmtime::Result<types::Error> {
         match err {
+            // A host op the deadline interrupted ends the rank, as the deadline does.
+            HostError::Guest(SimError::Interrupted(message)) => Err(wasmtime::Error::new(
+                Abort::new(FailureKind::DeadlineExceeded, message),
+            )),
             HostError::Guest(e) => {
                 self.last_error = Some(RankFailure::new(FailureKind::from(&e), e.to_string()));
                 Ok(e.into())
@@ -34,6 +38,8 @@ impl From<SimError> for types::Error {
             SimError::NotInitialized(_) => types::Error::NotInitialized(message),
             SimError::LimitExceeded(_) => types::Error::LimitExceeded(message),
             SimError::Unsupported(_) => types::Error::Unsupported(message),
+            // Never reaches a guest (convert_error turns it into a trap); named if it did.
+            SimError::Interrupted(_) => types::Error::LimitExceeded(message),
         }
     }
 }

@@ -34,7 +34,7 @@ pub fn instantiate_only(
     bench: &LoadedBench,
     options: &RunOptions,
 ) -> Result<Duration> {
-    let p = prepare(engine, options)?;
+    let p = prepare(engine, options, None)?;
     let runtime = async_runtime()?;
     let started = Instant::now();
     let mut stores = Vec::with_capacity(p.instances as usize);
@@ -56,10 +56,10 @@ pub fn instantiate_only(
 /// topology refuses, an engine too small); everything that happens to ranks is in the
 /// outcome.
 pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Result<RunOutcome> {
-    let p = prepare(engine, &options)?;
     let started = Instant::now();
     let deadline_ms = options.policy.limits.deadline_ms;
     let deadline = deadline_ms.map(|ms| started + Duration::from_millis(ms));
+    let p = prepare(engine, &options, deadline)?;
     let mut io = Vec::with_capacity(p.instances as usize);
     let mut tasks: Vec<TaskFuture<RankFailure>> = Vec::with_capacity(p.instances as usize);
     for index in 0..p.instances {

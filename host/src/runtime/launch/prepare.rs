@@ -10,6 +10,7 @@ use crate::sim::error::human_bytes;
 use crate::sim::{SimLimits, Simulator};
 use anyhow::{Result, bail};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// What every rank's store is built from, resolved once per run.
 pub(super) struct Prepared {
@@ -28,7 +29,12 @@ fn as_usize(n: u64) -> usize {
 }
 
 /// Resolve the world size (D1), apply the policy's run-level limits, build the world.
-pub(super) fn prepare(engine: &BenchEngine, options: &RunOptions) -> Result<Prepared> {
+/// `deadline` is when the run must end (host ops stop there too).
+pub(super) fn prepare(
+    engine: &BenchEngine,
+    options: &RunOptions,
+    deadline: Option<Instant>,
+) -> Result<Prepared> {
     let world_size = resolve_world_size(&options.topology, &options.ccl)?;
     let instances = match options.launch {
         LaunchMode::Spawn => world_size.world_size,
@@ -76,10 +82,14 @@ pub(super) fn prepare(engine: &BenchEngine, options: &RunOptions) -> Result<Prep
         max_data_bytes_per_run: limits.data_bytes_per_run,
         max_tensors_per_rank: limits.tensors_per_rank,
         max_hbm_bytes_per_rank: limits.hbm_bytes_per_rank,
+        max_host_flops_per_op: limits.host_flops_per_op,
+        max_host_flops_per_run: limits.host_flops_per_run,
+        deadline,
     };
     let sim = Simulator::new(options.topology.clone(), sim_limits, instances);
     let mut world = World::new(sim, options.ccl.clone(), options.launch, instances);
     world.progress = options.progress.clone();
+    world.max_groups = limits.groups_per_run;
     let world = Arc::new(Mutex::new(world));
     Ok(Prepared {
         world_size,
