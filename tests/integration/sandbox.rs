@@ -480,3 +480,58 @@ pub fn host_matmul() {
         report.host.wall_ms
     );
 }
+
+#[test]
+pub fn record_flood() {
+    // A metric reported in a loop is one series; new series stop at the limit.
+    let mut options = strict(1, &["metrics"]);
+    limit(&mut options, "metric_series_per_run", "10");
+    let report = hostile(artifacts::RECORD_FLOOD, options);
+    assert_ok(&report);
+    assert!(
+        report.ranks[0].stdout.starts_with(
+            "series m9 refused: limit exceeded: this run already holds 10 metric series"
+        ),
+        "{}",
+        report.ranks[0].stdout
+    );
+    let step = &report.metrics[0];
+    assert_eq!(
+        (step.name.as_str(), step.count, step.min, step.max),
+        ("step_time", 100_000, 0.0, 9.0)
+    );
+    assert_eq!(step.mean, 4.5);
+    assert_eq!(report.metrics.len(), 10);
+
+    // Regions past the limit are counted, and the report says so.
+    let mut options = strict(1, &["regions"]);
+    limit(&mut options, "regions_per_run", "5");
+    let report = hostile(artifacts::RECORD_FLOOD, options);
+    assert_ok(&report);
+    assert_eq!(report.regions.len(), 5);
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("regions-dropped: 15 closed regions")),
+        "{:?}",
+        report.warnings
+    );
+
+    // Collective records past the limit are counted, and the summary stays exact.
+    let mut options = strict(2, &["collectives"]);
+    limit(&mut options, "collective_records_per_run", "3");
+    let report = hostile(artifacts::RECORD_FLOOD, options);
+    assert_ok(&report);
+    assert_eq!((report.collectives.len(), report.collectives_run), (3, 50));
+    let calls: u64 = report.collective_summary.iter().map(|r| r.calls).sum();
+    assert_eq!(calls, 50);
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("collectives-aggregated: 50 collectives ran")),
+        "{:?}",
+        report.warnings
+    );
+}

@@ -14,7 +14,7 @@ pub mod text;
 pub use failure::{FailureKind, LoadError, RankFailure};
 pub use launch::{LaunchMode, RunOptions};
 pub use outcome::{
-    CapturedText, Finished, MetricRecord, RankEnd, RankOutcome, Refusal, RegionRecord, RunOutcome,
+    CapturedText, Finished, MetricSeries, RankEnd, RankOutcome, Refusal, RegionRecord, RunOutcome,
 };
 pub use policy::{Limits, Policy, PolicyError};
 pub use progress::{ProgressSnapshot, RunProgress};

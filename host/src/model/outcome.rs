@@ -3,7 +3,7 @@
 
 use super::failure::{LoadError, RankFailure};
 use super::launch::RunOptions;
-use crate::sim::{CollectiveRecord, ResolvedWorldSize};
+use crate::sim::{CollectiveRecord, ResolvedWorldSize, SummaryEntry};
 use serde::Serialize;
 
 /// What one output stream captured.
@@ -61,17 +61,26 @@ pub struct RegionRecord {
     pub depth: u32,
 }
 
-/// A metric a rank reported.
+/// One metric series: what one rank reported under one name and unit, once or many
+/// times. Kept aggregated as it arrives, so a metric reported in a loop costs one row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MetricRecord {
+pub struct MetricSeries {
     /// The rank.
     pub rank: u32,
     /// Metric name.
     pub name: String,
-    /// Its value.
+    /// The last value reported.
     pub value: f64,
     /// Its unit, e.g. `GB/s`.
     pub unit: String,
+    /// How many times it was reported.
+    pub count: u64,
+    /// Mean of the values reported.
+    pub mean: f64,
+    /// Smallest value reported.
+    pub min: f64,
+    /// Largest value reported.
+    pub max: f64,
 }
 
 /// Everything the runtime knows when a run has ended.
@@ -91,10 +100,15 @@ pub struct RunOutcome {
     pub collectives: Vec<CollectiveRecord>,
     /// Collectives run in total (may exceed `collectives.len()`).
     pub collectives_run: u64,
-    /// Named regions the ranks closed, in the order they closed.
+    /// The nccl-tests summary of every call run, aggregated as they ran.
+    pub collective_summary: Vec<SummaryEntry>,
+    /// Named regions the ranks closed, in the order they closed (at most the policy's
+    /// `regions_per_run`).
     pub regions: Vec<RegionRecord>,
-    /// Metrics the ranks reported, in the order they arrived.
-    pub metrics: Vec<MetricRecord>,
+    /// Regions closed past that limit: counted, not kept.
+    pub regions_dropped: u64,
+    /// Metric series in the order they first arrived.
+    pub metrics: Vec<MetricSeries>,
     /// Wall-clock milliseconds from the first instantiation to the last rank's end.
     pub wall_ms: f64,
 }

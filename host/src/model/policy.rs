@@ -131,6 +131,13 @@ limits! {
     host_flops_per_run: Option<u64>,
     /// Process groups (`new_group` calls that create a group) in a run.
     groups_per_run: u64,
+    /// Distinct metric series (rank, name, unit) in a run; reports of a series aggregate.
+    metric_series_per_run: u64,
+    /// Closed regions the report keeps; the rest are counted and warned about.
+    regions_per_run: u64,
+    /// Collective records the report keeps; the rest are counted, and the nccl-tests
+    /// summary stays exact.
+    collective_records_per_run: u64,
 }
 
 impl Limits {
@@ -154,6 +161,9 @@ impl Limits {
             host_flops_per_op: Some(1 << 34),
             host_flops_per_run: Some(1 << 37),
             groups_per_run: 1024,
+            metric_series_per_run: 4096,
+            regions_per_run: 65_536,
+            collective_records_per_run: 65_536,
         }
     }
 
@@ -177,6 +187,9 @@ impl Limits {
             host_flops_per_op: Some(1 << 40),
             host_flops_per_run: Some(1 << 44),
             groups_per_run: 1 << 16,
+            metric_series_per_run: 1 << 16,
+            regions_per_run: 1 << 20,
+            collective_records_per_run: 1 << 20,
         }
     }
 }

@@ -2,12 +2,10 @@
 //! run, report order, warnings, aggregated metrics and the nccl-tests summary.
 
 use super::{
-    HostTimings, MetricSummary, RankReport, RankStatus, RunFailure, RunReport, RunStatus,
-    TopologySummary, peak_rss_bytes, summarize,
+    HostTimings, RankReport, RankStatus, RunFailure, RunReport, RunStatus, TopologySummary,
+    peak_rss_bytes, summarize,
 };
-use crate::model::{
-    FailureKind, Finished, MetricRecord, RankEnd, RankOutcome, Refusal, RunOutcome,
-};
+use crate::model::{FailureKind, Finished, RankEnd, RankOutcome, Refusal, RunOutcome};
 use crate::sim::error::human_bytes;
 
 impl RunReport {
@@ -24,7 +22,7 @@ impl RunReport {
         let output_limit = outcome.options.policy.limits.output_bytes_per_stream;
         let ranks: Vec<RankReport> = outcome.ranks.into_iter().map(rank_report).collect();
         let failure = run_failure(&ranks);
-        let warnings = ranks
+        let mut warnings: Vec<String> = ranks
             .iter()
             .filter(|r| r.output_truncated_bytes > 0)
             .map(|r| {
@@ -36,6 +34,23 @@ impl RunReport {
                 )
             })
             .collect();
+        if outcome.regions_dropped > 0 {
+            warnings.push(format!(
+                "regions-dropped: {} closed regions beyond the {} the report keeps (regions_per_run) were counted, not kept",
+                outcome.regions_dropped,
+                outcome.regions.len()
+            ));
+        }
+        if outcome.collectives_run > outcome.collectives.len() as u64 {
+            warnings.push(format!(
+                "collectives-aggregated: {} collectives ran; the report keeps the first {} records (collective_records_per_run), and the summary counts every call",
+                outcome.collectives_run,
+                outcome.collectives.len()
+            ));
+        }
+        // Metric series in rank order, each rank's in the order they first arrived.
+        let mut metrics = outcome.metrics;
+        metrics.sort_by_key(|m| m.rank);
         // Report order follows simulated time and rank, never the host's interleaving.
         let mut regions = outcome.regions;
         regions.sort_by_key(|g| g.rank);
@@ -59,11 +74,11 @@ impl RunReport {
             failure,
             warnings,
             ranks,
-            collective_summary: summarize(&outcome.collectives),
+            collective_summary: summarize(&outcome.collective_summary),
             collectives: outcome.collectives,
             collectives_run: outcome.collectives_run,
             regions,
-            metrics: aggregate_metrics(&outcome.metrics),
+            metrics,
             host: HostTimings {
                 wall_ms: outcome.wall_ms,
                 peak_rss_bytes: peak_rss_bytes(),
@@ -165,46 +180,6 @@ fn run_failure(ranks: &[RankReport]) -> Option<RunFailure> {
     })
 }
 
-/// One row per rank, name and unit, in rank order then first report: a metric reported in a
-/// loop is one row with its count, mean, min and max, not one row per call.
-fn aggregate_metrics(records: &[MetricRecord]) -> Vec<MetricSummary> {
-    let mut rows: Vec<(MetricSummary, f64)> = Vec::new();
-    let mut index = std::collections::HashMap::new();
-    for m in records {
-        let key = (m.rank, m.name.as_str(), m.unit.as_str());
-        if let Some(&i) = index.get(&key) {
-            let (row, sum): &mut (MetricSummary, f64) = &mut rows[i];
-            row.count += 1;
-            *sum += m.value;
-            row.min = row.min.min(m.value);
-            row.max = row.max.max(m.value);
-            row.value = m.value;
-            continue;
-        }
-        index.insert(key, rows.len());
-        let row = MetricSummary {
-            rank: m.rank,
-            name: m.name.clone(),
-            unit: m.unit.clone(),
-            value: m.value,
-            count: 1,
-            mean: m.value,
-            min: m.value,
-            max: m.value,
-        };
-        rows.push((row, m.value));
-    }
-    let mut rows: Vec<MetricSummary> = rows
-        .into_iter()
-        .map(|(mut row, sum)| {
-            row.mean = sum / row.count as f64;
-            row
-        })
-        .collect();
-    rows.sort_by_key(|r| r.rank);
-    rows
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,47 +221,5 @@ mod tests {
         ];
         let f = run_failure(&ranks).unwrap();
         assert_eq!((f.rank, f.kind.as_str()), (Some(2), "trap"));
-    }
-
-    fn metric(rank: u32, name: &str, value: f64) -> MetricRecord {
-        MetricRecord {
-            rank,
-            name: name.to_owned(),
-            value,
-            unit: "GB/s".to_owned(),
-        }
-    }
-
-    #[test]
-    fn repeated_metrics_aggregate_into_one_row_per_rank_and_name() {
-        let rows = aggregate_metrics(&[
-            metric(1, "bw", 4.0),
-            metric(0, "bw", 1.0),
-            metric(1, "bw", 2.0),
-            metric(1, "lat", 7.0),
-            metric(1, "bw", 6.0),
-        ]);
-        let got: Vec<_> = rows
-            .iter()
-            .map(|r| {
-                (
-                    r.rank,
-                    r.name.as_str(),
-                    r.count,
-                    r.mean,
-                    r.min,
-                    r.max,
-                    r.value,
-                )
-            })
-            .collect();
-        assert_eq!(
-            got,
-            [
-                (0, "bw", 1, 1.0, 1.0, 1.0, 1.0),
-                (1, "bw", 3, 4.0, 2.0, 6.0, 6.0),
-                (1, "lat", 1, 7.0, 7.0, 7.0, 7.0),
-            ]
-        );
     }
 }

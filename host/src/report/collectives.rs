@@ -2,8 +2,8 @@
 //! reduction, root, group size, algorithm), with simulated time and bus bandwidth as
 //! nccl-tests defines them.
 
-use crate::sim::CollectiveRecord;
 use crate::sim::cost::{algbw_gbytes_per_s, busbw_factor};
+use crate::sim::{MAX_SUMMARY_ROWS, SummaryEntry};
 use serde::Serialize;
 
 /// One row of the summary table.
@@ -37,75 +37,73 @@ pub struct SummaryRow {
     pub busbw_gbytes_per_s: f64,
 }
 
-/// Summarise records in first-appearance order.
-pub fn summarize(records: &[CollectiveRecord]) -> Vec<SummaryRow> {
-    let mut rows: Vec<(SummaryRow, u64)> = Vec::new();
-    for r in records {
-        let op = r.name.to_owned();
-        let n = r.ranks.len() as u32;
-        let dtype = r.dtype.map_or("none".to_owned(), |d| d.name().to_owned());
-        let nccl_type = r
+/// The summary rows the log aggregated, in nccl-tests' columns. Rows are sorted by what
+/// they describe (op, ranks, size, type, reduction, root, algorithm; the overflow row
+/// last), never by the order the host happened to run independent groups in, so the
+/// report stays deterministic.
+pub fn summarize(entries: &[SummaryEntry]) -> Vec<SummaryRow> {
+    let mut rows: Vec<SummaryRow> = entries.iter().map(row).collect();
+    rows.sort_by(|a, b| {
+        let order = |r: &SummaryRow| {
+            (
+                r.ranks == 0,
+                r.op.clone(),
+                r.ranks,
+                r.size_bytes,
+                r.dtype.clone(),
+                r.redop.clone(),
+                r.root,
+                r.algorithm.clone(),
+            )
+        };
+        order(a).cmp(&order(b))
+    });
+    rows
+}
+
+fn row(e: &SummaryEntry) -> SummaryRow {
+    let mean_ns = u64::try_from(e.total_ns / u128::from(e.calls.max(1))).unwrap_or(u64::MAX);
+    let Some(k) = &e.key else {
+        return SummaryRow {
+            op: format!("other (distinct calls past the first {MAX_SUMMARY_ROWS} rows)"),
+            ranks: 0,
+            size_bytes: 0,
+            count: 0,
+            dtype: "none".to_owned(),
+            nccl_type: "none".to_owned(),
+            redop: "none".to_owned(),
+            root: -1,
+            algorithm: "mixed".to_owned(),
+            calls: e.calls,
+            time_us: mean_ns as f64 / 1e3,
+            algbw_gbytes_per_s: 0.0,
+            busbw_gbytes_per_s: 0.0,
+        };
+    };
+    let algbw = algbw_gbytes_per_s(k.bytes, mean_ns);
+    SummaryRow {
+        op: k.name.to_owned(),
+        ranks: k.ranks,
+        size_bytes: k.bytes,
+        count: k.count,
+        dtype: k.dtype.map_or("none".to_owned(), |d| d.name().to_owned()),
+        nccl_type: k
             .dtype
-            .map_or("none".to_owned(), |d| d.nccl_name().to_owned());
-        let redop = r.op.map_or("none".to_owned(), |o| o.name().to_owned());
-        let root = r.root.map_or(-1, i64::from);
-        let algorithm = r.algorithm.name().to_owned();
-        let duration = r.end_ns - r.start_ns;
-        let found = rows.iter_mut().find(|(row, _)| {
-            row.op == op
-                && row.ranks == n
-                && row.size_bytes == r.bytes
-                && row.dtype == dtype
-                && row.redop == redop
-                && row.root == root
-                && row.algorithm == algorithm
-        });
-        match found {
-            Some((row, total)) => {
-                row.calls += 1;
-                *total += duration;
-            }
-            None => rows.push((
-                SummaryRow {
-                    op,
-                    ranks: n,
-                    size_bytes: r.bytes,
-                    count: r.count,
-                    dtype,
-                    nccl_type,
-                    redop,
-                    root,
-                    algorithm,
-                    calls: 1,
-                    time_us: 0.0,
-                    algbw_gbytes_per_s: 0.0,
-                    busbw_gbytes_per_s: 0.0,
-                },
-                duration,
-            )),
-        }
+            .map_or("none".to_owned(), |d| d.nccl_name().to_owned()),
+        redop: k.op.map_or("none".to_owned(), |o| o.name().to_owned()),
+        root: k.root.map_or(-1, i64::from),
+        algorithm: k.algorithm.name().to_owned(),
+        calls: e.calls,
+        time_us: mean_ns as f64 / 1e3,
+        algbw_gbytes_per_s: algbw,
+        busbw_gbytes_per_s: algbw * busbw_factor(k.kind, k.ranks),
     }
-    let kinds: Vec<_> = records.iter().map(|r| (r.name, r.kind)).collect();
-    rows.into_iter()
-        .map(|(mut row, total_ns)| {
-            let mean_ns = total_ns / row.calls.max(1);
-            row.time_us = mean_ns as f64 / 1e3;
-            row.algbw_gbytes_per_s = algbw_gbytes_per_s(row.size_bytes, mean_ns);
-            let kind = kinds
-                .iter()
-                .find(|(name, _)| *name == row.op)
-                .map(|(_, k)| *k);
-            let factor = kind.map_or(1.0, |k| busbw_factor(k, row.ranks));
-            row.busbw_gbytes_per_s = row.algbw_gbytes_per_s * factor;
-            row
-        })
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::{Algorithm, CollectiveKind, DType, ReduceOp};
+    use crate::sim::{Algorithm, CollectiveKind, CollectiveLog, CollectiveRecord, DType, ReduceOp};
 
     fn record(bytes: u64, ns: u64) -> CollectiveRecord {
         CollectiveRecord {
@@ -130,13 +128,23 @@ mod tests {
 
     #[test]
     fn rows_aggregate_equal_calls_and_apply_the_busbw_factor() {
-        let rows = summarize(&[
+        let mut log = CollectiveLog::with_limit(1);
+        for r in [
             record(1 << 20, 10_000),
             record(1 << 20, 20_000),
             record(64, 5_000),
-        ]);
+        ] {
+            log.push(r);
+        }
+        assert_eq!(
+            (log.records().len(), log.run()),
+            (1, 3),
+            "one record kept, three run"
+        );
+        let rows = summarize(log.summary());
         assert_eq!(rows.len(), 2);
-        let r = &rows[0];
+        assert_eq!(rows[0].size_bytes, 64, "rows are sorted by size");
+        let r = &rows[1];
         assert_eq!(
             (
                 r.calls,
@@ -152,5 +160,25 @@ mod tests {
         // algbw = 1048576 B / 15000 ns = 69.905 GB/s; busbw = algbw x 2(8-1)/8 = x 1.75.
         assert!((r.algbw_gbytes_per_s - 1048576.0 / 15000.0).abs() < 1e-9);
         assert!((r.busbw_gbytes_per_s - r.algbw_gbytes_per_s * 1.75).abs() < 1e-9);
+    }
+
+    #[test]
+    fn past_its_row_limit_the_summary_still_counts_every_call() {
+        let mut log = CollectiveLog::with_limit(0);
+        let distinct = MAX_SUMMARY_ROWS as u64 + 10;
+        for bytes in 1..=distinct {
+            log.push(record(bytes * 4, 1_000));
+        }
+        log.push(record(4, 3_000));
+        let rows = summarize(log.summary());
+        assert_eq!(rows.len(), MAX_SUMMARY_ROWS + 1);
+        assert_eq!(rows.iter().map(|r| r.calls).sum::<u64>(), distinct + 1);
+        let other = rows.last().unwrap();
+        assert!(other.op.starts_with("other"), "{}", other.op);
+        assert_eq!(other.calls, 10);
+        assert_eq!(
+            rows[0].calls, 2,
+            "a repeated call joins its row (4 bytes, sorted first)"
+        );
     }
 }

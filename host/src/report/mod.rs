@@ -109,26 +109,8 @@ pub struct RunFailure {
     pub message: String,
 }
 
-/// A metric one rank reported, once or many times.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MetricSummary {
-    /// The rank.
-    pub rank: u32,
-    /// Metric name.
-    pub name: String,
-    /// The last value reported.
-    pub value: f64,
-    /// Its unit, e.g. `GB/s`.
-    pub unit: String,
-    /// How many times it was reported.
-    pub count: u64,
-    /// Mean of the values reported.
-    pub mean: f64,
-    /// Smallest value reported.
-    pub min: f64,
-    /// Largest value reported.
-    pub max: f64,
-}
+/// A metric series as the report shows it.
+pub use crate::model::MetricSeries as MetricSummary;
 
 /// Host-side measurements; these change from run to run.
 #[derive(Debug, Clone, PartialEq, Serialize)]

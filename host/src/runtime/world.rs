@@ -3,9 +3,10 @@
 //! thread, so the lock is never contended, only required by wasmtime's `Send` bounds.
 
 use super::error::Abort;
-use crate::model::{LaunchMode, MetricRecord, RegionRecord, RunProgress};
+use crate::model::{LaunchMode, MetricSeries, RegionRecord, RunProgress};
 use crate::sched::{Arrival, CallMatch, Mailbox, Rendezvous, RendezvousError, Scope};
 use crate::sim::{CclConfig, CollectiveCall, SimError, Simulator, ranks_excerpt};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What a waiting rank is eventually told.
@@ -32,10 +33,14 @@ pub struct World {
     pub mailboxes: Vec<Arc<Mailbox<Outcome>>>,
     /// Members of each group (global ranks, in group-rank order); group 0 is the world.
     pub groups: Vec<Arc<[u32]>>,
-    /// Closed named regions, in the order they closed.
+    /// Closed named regions, in the order they closed (at most `max_regions`).
     pub regions: Vec<RegionRecord>,
+    /// Regions closed past `max_regions`: counted for the report's warning.
+    pub regions_dropped: u64,
     /// Metrics the ranks reported.
-    pub metrics: Vec<MetricRecord>,
+    pub metrics: Vec<MetricSeries>,
+    /// Where each (rank, name, unit) series sits in `metrics`, and the sum of its values.
+    metric_index: HashMap<(u32, String, String), (usize, f64)>,
     /// Each rank's bound device (mirrors the rank's registry for the report).
     pub devices: Vec<Option<u32>>,
     /// How many `new_group` calls each rank has made (the k-th call of every rank names
@@ -45,10 +50,11 @@ pub struct World {
     pub progress: Option<Arc<RunProgress>>,
     /// Most groups the run may create besides the world (`groups_per_run`).
     pub max_groups: u64,
+    /// Most regions the report keeps (`regions_per_run`); the rest are counted.
+    pub max_regions: u64,
+    /// Most metric series the run may hold (`metric_series_per_run`).
+    pub max_metric_series: u64,
 }
-
-/// Most regions and metrics one run keeps: guests cannot grow host memory without bound.
-pub const MAX_RECORDS: usize = 1 << 20;
 
 /// Why `new_group` failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,29 +87,65 @@ impl World {
             mailboxes: (0..ranks).map(|_| Arc::default()).collect(),
             groups: vec![(0..ranks).collect::<Vec<_>>().into()],
             regions: Vec::new(),
+            regions_dropped: 0,
             metrics: Vec::new(),
+            metric_index: HashMap::new(),
             devices: vec![None; ranks as usize],
             group_calls: vec![0; ranks as usize],
             progress: None,
             max_groups: u64::MAX,
+            max_regions: u64::MAX,
+            max_metric_series: u64::MAX,
         }
     }
 
-    /// Keep a closed region (silently dropped past [`MAX_RECORDS`]; the report says so).
+    /// Keep a closed region, or count it past `max_regions` (the report warns).
     pub fn record_region(&mut self, region: RegionRecord) {
-        if self.regions.len() < MAX_RECORDS {
+        if (self.regions.len() as u64) < self.max_regions {
             self.regions.push(region);
+        } else {
+            self.regions_dropped += 1;
         }
     }
 
-    /// Keep a metric, or refuse it past [`MAX_RECORDS`].
-    pub fn record_metric(&mut self, metric: MetricRecord) -> Result<(), SimError> {
-        if self.metrics.len() >= MAX_RECORDS {
+    /// Add one report of a metric to its series; a new series past `max_metric_series` is
+    /// refused (a series reported again never is: it costs no memory).
+    pub fn record_metric(
+        &mut self,
+        rank: u32,
+        name: String,
+        value: f64,
+        unit: String,
+    ) -> Result<(), SimError> {
+        let key = (rank, name, unit);
+        if let Some((i, sum)) = self.metric_index.get_mut(&key) {
+            let series = &mut self.metrics[*i];
+            *sum += value;
+            series.count += 1;
+            series.mean = *sum / series.count as f64;
+            series.min = series.min.min(value);
+            series.max = series.max.max(value);
+            series.value = value;
+            return Ok(());
+        }
+        if self.metrics.len() as u64 >= self.max_metric_series {
             return Err(SimError::LimitExceeded(format!(
-                "this run already holds {MAX_RECORDS} metrics"
+                "this run already holds {} metric series (rank, name and unit), the most it may (metric_series_per_run); report under names it already used",
+                self.max_metric_series
             )));
         }
-        self.metrics.push(metric);
+        let (rank, name, unit) = key.clone();
+        self.metric_index.insert(key, (self.metrics.len(), value));
+        self.metrics.push(MetricSeries {
+            rank,
+            name,
+            value,
+            unit,
+            count: 1,
+            mean: value,
+            min: value,
+            max: value,
+        });
         Ok(())
     }
 

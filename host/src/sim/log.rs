@@ -1,13 +1,53 @@
-//! The collectives a run has executed, kept for the report (bounded: past the limit they
-//! are counted, not kept).
+//! The collectives a run has executed, kept for the report. Records are bounded (past the
+//! limit they are counted, not kept); the nccl-tests summary is aggregated as calls arrive,
+//! so its counts stay exact however many calls a guest makes.
 
 use super::ccl::{Algorithm, CollectiveKind};
 use super::dtype::DType;
 use super::reduce::ReduceOp;
 use serde::Serialize;
+use std::collections::HashMap;
 
-/// Most collective records one run keeps for its report (the rest are counted, not kept).
+/// Most collective records a log keeps unless told otherwise (the rest are counted).
 pub const MAX_COLLECTIVE_RECORDS: usize = 1 << 20;
+
+/// Most distinct rows of the summary; further distinct calls share one overflow row, so the
+/// calls of all rows still add up to every call run.
+pub const MAX_SUMMARY_ROWS: usize = 4096;
+
+/// What makes two calls one row of the nccl-tests summary.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SummaryKey {
+    /// What the user called.
+    pub name: &'static str,
+    /// The collective kind (for the busbw factor).
+    pub kind: CollectiveKind,
+    /// Ranks in the group.
+    pub ranks: u32,
+    /// nccl-tests' size in bytes.
+    pub bytes: u64,
+    /// Elements in that size.
+    pub count: u64,
+    /// Element type.
+    pub dtype: Option<DType>,
+    /// Reduction.
+    pub op: Option<ReduceOp>,
+    /// Root.
+    pub root: Option<u32>,
+    /// Algorithm.
+    pub algorithm: Algorithm,
+}
+
+/// One summary row: its key (`None` for the overflow row) and the calls it aggregates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryEntry {
+    /// The distinct call, or `None` for calls past [`MAX_SUMMARY_ROWS`] distinct ones.
+    pub key: Option<SummaryKey>,
+    /// Calls aggregated.
+    pub calls: u64,
+    /// Their simulated time, summed.
+    pub total_ns: u128,
+}
 
 /// What one collective did, for reports and traces.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,21 +87,88 @@ pub struct CollectiveRecord {
     pub meta: bool,
 }
 
-/// Every collective record of a run, in execution order, plus the total count.
-#[derive(Debug, Default)]
+/// Every collective record of a run (at most its limit), the total count, and the summary.
+#[derive(Debug)]
 pub struct CollectiveLog {
     records: Vec<CollectiveRecord>,
+    max_records: usize,
     run: u64,
+    summary: Vec<SummaryEntry>,
+    rows: HashMap<SummaryKey, usize>,
+    overflow: Option<usize>,
+}
+
+impl Default for CollectiveLog {
+    fn default() -> Self {
+        CollectiveLog::with_limit(MAX_COLLECTIVE_RECORDS)
+    }
 }
 
 impl CollectiveLog {
-    /// Log one executed collective (kept while fewer than [`MAX_COLLECTIVE_RECORDS`]).
+    /// A log keeping at most `max_records` records.
+    pub fn with_limit(max_records: usize) -> Self {
+        CollectiveLog {
+            records: Vec::new(),
+            max_records,
+            run: 0,
+            summary: Vec::new(),
+            rows: HashMap::new(),
+            overflow: None,
+        }
+    }
+
+    /// Log one executed collective: always counted in the summary, kept as a record while
+    /// fewer than the limit are.
     pub fn push(&mut self, mut record: CollectiveRecord) {
         record.index = self.run;
         self.run += 1;
-        if self.records.len() < MAX_COLLECTIVE_RECORDS {
+        self.summarize(&record);
+        if self.records.len() < self.max_records {
             self.records.push(record);
         }
+    }
+
+    fn summarize(&mut self, r: &CollectiveRecord) {
+        let key = SummaryKey {
+            name: r.name,
+            kind: r.kind,
+            ranks: r.ranks.len() as u32,
+            bytes: r.bytes,
+            count: r.count,
+            dtype: r.dtype,
+            op: r.op,
+            root: r.root,
+            algorithm: r.algorithm,
+        };
+        let ns = u128::from(r.end_ns.saturating_sub(r.start_ns));
+        let row = match self.rows.get(&key) {
+            Some(&i) => i,
+            None if self.rows.len() < MAX_SUMMARY_ROWS => {
+                self.rows.insert(key.clone(), self.summary.len());
+                self.summary.push(SummaryEntry {
+                    key: Some(key),
+                    calls: 0,
+                    total_ns: 0,
+                });
+                self.summary.len() - 1
+            }
+            None => *self.overflow.get_or_insert_with(|| {
+                self.summary.push(SummaryEntry {
+                    key: None,
+                    calls: 0,
+                    total_ns: 0,
+                });
+                self.summary.len() - 1
+            }),
+        };
+        let entry = &mut self.summary[row];
+        entry.calls += 1;
+        entry.total_ns += ns;
+    }
+
+    /// The summary rows in first-appearance order (the overflow row, if any, where it began).
+    pub fn summary(&self) -> &[SummaryEntry] {
+        &self.summary
     }
 
     /// Collectives run, including any not kept.

@@ -29,7 +29,10 @@ pub use clock::Clocks;
 pub use cost::{CollectiveCost, CostModel, DEFAULT_ALGORITHM, LinkClass};
 pub use dtype::DType;
 pub use error::SimError;
-pub use log::{CollectiveLog, CollectiveRecord, MAX_COLLECTIVE_RECORDS};
+pub use log::{
+    CollectiveLog, CollectiveRecord, MAX_COLLECTIVE_RECORDS, MAX_SUMMARY_ROWS, SummaryEntry,
+    SummaryKey,
+};
 pub use placement::{DpPolicy, ShardSpec, Span};
 pub use reduce::{BinaryOp, ReduceOp};
 pub use simulator::Simulator;

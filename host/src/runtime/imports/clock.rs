@@ -1,6 +1,6 @@
 //! `clock` and `metrics`: the rank's simulated time, named regions and reported metrics.
 
-use crate::model::{MetricRecord, RegionRecord};
+use crate::model::RegionRecord;
 use crate::runtime::bindings::kernbench::bench::{clock, metrics};
 use crate::runtime::error::HostError;
 use crate::runtime::state::RankState;
@@ -74,12 +74,7 @@ impl metrics::Host for RankState {
             ))
             .into());
         }
-        lock(&self.world).record_metric(MetricRecord {
-            rank: self.index,
-            name,
-            value,
-            unit,
-        })?;
+        lock(&self.world).record_metric(self.index, name, value, unit)?;
         Ok(())
     }
 }

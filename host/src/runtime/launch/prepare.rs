@@ -7,7 +7,7 @@ use super::super::world::{SharedWorld, World};
 use crate::model::{LaunchMode, RunOptions};
 use crate::sim::ccl::{ResolvedWorldSize, resolve_world_size};
 use crate::sim::error::human_bytes;
-use crate::sim::{SimLimits, Simulator};
+use crate::sim::{CollectiveLog, SimLimits, Simulator};
 use anyhow::{Result, bail};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -86,10 +86,13 @@ pub(super) fn prepare(
         max_host_flops_per_run: limits.host_flops_per_run,
         deadline,
     };
-    let sim = Simulator::new(options.topology.clone(), sim_limits, instances);
+    let mut sim = Simulator::new(options.topology.clone(), sim_limits, instances);
+    sim.log = CollectiveLog::with_limit(as_usize(limits.collective_records_per_run));
     let mut world = World::new(sim, options.ccl.clone(), options.launch, instances);
     world.progress = options.progress.clone();
     world.max_groups = limits.groups_per_run;
+    world.max_regions = limits.regions_per_run;
+    world.max_metric_series = limits.metric_series_per_run;
     let world = Arc::new(Mutex::new(world));
     Ok(Prepared {
         world_size,
