@@ -28,11 +28,7 @@ pub struct TensorArg {
 impl TensorArg {
     /// Number of elements.
     pub fn numel(&self) -> u64 {
-        if self.shape.contains(&0) {
-            0
-        } else {
-            self.shape.iter().product()
-        }
+        super::tensor::numel(&self.shape)
     }
 
     /// Size in bytes.

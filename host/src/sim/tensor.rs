@@ -78,15 +78,20 @@ pub struct Tensor {
     pub owner: u32,
 }
 
+/// Elements of a shape already checked at creation (`checked_size`); a zero dimension
+/// short-cuts the product, so no order of dimensions can overflow it.
+pub fn numel(shape: &[u64]) -> u64 {
+    if shape.contains(&0) {
+        0
+    } else {
+        shape.iter().product()
+    }
+}
+
 impl Tensor {
     /// Number of elements.
     pub fn numel(&self) -> u64 {
-        // Checked at creation (`checked_size`); a zero dimension short-cuts the product.
-        if self.shape.contains(&0) {
-            0
-        } else {
-            self.shape.iter().product()
-        }
+        numel(&self.shape)
     }
 
     /// Logical size in bytes.
