@@ -201,6 +201,25 @@ mod tests {
     }
 
     #[test]
+    fn a_json_line_is_one_line_that_parses_back() {
+        // `demo --json` prints one report per line (JSON Lines), whatever the guest wrote.
+        let options = crate::model::RunOptions::new(crate::sim::Topology::embedded_default());
+        let report = RunReport::refused(Refusal {
+            bench: "two\nlines".into(),
+            options,
+            error: crate::model::LoadError::InvalidComponent("bad\nthing".into()),
+        });
+        let line = report.to_json_line();
+        assert!(!line.contains('\n'), "{line}");
+        let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(back["bench"], "two\nlines");
+        assert!(
+            report.to_json().contains('\n'),
+            "pretty JSON stays multi-line"
+        );
+    }
+
+    #[test]
     fn a_deadlock_is_told_once_in_the_failure_and_a_cause_wins_over_it() {
         let ranks = [
             failed(0, FailureKind::Deadlock, "rank 0 waits in barrier"),
