@@ -5,16 +5,18 @@
 /// This SDK's version.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The WIT package the SDK was generated from.
-pub const WIT_PACKAGE: &str = "kernbench:bench@0.1.0";
+/// The WIT package the SDK was generated from (from `kernbench-abi`, shared with the host).
+pub const WIT_PACKAGE: &str = kernbench_abi::WIT_PACKAGE_VERSION;
 
 /// Name of the custom section holding the stamp.
-pub const SDK_SECTION: &str = "kernbench-sdk";
+pub const SDK_SECTION: &str = kernbench_abi::SDK_SECTION;
 
 const STAMP_BYTES: &[u8] = concat!(
     "{\"sdk\":\"",
     env!("CARGO_PKG_VERSION"),
-    "\",\"wit\":\"kernbench:bench@0.1.0\"}"
+    "\",\"wit\":\"kernbench:bench@",
+    kernbench_abi::wit_version!(),
+    "\"}"
 )
 .as_bytes();
 const STAMP_LEN: usize = STAMP_BYTES.len();

@@ -7,55 +7,13 @@ use serde::Serialize;
 use std::fmt;
 use wasmtime::wasmparser::{Encoding, Parser, Payload};
 
-/// The WIT package this host implements.
-pub const HOST_WIT_PACKAGE: &str = "kernbench:bench";
-/// Its version.
-pub const HOST_WIT_VERSION: &str = "0.1.0";
 /// Custom section where the guest SDK stamps its version (see `guest-sdk/src/version.rs`).
-pub const SDK_SECTION: &str = "kernbench-sdk";
-
-/// WASI 0.2 interfaces the host links (capabilities inside them are still denied at run
-/// time: no preopens, no sockets, virtual clocks, seeded random).
-const WASI_INTERFACES: &[&str] = &[
-    "wasi:cli/environment",
-    "wasi:cli/exit",
-    "wasi:cli/stdin",
-    "wasi:cli/stdout",
-    "wasi:cli/stderr",
-    "wasi:cli/terminal-input",
-    "wasi:cli/terminal-output",
-    "wasi:cli/terminal-stdin",
-    "wasi:cli/terminal-stdout",
-    "wasi:cli/terminal-stderr",
-    "wasi:clocks/monotonic-clock",
-    "wasi:clocks/wall-clock",
-    "wasi:filesystem/preopens",
-    "wasi:filesystem/types",
-    "wasi:io/error",
-    "wasi:io/poll",
-    "wasi:io/streams",
-    "wasi:random/random",
-    "wasi:random/insecure",
-    "wasi:random/insecure-seed",
-    "wasi:sockets/instance-network",
-    "wasi:sockets/ip-name-lookup",
-    "wasi:sockets/network",
-    "wasi:sockets/tcp",
-    "wasi:sockets/tcp-create-socket",
-    "wasi:sockets/udp",
-    "wasi:sockets/udp-create-socket",
-];
-
-/// Interfaces of the bench world.
-const BENCH_INTERFACES: &[&str] = &[
-    "types",
-    "tensors",
-    "distributed",
-    "ahbm",
-    "accelerator",
-    "clock",
-    "metrics",
-];
+pub use kernbench_abi::SDK_SECTION;
+/// The WIT package this host implements (from `kernbench-abi`, shared with the SDK).
+pub use kernbench_abi::WIT_PACKAGE as HOST_WIT_PACKAGE;
+/// Its version.
+pub use kernbench_abi::WIT_VERSION as HOST_WIT_VERSION;
+use kernbench_abi::{BENCH_INTERFACES, WASI_INTERFACES};
 
 /// What a component is, as `kernbench validate` prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,0 +1,107 @@
+//! What the host and the guest SDK must agree on, in one place: the WIT package and version
+//! they speak, the custom section the SDK stamps into every component, and the imports a
+//! bench component may have. The host's validator and the SDK's stamp both read these, so
+//! they cannot drift; a test checks them against `wit/kernbench.wit`.
+//!
+//! No dependencies, so it builds for the host and for `wasm32-wasip2` alike.
+
+/// The version of the `kernbench:bench` WIT package, as a macro so `concat!` can build the
+/// SDK's stamp from it at compile time.
+#[macro_export]
+macro_rules! wit_version {
+    () => {
+        "0.1.0"
+    };
+}
+
+/// The WIT package name.
+pub const WIT_PACKAGE: &str = "kernbench:bench";
+
+/// Its version.
+pub const WIT_VERSION: &str = wit_version!();
+
+/// `kernbench:bench@<version>`, as components name it in their imports.
+pub const WIT_PACKAGE_VERSION: &str = concat!("kernbench:bench@", wit_version!());
+
+/// The custom section where the SDK stamps its version and WIT package. (The SDK's
+/// `link_section` attribute needs a literal; a host test reads the section under this name
+/// from every component built here, so the two cannot differ.)
+pub const SDK_SECTION: &str = "kernbench-sdk";
+
+/// Interfaces of the bench world, under [`WIT_PACKAGE`].
+pub const BENCH_INTERFACES: &[&str] = &[
+    "types",
+    "tensors",
+    "distributed",
+    "ahbm",
+    "accelerator",
+    "clock",
+    "metrics",
+];
+
+/// WASI 0.2 interfaces the host links (the capabilities inside them are still denied at run
+/// time: no preopens, no sockets, virtual clocks, seeded random).
+pub const WASI_INTERFACES: &[&str] = &[
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+    "wasi:clocks/monotonic-clock",
+    "wasi:clocks/wall-clock",
+    "wasi:filesystem/preopens",
+    "wasi:filesystem/types",
+    "wasi:io/error",
+    "wasi:io/poll",
+    "wasi:io/streams",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+    "wasi:sockets/instance-network",
+    "wasi:sockets/ip-name-lookup",
+    "wasi:sockets/network",
+    "wasi:sockets/tcp",
+    "wasi:sockets/tcp-create-socket",
+    "wasi:sockets/udp",
+    "wasi:sockets/udp-create-socket",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The WIT file is the source of the interface; these constants must say what it says.
+    #[test]
+    fn the_constants_match_the_wit_file() {
+        let wit = include_str!("../../wit/kernbench.wit");
+        let package = format!("package {WIT_PACKAGE_VERSION};");
+        assert!(
+            wit.lines().any(|l| l.trim() == package),
+            "wit/kernbench.wit does not declare `{package}`"
+        );
+        assert_eq!(WIT_PACKAGE_VERSION, format!("{WIT_PACKAGE}@{WIT_VERSION}"));
+        for iface in BENCH_INTERFACES {
+            assert!(
+                wit.contains(&format!("interface {iface} {{")),
+                "wit/kernbench.wit has no interface {iface}"
+            );
+        }
+        let world = &wit[wit.find("world bench").unwrap_or(0)..];
+        let imported: Vec<&str> = world
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("import "))
+            .map(|l| l.trim_end_matches(';'))
+            .filter(|l| !l.contains(':'))
+            .collect();
+        let mut expected: Vec<&str> = BENCH_INTERFACES.to_vec();
+        let mut got = imported.clone();
+        expected.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, expected, "the bench world's own imports");
+    }
+}
