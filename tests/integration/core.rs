@@ -250,3 +250,12 @@ pub fn env_probe() {
         "only the rank variables, never the host's environment"
     );
 }
+
+#[test]
+pub fn slow_ok() {
+    let mut options = RunOptions::new(topology(2));
+    options.args = vec!["50".to_owned()];
+    let report = run_with(artifacts::SLOW_OK, options).unwrap();
+    assert_ok(&report);
+    assert_eq!(report.ranks[1].stdout, "rank 1 slept 50 ms\n");
+}

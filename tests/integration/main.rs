@@ -15,7 +15,7 @@ mod required {
         placement, reduce_perf, reduce_scatter_perf, sendrecv_perf, tp_mlp,
     };
     pub use crate::collectives::{group_deadlock, mismatch, timed_collectives};
-    pub use crate::core::{devices, early_exit, env_probe, panic_rank, rank_before_init};
+    pub use crate::core::{devices, early_exit, env_probe, panic_rank, rank_before_init, slow_ok};
     pub use crate::sandbox::{
         bad_handles, big_buffer, collective_before_init, file_open, group_flood, hbm_exhaust,
         host_matmul, huge_shape, lying_guest, matmul_dtype, memory_bomb, output_flood,
