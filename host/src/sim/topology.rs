@@ -157,6 +157,16 @@ impl TopologySpec {
         Self::from_json(&text, &path.display().to_string())
     }
 
+    /// This spec with `n` SIPs (`--sips`, a run spec's `sips`): the name shown in reports
+    /// says when the count is not the spec's own.
+    pub fn with_sips(mut self, n: u32) -> Self {
+        if n != self.system.sips.count {
+            self.name = format!("{} with --sips {n}", self.name);
+            self.system.sips.count = n;
+        }
+        self
+    }
+
     /// Check every value; `origin` names the spec in the error.
     pub fn validate(self, origin: &str) -> Result<Topology, TopologyError> {
         let mut problems = Vec::new();
