@@ -1,8 +1,8 @@
 //! Where benches come from: a `.wasm` path, or a bundled bench built from this repository.
 
-use crate::checkout::repo_root;
 use anyhow::{Context, Result, bail};
 use kernbench_guest_build::{Artifact, GuestBuild};
+use kernbench_host::checkout::repo_root;
 use std::path::{Path, PathBuf};
 
 /// Names of the bundled benches (`benches-wasm/src/bin/*.rs`), sorted.

@@ -3,10 +3,10 @@
 use super::bench_source::{build_bundled, note};
 use super::exit;
 use super::run::default_cache_dir;
-use crate::checkout::repo_root;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use kernbench_guest_build::GuestBuild;
+use kernbench_host::checkout::repo_root;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `kernbench build`.

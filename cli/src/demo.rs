@@ -4,9 +4,9 @@
 use super::bench_source::build_bundled;
 use super::exit;
 use super::run::{default_cache_dir, exit_status, load_topology, print_report, run_reported};
-use crate::model::RunOptions;
 use anyhow::Result;
 use clap::Args;
+use kernbench_host::model::RunOptions;
 
 /// The benches the demo runs, in order: identity, placement, memory limits, the all_reduce
 /// sweep (8 B to 1 GiB), a DDP step and a tensor-parallel MLP.

@@ -3,8 +3,11 @@
 mod bench_source;
 mod build;
 mod demo;
+mod job;
 mod progress;
 mod run;
+mod service;
+mod submit;
 mod topology;
 mod validate;
 
@@ -42,6 +45,22 @@ enum Command {
     Topology(topology::TopologyArgs),
     /// Run the load-time checks on a component and print its world, imports and SDK version.
     Validate(validate::ValidateArgs),
+    /// Serve the submission service: API, web pages and in-process workers.
+    Serve(Box<service::ServeArgs>),
+    /// Run submission jobs from a shared (PostgreSQL) database.
+    Worker(Box<service::WorkerArgs>),
+    /// Create, revoke or list submitter tokens.
+    #[command(subcommand)]
+    Token(service::TokenCommand),
+    /// Submit a bench component to a service, wait, and print its report as `run` would.
+    Submit(Box<submit::SubmitArgs>),
+    /// Print where a submission is.
+    Status(submit::StatusArgs),
+    /// Print a finished submission's report (and optionally its trace).
+    Report(submit::ReportArgs),
+    /// Run one job in a worker's child process (started by workers, not by hand).
+    #[command(hide = true)]
+    RunJob(job::JobArgs),
 }
 
 /// Exit statuses: the run's outcome is distinguishable from bad input.
@@ -66,6 +85,13 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => demo::demo(args),
         Command::Topology(args) => topology::topology(args),
         Command::Validate(args) => validate::validate(args),
+        Command::Serve(args) => service::serve(*args),
+        Command::Worker(args) => service::worker(*args),
+        Command::Token(command) => service::token(command),
+        Command::Submit(args) => submit::submit(*args),
+        Command::Status(args) => submit::status(args),
+        Command::Report(args) => submit::report(args),
+        Command::RunJob(args) => job::run_job(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

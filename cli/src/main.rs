@@ -1,5 +1,5 @@
-//! The `kernbench` binary: everything lives in the library's `cli` module.
+//! The `kernbench` binary: everything lives in the `kernbench_cli` library.
 
 fn main() -> std::process::ExitCode {
-    kernbench_host::cli::main()
+    kernbench_cli::main()
 }

@@ -2,8 +2,8 @@
 //! elapsed time. Drawn on stderr, only when stdout is a terminal and the report is text, so
 //! piped output and `--json` stay clean.
 
-use crate::model::RunProgress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use kernbench_host::model::RunProgress;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -3,11 +3,11 @@
 use super::bench_source::resolve;
 use super::exit;
 use super::progress::{self, ProgressLine};
-use crate::model::{LaunchMode, Policy, RunOptions, RunProgress};
-use crate::report::{RunReport, RunStatus, render_text};
-use crate::sim::{CclConfig, Topology, TopologySpec};
 use anyhow::{Context, Result};
 use clap::Args;
+use kernbench_host::model::{LaunchMode, Policy, RunOptions, RunProgress};
+use kernbench_host::report::{RunReport, RunStatus, render_text};
+use kernbench_host::sim::{CclConfig, Topology, TopologySpec};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -73,21 +73,18 @@ fn parse_launch(text: &str) -> Result<LaunchMode, String> {
 
 /// The topology in use: the file or the embedded default, with `--sips` applied, validated.
 pub fn load_topology(file: Option<&Path>, sips: Option<u32>) -> Result<Topology> {
-    let (mut spec, origin) = match file {
+    let (spec, origin) = match file {
         Some(path) => (TopologySpec::from_file(path)?, path.display().to_string()),
         None => (
             TopologySpec::embedded_default(),
             "embedded default".to_owned(),
         ),
     };
-    let origin = match sips {
+    let (spec, origin) = match sips {
         Some(n) if n != spec.system.sips.count => {
-            // The name shown in reports says the SIP count is not the spec's own.
-            spec.name = format!("{} with --sips {n}", spec.name);
-            spec.system.sips.count = n;
-            format!("{origin} with --sips {n}")
+            (spec.with_sips(n), format!("{origin} with --sips {n}"))
         }
-        _ => origin,
+        _ => (spec, origin),
     };
     Ok(spec.validate(&origin)?)
 }
@@ -128,7 +125,7 @@ pub fn run_reported(
         options.progress = Some(counters.clone());
         ProgressLine::start(name, counters)
     });
-    let finished = crate::runtime::run_file(name, path, options, cache);
+    let finished = kernbench_host::runtime::run_file(name, path, options, cache);
     if let Some(line) = line {
         line.finish();
     }
@@ -205,7 +202,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
 
 /// Write the run's trace-event JSON to `file` (at `path`, for messages).
 pub fn write_trace(report: &RunReport, mut file: File, path: &Path) -> Result<()> {
-    let json = serde_json::to_vec(&crate::report::trace_events(report))
+    let json = serde_json::to_vec(&kernbench_host::report::trace_events(report))
         .context("serializing the trace")?;
     file.write_all(&json)
         .and_then(|()| file.flush())

@@ -1,9 +1,9 @@
 //! `kernbench topology`: print the embedded default spec.
 
 use super::exit;
-use crate::sim::topology::DEFAULT_TOPOLOGY_JSON;
 use anyhow::Result;
 use clap::Args;
+use kernbench_host::sim::topology::DEFAULT_TOPOLOGY_JSON;
 
 /// Arguments of `kernbench topology`.
 #[derive(Debug, Args)]

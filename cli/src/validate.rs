@@ -1,9 +1,9 @@
 //! `kernbench validate`: the load-time checks alone, and what the component is.
 
 use super::exit;
-use crate::runtime::validate::validate as check;
 use anyhow::{Context, Result};
 use clap::Args;
+use kernbench_host::runtime::validate::validate as check;
 use std::path::PathBuf;
 
 /// Arguments of `kernbench validate`.

@@ -2,7 +2,6 @@
 //! simulated multi-SIP accelerator.
 
 pub mod checkout;
-pub mod cli;
 pub mod model;
 pub mod report;
 pub mod runtime;

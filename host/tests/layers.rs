@@ -1,6 +1,7 @@
 //! The layer arrows of ADR-0002, checked on the source: a module may name (`crate::x`) only
-//! the layers below it. cli -> {runtime, report}; runtime -> {sched, sim}; report -> sim;
-//! every layer may use the leaf vocabulary (`model`, `checkout`).
+//! the layers below it. runtime -> {sched, sim}; report -> sim; every layer may use the leaf
+//! vocabulary (`model`, `checkout`). The CLI and the service are crates of their own above
+//! this one, so cargo itself keeps the host library from naming them.
 
 #![allow(clippy::unwrap_used)]
 use std::collections::BTreeSet;
@@ -14,7 +15,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("model", &["sim", "checkout"]),
     ("runtime", &["model", "sched", "sim"]),
     ("report", &["model", "sim"]),
-    ("cli", &["model", "runtime", "report", "sim", "checkout"]),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -67,7 +67,7 @@ fn no_module_imports_from_a_layer_above_it() {
             }
         }
     }
-    assert!(checked > 30, "only {checked} files checked");
+    assert!(checked > 25, "only {checked} files checked");
     assert!(
         violations.is_empty(),
         "layer arrows broken:\n{}",

@@ -1,0 +1,442 @@
+//! The API's contract: what a submitter gets back, and the named error of each bad input.
+
+use crate::support::*;
+use kernbench_test_artifacts as artifacts;
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::process::Command;
+
+/// `kernbench run --policy strict` of the same component, for comparison.
+fn run_locally(artifact: &str, extra: &[&str]) -> std::process::Output {
+    Command::new(KERNBENCH)
+        .args(["run", artifact, "--policy", "strict", "--no-cache"])
+        .args(extra)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+/// The report without the host's own timings (which differ run to run).
+fn without_host_text(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("host"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn without_host_json(bytes: &[u8]) -> Value {
+    let mut v: Value = serde_json::from_slice(bytes).unwrap();
+    v.as_object_mut().unwrap().remove("host");
+    v
+}
+
+async fn sqlite_server(test: &str, extra: &[&str]) -> (Server, String) {
+    let server = serve(&data_dir(test), &Database::Sqlite, extra);
+    let alice = token(&server, "alice").await;
+    (server, alice)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn submit_prints_what_run_prints_with_its_exit_status() {
+    let (server, alice) = sqlite_server("submit_prints", &[]).await;
+    let submit = |json: bool| {
+        let mut cmd = Command::new(KERNBENCH);
+        cmd.args([
+            "submit",
+            artifacts::HELLO,
+            "--server",
+            &server.url,
+            "--token",
+            &alice,
+        ]);
+        cmd.args(["--sips", "4"]);
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.env_remove("RUST_LOG").output().unwrap()
+    };
+    let remote = submit(false);
+    let local = run_locally(artifacts::HELLO, &["--sips", "4"]);
+    assert_eq!(
+        remote.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&remote.stderr)
+    );
+    assert_eq!(
+        without_host_text(&String::from_utf8_lossy(&remote.stdout)),
+        without_host_text(&String::from_utf8_lossy(&local.stdout))
+    );
+    let remote = submit(true);
+    let local = run_locally(artifacts::HELLO, &["--sips", "4", "--json"]);
+    assert_eq!(remote.status.code(), Some(0));
+    assert_eq!(
+        without_host_json(&remote.stdout),
+        without_host_json(&local.stdout)
+    );
+
+    // A failing run exits 1, as `run` does.
+    let out = Command::new(KERNBENCH)
+        .args([
+            "submit",
+            artifacts::PANIC_RANK,
+            "--server",
+            &server.url,
+            "--token",
+            &alice,
+        ])
+        .args(["--sips", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // --no-wait prints the id; status and report fetch it later.
+    let out = Command::new(KERNBENCH)
+        .args([
+            "submit",
+            artifacts::HELLO,
+            "--server",
+            &server.url,
+            "--token",
+            &alice,
+            "--no-wait",
+        ])
+        .output()
+        .unwrap();
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(id.starts_with("sub_"), "{id}");
+    wait_final(&server, &alice, &id).await;
+    let trace = data_dir("submit_prints_trace").join("t.json");
+    let out = Command::new(KERNBENCH)
+        .args([
+            "report",
+            &id,
+            "--server",
+            &server.url,
+            "--token",
+            &alice,
+            "--trace",
+        ])
+        .arg(&trace)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("status    ok"));
+    let trace: Value = serde_json::from_slice(&std::fs::read(&trace).unwrap()).unwrap();
+    assert!(
+        trace.to_string().contains("traceEvents") || trace.is_array(),
+        "{trace}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_submitter_sees_only_their_own_and_an_admin_sees_all() {
+    let (server, alice) = sqlite_server("scoping", &["--workers", "0"]).await;
+    let bob = token(&server, "bob").await;
+    let id = submit(&server, &alice, "{}", artifacts::HELLO).await;
+    assert_eq!(get(&server, &alice, &id).await.0, 200);
+    let (code, body) = get(&server, &bob, &id).await;
+    assert_eq!(
+        code, 404,
+        "another's id is not found, not forbidden: {body}"
+    );
+    assert_eq!(body["error"], "not-found");
+    for path in ["report", "trace"] {
+        let answer = http()
+            .get(format!("{}/api/v1/submissions/{id}/{path}", server.url))
+            .bearer_auth(&bob)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 404, "{path}");
+    }
+    let cancel = http()
+        .delete(format!("{}/api/v1/submissions/{id}", server.url))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancel.status(), 404);
+    let listed: Value = http()
+        .get(format!("{}/api/v1/submissions", server.url))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["submissions"].as_array().unwrap().len(), 0);
+    assert_eq!(get(&server, &server.admin, &id).await.0, 200);
+    // Bob cannot make tokens; a revoked token is refused.
+    let forbidden = http()
+        .post(format!("{}/api/v1/tokens", server.url))
+        .bearer_auth(&bob)
+        .json(&serde_json::json!({ "name": "mallory" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forbidden.status(), 403);
+    let me: Value = http()
+        .get(format!("{}/api/v1/whoami", server.url))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let revoke = http()
+        .delete(format!(
+            "{}/api/v1/tokens/{}",
+            server.url,
+            me["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&server.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 200);
+    assert_eq!(get(&server, &bob, &id).await.0, 401);
+    // Alice cancels her queued submission.
+    let cancel: Value = http()
+        .delete(format!("{}/api/v1/submissions/{id}", server.url))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cancel["status"], "cancelled");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_bad_input_gets_its_named_error_before_anything_is_queued() {
+    let (server, alice) = sqlite_server("bad_inputs", &["--workers", "0"]).await;
+    let hello = component(artifacts::HELLO);
+    let cases: Vec<(&str, Vec<u8>, u16, &str, &str)> = vec![
+        ("not json", hello.clone(), 400, "bad-request", "spec"),
+        (r#"{"sipz": 4}"#, hello.clone(), 400, "bad-request", "sipz"),
+        (
+            r#"{"sips": 2000}"#,
+            hello.clone(),
+            422,
+            "unprocessable",
+            "max_world_size",
+        ),
+        (
+            r#"{"sips": 0}"#,
+            hello.clone(),
+            422,
+            "unprocessable",
+            "spec.sips",
+        ),
+        (
+            "{}",
+            b"\0asm garbage".to_vec(),
+            422,
+            "invalid-component",
+            "",
+        ),
+        (
+            "{}",
+            component(artifacts::WRONG_WIT_VERSION),
+            422,
+            "incompatible-wit-version",
+            "",
+        ),
+        (
+            "{}",
+            component(artifacts::UNKNOWN_IMPORT),
+            422,
+            "import-denied",
+            "",
+        ),
+    ];
+    for (spec, bytes, status, kind, mentions) in cases {
+        let answer = post(&server, &alice, spec, "x.wasm", bytes).await;
+        assert_eq!(answer.status().as_u16(), status, "{spec}");
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["error"], kind, "{spec}: {body}");
+        assert!(body.to_string().contains(mentions), "{spec}: {body}");
+    }
+    let listed: Value = http()
+        .get(format!("{}/api/v1/submissions", server.url))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["submissions"],
+        serde_json::json!([]),
+        "nothing was queued"
+    );
+    let no_token = http()
+        .get(format!("{}/api/v1/submissions", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_over_the_limit_is_413_before_the_body_is_read() {
+    let (server, alice) =
+        sqlite_server("too_large", &["--workers", "0", "--max-upload", "1M"]).await;
+    // Claim 1 GiB, send 64 KiB, and wait for the answer: it comes without the rest.
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "POST /api/v1/submissions HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {alice}\r\n\
+         Content-Type: multipart/form-data; boundary=XX\r\nContent-Length: 1073741824\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let _ = stream.write_all(&vec![b'a'; 64 << 10]);
+    let mut answer = [0_u8; 256];
+    let n = stream.read(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    // And a real multipart upload past the limit.
+    let big = post(&server, &alice, "{}", "big.wasm", vec![0_u8; 2 << 20]).await;
+    assert_eq!(big.status(), 413);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_quota_is_429_with_retry_after() {
+    let (server, alice) =
+        sqlite_server("quota", &["--workers", "0", "--max-active-per-token", "2"]).await;
+    submit(&server, &alice, "{}", artifacts::HELLO).await;
+    submit(&server, &alice, "{}", artifacts::HELLO).await;
+    let third = post(
+        &server,
+        &alice,
+        "{}",
+        "hello.wasm",
+        component(artifacts::HELLO),
+    )
+    .await;
+    assert_eq!(third.status(), 429);
+    let retry: u64 = third.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    let body: Value = third.json().await.unwrap();
+    assert_eq!(body["error"], "quota-exceeded");
+    // Another submitter's quota is their own.
+    let bob = token(&server, "bob").await;
+    submit(&server, &bob, "{}", artifacts::HELLO).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_route_is_in_the_openapi_document_and_answers() {
+    let (server, _) = sqlite_server("openapi", &["--workers", "0"]).await;
+    let doc: Value = http()
+        .get(format!("{}/api/v1/openapi.json", server.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (method, path) in kernbench_service::api::ROUTES {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is not in openapi.json"
+        );
+        let url = format!("{}{}", server.url, path.replace("{id}", "x"));
+        let request = match *method {
+            "get" => http().get(&url),
+            "post" => http().post(&url),
+            "delete" => http().delete(&url),
+            other => panic!("method {other}"),
+        };
+        let answer = request.send().await.unwrap();
+        // The router knows the route: a named JSON answer (401 without a token), never an
+        // empty "no such route".
+        let status = answer.status().as_u16();
+        let body: Value = answer.json().await.unwrap_or(Value::Null);
+        assert!(
+            (status == 401 && body["error"] == "unauthorized") || status == 200,
+            "{method} {path}: {status} {body}"
+        );
+    }
+    let documented: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| {
+            p.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| *k != "parameters")
+                .count()
+        })
+        .sum();
+    assert_eq!(
+        documented,
+        kernbench_service::api::ROUTES.len(),
+        "no undocumented extras"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn names_and_guest_text_are_escaped_on_the_pages() {
+    let (server, _) = sqlite_server("escaping", &[]).await;
+    let evil = token(&server, "<script>alert(\"name\")</script>'").await;
+    let answer = post(
+        &server,
+        &evil,
+        r#"{"sips": 2}"#,
+        "<script>x</script>\".wasm",
+        component(artifacts::HELLO),
+    )
+    .await;
+    let body: Value = answer.json().await.unwrap();
+    let id = body["id"].as_str().unwrap().to_owned();
+    let view = wait_final(&server, &evil, &id).await;
+    assert_eq!(view["name"], "<script>x</script>\".wasm", "stored verbatim");
+    let cookie = format!("kb_session={evil}");
+    for path in ["/submissions".to_owned(), format!("/submissions/{id}")] {
+        let page = http()
+            .get(format!("{}{path}", server.url))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !page.contains("<script>"),
+            "{path}: raw markup from a name:\n{page}"
+        );
+        assert!(
+            page.contains("&lt;script&gt;"),
+            "{path}: the name is shown escaped:\n{page}"
+        );
+    }
+    // Without a session the pages send you to sign in.
+    let no_session = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/submissions", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_session.status(), 303);
+}
