@@ -139,4 +139,5 @@ async fn main() {
         total as f64 / all.as_secs_f64()
     );
     let _ = server.kill();
+    let _ = server.wait();
 }
