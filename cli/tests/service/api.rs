@@ -342,6 +342,40 @@ async fn a_full_quota_is_429_with_retry_after() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_hourly_quota_is_429_until_the_hour_frees_a_slot() {
+    let (server, alice) =
+        sqlite_server("hourly_quota", &["--workers", "0", "--max-per-hour", "1"]).await;
+    let first = submit(&server, &alice, "{}", artifacts::HELLO).await;
+    // Cancelled, it no longer counts as active, but it still counts in the hour.
+    http()
+        .delete(format!("{}/api/v1/submissions/{first}", server.url))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    let second = post(
+        &server,
+        &alice,
+        "{}",
+        "hello.wasm",
+        component(artifacts::HELLO),
+    )
+    .await;
+    assert_eq!(second.status(), 429);
+    let retry: u64 = second.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3500..=3600).contains(&retry), "retry after {retry} s");
+    let body: Value = second.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("max_per_hour 1"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn every_route_is_in_the_openapi_document_and_answers() {
     let (server, _) = sqlite_server("openapi", &["--workers", "0"]).await;
     let doc: Value = http()
