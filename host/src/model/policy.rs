@@ -113,6 +113,9 @@ limits! {
     hbm_bytes_per_rank: Option<u64>,
     /// Live tensors per rank.
     tensors_per_rank: u64,
+    /// Shard entries a rank's live tensors may hold together (a tensor split over a SIP of
+    /// many PEs holds one per PE, even a meta tensor).
+    shards_per_rank: u64,
     /// Entries in a rank's resource table (tensor handles, WASI streams ...).
     resource_table_entries: u64,
     /// Captured bytes of stdout and of stderr per rank (the rest is dropped and marked).
@@ -151,6 +154,8 @@ impl Limits {
             deadline_ms: Some(60_000),
             hbm_bytes_per_rank: Some(64 << 30),
             tensors_per_rank: 4096,
+            // About 56 MiB of shard lists, near the rank's linear memory.
+            shards_per_rank: 1 << 20,
             resource_table_entries: 8192,
             output_bytes_per_stream: 64 << 10,
             buffer_bytes: 16 << 20,
@@ -178,6 +183,7 @@ impl Limits {
             deadline_ms: Some(3_600_000),
             hbm_bytes_per_rank: None,
             tensors_per_rank: 1 << 16,
+            shards_per_rank: 1 << 22,
             resource_table_entries: 1 << 20,
             output_bytes_per_stream: 1 << 20,
             buffer_bytes: 64 << 20,
