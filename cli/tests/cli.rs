@@ -442,6 +442,37 @@ fn a_long_run_shows_progress_on_a_terminal_and_never_in_json() {
 }
 
 #[test]
+fn meta_tensors_with_huge_shard_lists_are_bounded() {
+    // On one SIP of 1024 cubes x 1024 PEs, every split meta tensor holds a 56 MiB shard list:
+    // strict's 4096 tensors would be 224 GiB. `shards_per_rank` refuses the second tensor
+    // before it is built. Peak RSS is this child process's own.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-configs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let topo = dir.join("many-pes.json");
+    let default = stdout(&kernbench(&["topology"]));
+    let spec = default
+        .replace("\"count\": 8", "\"count\": 1")
+        .replace("\"cubes_per_sip\": 4", "\"cubes_per_sip\": 1024")
+        .replace("\"pes_per_cube\": 8", "\"pes_per_cube\": 1024");
+    assert_eq!(spec.matches("1024").count(), 2, "{default}");
+    std::fs::write(&topo, spec).unwrap();
+    let out = kernbench(&[
+        "run",
+        artifacts::SHARD_FLOOD,
+        "--topology",
+        topo.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["failure"]["kind"], "limit-exceeded");
+    let message = report["failure"]["message"].as_str().unwrap();
+    assert!(message.contains("(shards_per_rank)"), "{message}");
+    let peak = report["host"]["peak_rss_bytes"].as_u64().unwrap();
+    assert!(peak < 512 << 20, "peak RSS {peak} bytes");
+}
+
+#[test]
 fn a_small_matmul_call_with_a_huge_result_never_allocates_it() {
     // [32768, 1] @ [1, 32768] f32 is a 4 GiB product from 256 KiB of operands: the real-data
     // budget refuses it before the host allocates it. Peak RSS is this child process's own.

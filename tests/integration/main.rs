@@ -19,8 +19,8 @@ mod required {
     pub use crate::sandbox::{
         bad_handles, big_buffer, collective_before_init, file_open, group_flood, hbm_exhaust,
         host_matmul, huge_shape, lying_guest, matmul_dtype, memory_bomb, output_flood,
-        random_probe, record_flood, sleep_in_rank, socket_connect, spin, spin_in_collective,
-        stack_overflow, tensor_flood, unknown_import, wrong_wit_version,
+        random_probe, record_flood, shard_flood, sleep_in_rank, socket_connect, spin,
+        spin_in_collective, stack_overflow, tensor_flood, unknown_import, wrong_wit_version,
     };
 }
 

@@ -4,6 +4,7 @@
 use kernbench_host::model::{LoadError, RunOptions};
 use kernbench_host::report::{RankStatus, RunReport, RunStatus};
 use kernbench_host::runtime::BenchEngine;
+use kernbench_host::sim::{Topology, TopologySpec};
 use kernbench_tests::{artifacts, assert_ok, engine, load, run_on, strict, topology};
 
 /// Run a hostile guest under `options` and check the engine still runs a good bench after it.
@@ -136,6 +137,31 @@ pub fn tensor_flood() {
         0,
         "limit-exceeded",
         "rank 0 already holds 4096 live tensors",
+    );
+}
+
+/// One SIP of the largest shape a topology may have: 1024 cubes x 1024 PEs.
+fn many_pes() -> Topology {
+    let mut spec = TopologySpec::embedded_default();
+    spec.system.sips.count = 1;
+    spec.system.cubes_per_sip = 1024;
+    spec.system.pes_per_cube = 1024;
+    spec.validate("many-pes").unwrap()
+}
+
+#[test]
+pub fn shard_flood() {
+    // Each split meta tensor holds one 56-byte shard entry per PE, 56 MiB on this SIP, and
+    // no data: strict's 4096 tensors would have been 224 GiB of shard lists. The first
+    // tensor takes the whole shard quota, the second is refused before it is built.
+    let mut options = strict(1, &[]);
+    options.topology = many_pes();
+    let report = hostile(artifacts::SHARD_FLOOD, options);
+    assert_failure(
+        &report,
+        0,
+        "limit-exceeded",
+        "has 1048576 shards on SIPs of 1024 cubes x 1024 PEs; rank 0's live tensors already hold 1048576 of the 1048576 shard entries a rank may hold (shards_per_rank)",
     );
 }
 

@@ -1,6 +1,6 @@
 //! Running a collective whose members' checked calls have all arrived: what it does to the
 //! tensors and the clocks, and the record it leaves. The rendezvous (in `sched`) decides
-//! *when* a collective runs; `call.rs` checks *what* each member asked for; this module does
+//! *when* a collective runs; `call/` checks *what* each member asked for; this module does
 //! it, and is tested here without wasm.
 
 use super::call::{CollectiveCall, Op, TensorArg};

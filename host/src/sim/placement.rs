@@ -107,6 +107,23 @@ pub fn even_split(n: u64, parts: u64, index: u64) -> Span {
     }
 }
 
+/// How many shards [`resolve_dp_policy`] gives a `shape_2d` tensor on a SIP of `num_cubes`
+/// cubes of `num_pe` PEs, computed without building them: the tensor store checks a rank's
+/// shard entries (`shards_per_rank`) against it before anything is allocated. A `single`
+/// policy outside the SIP counts its one shard; `resolve_dp_policy` refuses it.
+pub fn shard_count(dp: DpPolicy, shape_2d: (u64, u64), num_pe: u32, num_cubes: u32) -> u64 {
+    let (rows, cols) = shape_2d;
+    let (cubes, pes) = (u64::from(num_cubes), u64::from(num_pe));
+    match dp {
+        DpPolicy::Replicate => cubes,
+        DpPolicy::Single { .. } => 1,
+        DpPolicy::SplitRows | DpPolicy::SplitCols | DpPolicy::Blocks if rows == 0 || cols == 0 => 0,
+        DpPolicy::SplitRows => (cubes * pes).min(rows),
+        DpPolicy::SplitCols => (cubes * pes).min(cols),
+        DpPolicy::Blocks => cubes.min(rows) * pes.min(cols),
+    }
+}
+
 /// The shards of a `shape_2d` tensor of `itemsize`-byte elements on SIP `target_sip` with
 /// `num_cubes` cubes of `num_pe` PEs. Split policies omit empty shards; `replicate` and
 /// `single` always give their shards, even for an empty tensor.
@@ -158,7 +175,9 @@ pub fn resolve_dp_policy(
             (i % u64::from(num_pe)) as u32,
         )
     };
-    let mut shards = Vec::new();
+    // Exactly as many as it will hold: the store counts these entries against a quota.
+    let count = shard_count(dp, shape_2d, num_pe, num_cubes);
+    let mut shards = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
     match dp {
         DpPolicy::Replicate => {
             for cube in 0..num_cubes {
@@ -315,6 +334,36 @@ mod tests {
                 .contains("outside the SIP's 4 cubes x 8 PEs"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn shard_count_is_what_resolve_gives() {
+        let policies = [
+            DpPolicy::Replicate,
+            DpPolicy::SplitRows,
+            DpPolicy::SplitCols,
+            DpPolicy::Blocks,
+            DpPolicy::Single { cube: 1, pe: 1 },
+        ];
+        for dp in policies {
+            for shape in [(0, 5), (5, 0), (1, 1), (3, 7), (7, 3), (10, 10), (100, 1)] {
+                for (pes, cubes) in [(2, 2), (3, 4), (8, 4), (16, 2)] {
+                    let shards = resolve_dp_policy(dp, shape, 4, pes, cubes, 0).unwrap();
+                    assert_eq!(
+                        shard_count(dp, shape, pes, cubes),
+                        shards.len() as u64,
+                        "{dp} {shape:?} on {cubes} x {pes}"
+                    );
+                    assert_eq!(shards.capacity(), shards.len(), "{dp} {shape:?}");
+                }
+            }
+        }
+    }
+
+    /// ADR-0010 sizes `shards_per_rank` from this: 2^20 entries are 56 MiB of host memory.
+    #[test]
+    fn a_shard_entry_is_56_bytes() {
+        assert_eq!(size_of::<ShardSpec>(), 56);
     }
 
     #[test]

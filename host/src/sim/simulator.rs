@@ -240,6 +240,36 @@ mod tests {
     }
 
     #[test]
+    fn shard_entries_are_bounded_per_rank_before_allocating() {
+        // The default SIP has 4 cubes x 8 PEs: a split meta tensor of 32+ rows holds 32
+        // shards, a replicated one 4.
+        let limits = SimLimits {
+            max_shards_per_rank: 68,
+            ..SimLimits::default()
+        };
+        let mut sim = sim_with(1 << 20, limits);
+        let split = || req(&[64], DType::I8, DpPolicy::SplitRows, Init::Meta);
+        let a = sim.create(0, split()).unwrap();
+        sim.create(0, split()).unwrap();
+        let err = sim.create(0, split()).unwrap_err();
+        assert!(matches!(err, SimError::LimitExceeded(_)), "{err}");
+        assert!(
+            err.to_string().contains(
+                "has 32 shards on SIPs of 4 cubes x 8 PEs; rank 0's live tensors already hold 64 of the 68 shard entries a rank may hold (shards_per_rank)"
+            ),
+            "{err}"
+        );
+        // Refused before anything was allocated; a smaller tensor still fits, and the
+        // quota is per rank and given back on free.
+        assert_eq!(sim.store.live_tensors(), 2);
+        sim.create(0, req(&[4], DType::I8, DpPolicy::Replicate, Init::Meta))
+            .unwrap();
+        sim.create(1, split()).unwrap();
+        sim.store.free(a);
+        sim.create(0, split()).unwrap();
+    }
+
+    #[test]
     fn hbm_per_rank_limit_counts_live_tensors_only() {
         let limits = SimLimits {
             max_hbm_bytes_per_rank: Some(1024),

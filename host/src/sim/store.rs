@@ -1,12 +1,13 @@
 //! The tensors of one run and what they hold: shapes, placements, data, the HBM ledger, and
-//! the per-rank and per-run quotas checked before anything is allocated.
+//! the per-rank and per-run quotas (tensors, shard entries, HBM, real data, host FLOPs)
+//! checked before anything is allocated.
 
 use super::call::TensorArg;
 use super::cost::distinct_cubes;
 use super::dtype::DType;
 use super::error::{SimError, human_bytes, invalid};
 use super::memory::HbmLedger;
-use super::placement::{DpPolicy, resolve_dp_policy, shape_2d};
+use super::placement::{DpPolicy, resolve_dp_policy, shape_2d, shard_count};
 use super::tensor::{Tensor, TensorData, checked_size, describe};
 use super::topology::Topology;
 use std::collections::HashMap;
@@ -23,6 +24,9 @@ pub struct SimLimits {
     pub max_data_bytes_per_run: u64,
     /// Live tensors per rank.
     pub max_tensors_per_rank: u64,
+    /// Shard entries a rank's live tensors may hold together (a meta tensor split over a
+    /// large SIP holds one per PE, so `max_tensors_per_rank` alone does not bound them).
+    pub max_shards_per_rank: u64,
     /// Simulated HBM one rank's live tensors may occupy; `None`: only the cubes' capacity.
     pub max_hbm_bytes_per_rank: Option<u64>,
     /// Host arithmetic one op on real data may do (a matmul's 2mnk), checked before it runs.
@@ -38,6 +42,7 @@ impl Default for SimLimits {
         SimLimits {
             max_data_bytes_per_run: 4 << 30,
             max_tensors_per_rank: 1 << 16,
+            max_shards_per_rank: 1 << 22,
             max_hbm_bytes_per_rank: None,
             max_host_flops_per_op: None,
             max_host_flops_per_run: None,
@@ -86,6 +91,7 @@ pub struct TensorStore {
     next_id: u64,
     data_bytes: u64,
     tensors_per_rank: HashMap<u32, u64>,
+    shards_per_rank: HashMap<u32, u64>,
     hbm_per_rank: HashMap<u32, u64>,
     host_flops: u64,
 }
@@ -106,6 +112,7 @@ impl TensorStore {
             next_id: 1,
             data_bytes: 0,
             tensors_per_rank: HashMap::new(),
+            shards_per_rank: HashMap::new(),
             hbm_per_rank: HashMap::new(),
             host_flops: 0,
         }
@@ -145,16 +152,29 @@ impl TensorStore {
                 "rank {owner} already holds {count} live tensors, the per-rank limit; drop tensors it no longer needs"
             )));
         }
-        let data = match &req.init {
-            Init::Meta => None,
-            init => Some(self.new_data(&req, nbytes, init)?),
-        };
         let dims = shape_2d(&req.shape).ok_or_else(|| {
             SimError::InvalidArgument(format!(
                 "shape {} overflows",
                 describe(&req.shape, req.dtype)
             ))
         })?;
+        let topo = &self.topology;
+        let new_shards = shard_count(req.dp, dims, topo.pes_per_cube(), topo.cubes_per_sip());
+        let held_shards = self.shards_per_rank.get(&owner).copied().unwrap_or(0);
+        let limit = self.limits.max_shards_per_rank;
+        if held_shards.saturating_add(new_shards) > limit {
+            return Err(SimError::LimitExceeded(format!(
+                "tensor {} ({}) has {new_shards} shards on SIPs of {} cubes x {} PEs; rank {owner}'s live tensors already hold {held_shards} of the {limit} shard entries a rank may hold (shards_per_rank)",
+                describe(&req.shape, req.dtype),
+                req.dp,
+                topo.cubes_per_sip(),
+                topo.pes_per_cube()
+            )));
+        }
+        let data = match &req.init {
+            Init::Meta => None,
+            init => Some(self.new_data(&req, nbytes, init)?),
+        };
         let topo = &self.topology;
         let shards = resolve_dp_policy(
             req.dp,
@@ -189,6 +209,7 @@ impl TensorStore {
         self.next_id += 1;
         self.data_bytes += data.as_ref().map_or(0, |_| nbytes);
         *self.tensors_per_rank.entry(owner).or_default() += 1;
+        *self.shards_per_rank.entry(owner).or_default() += shards.len() as u64;
         *self.hbm_per_rank.entry(owner).or_default() += hbm_bytes;
         self.tensors.insert(
             id,
@@ -244,6 +265,9 @@ impl TensorStore {
             }
             if let Some(count) = self.tensors_per_rank.get_mut(&t.owner) {
                 *count = count.saturating_sub(1);
+            }
+            if let Some(count) = self.shards_per_rank.get_mut(&t.owner) {
+                *count = count.saturating_sub(t.shards.len() as u64);
             }
             if let Some(held) = self.hbm_per_rank.get_mut(&t.owner) {
                 *held = held.saturating_sub(t.hbm_bytes());

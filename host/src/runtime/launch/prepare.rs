@@ -81,6 +81,7 @@ pub(super) fn prepare(
     let sim_limits = SimLimits {
         max_data_bytes_per_run: limits.data_bytes_per_run,
         max_tensors_per_rank: limits.tensors_per_rank,
+        max_shards_per_rank: limits.shards_per_rank,
         max_hbm_bytes_per_rank: limits.hbm_bytes_per_rank,
         max_host_flops_per_op: limits.host_flops_per_op,
         max_host_flops_per_run: limits.host_flops_per_run,

@@ -1,0 +1,114 @@
+//! The sweep's settings from the bench's arguments (nccl-tests' flags, unknown or
+//! contradictory ones refused) and the names nccl-tests prints for types and reduce ops.
+
+use crate::args::{self, Args, Long, Short};
+use kernbench::torch::{DType, ReduceOp};
+use kernbench::{Error, ErrorKind};
+
+/// Sweep settings, from the bench's arguments.
+#[derive(Debug, Clone)]
+pub(super) struct Sweep {
+    pub(super) min_bytes: u64,
+    pub(super) max_bytes: u64,
+    pub(super) factor: u64,
+    pub(super) iters: u64,
+    pub(super) warmup: u64,
+    pub(super) check_max: u64,
+    pub(super) op: ReduceOp,
+    pub(super) dtype: DType,
+    pub(super) corrupt_rank: Option<u32>,
+}
+
+fn parse_op(name: &str) -> Result<ReduceOp, Error> {
+    Ok(match name {
+        "sum" => ReduceOp::Sum,
+        "avg" => ReduceOp::Avg,
+        "prod" => ReduceOp::Product,
+        "min" => ReduceOp::Min,
+        "max" => ReduceOp::Max,
+        other => {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("-o {other}: use sum, avg, prod, min or max"),
+            ));
+        }
+    })
+}
+
+fn parse_dtype(name: &str) -> Result<DType, Error> {
+    Ok(match name {
+        "float" | "float32" | "f32" => DType::F32,
+        "bfloat16" | "bf16" => DType::BF16,
+        "half" | "float16" | "f16" => DType::F16,
+        "int32" | "int" | "i32" => DType::I32,
+        "int8" | "i8" => DType::I8,
+        other => {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("-d {other}: use float, bfloat16, half, int32 or int8"),
+            ));
+        }
+    })
+}
+
+pub(super) fn nccl_type(dtype: DType) -> &'static str {
+    match dtype {
+        DType::F32 => "float",
+        DType::BF16 => "bfloat16",
+        DType::F16 => "half",
+        DType::I32 => "int32",
+        DType::I8 => "int8",
+    }
+}
+
+impl Sweep {
+    /// nccl-tests' flags (short and long names); anything else is an error.
+    pub(super) fn from_args() -> Result<Sweep, Error> {
+        let mut s = Sweep {
+            min_bytes: 8,
+            max_bytes: 1 << 30,
+            factor: 2,
+            iters: 5,
+            warmup: 1,
+            check_max: 1 << 20,
+            op: ReduceOp::Sum,
+            dtype: DType::F32,
+            corrupt_rank: None,
+        };
+        let mut argv = Args::from_env();
+        while let Some(arg) = argv.next_arg()? {
+            match arg {
+                Short('b') | Long("minbytes") => s.min_bytes = argv.bytes()?,
+                Short('e') | Long("maxbytes") => s.max_bytes = argv.bytes()?,
+                Short('f') | Long("stepfactor") => s.factor = argv.value()?,
+                Short('n') | Long("iters") => s.iters = argv.value()?,
+                Short('w') | Long("warmup_iters") => s.warmup = argv.value()?,
+                Long("check-max") => s.check_max = argv.bytes()?,
+                Short('o') | Long("op") => s.op = parse_op(&argv.value::<String>()?)?,
+                Short('d') | Long("datatype") => s.dtype = parse_dtype(&argv.value::<String>()?)?,
+                Long("corrupt-rank") => s.corrupt_rank = Some(argv.value()?),
+                other => return Err(args::unexpected(other)),
+            }
+        }
+        args::at_least("-b", s.min_bytes, 1)?;
+        args::at_least("-f", s.factor, 2)?;
+        args::at_least("-n", s.iters, 1)?;
+        if s.min_bytes > s.max_bytes {
+            return Err(args::usage(format!(
+                "-b {} is above -e {}: no size to run",
+                s.min_bytes, s.max_bytes
+            )));
+        }
+        Ok(s)
+    }
+}
+
+pub(super) fn op_name(op: ReduceOp) -> &'static str {
+    match op {
+        ReduceOp::Sum => "sum",
+        ReduceOp::Avg => "avg",
+        ReduceOp::Product => "prod",
+        ReduceOp::Min => "min",
+        ReduceOp::Max => "max",
+    }
+}

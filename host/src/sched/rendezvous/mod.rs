@@ -1,0 +1,239 @@
+//! Matching collective calls across ranks: who has arrived, whether the calls agree, and
+//! whether the ranks still waiting can ever be released.
+//!
+//! Calls meet at a slot keyed by scope (a group, or a pair of ranks for point-to-point) and a
+//! per-rank sequence number in that scope, as NCCL orders calls per communicator. Every
+//! arriving call is checked against the slot's first call at once, so a mismatch is reported
+//! in microseconds instead of hanging until a timeout.
+
+mod scope;
+mod waiting;
+
+pub use scope::{Scope, describe_scope};
+pub use waiting::Pending;
+
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
+use std::fmt;
+use waiting::Waiting;
+
+/// How calls at one slot are checked against each other.
+pub trait CallMatch: Clone + fmt::Display {
+    /// `Err(reason)` if `self` (from `rank`) cannot meet `first` (from `first_rank`).
+    fn check(&self, rank: u32, first: &Self, first_rank: u32) -> Result<(), String>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct SlotKey {
+    scope: Scope,
+    seq: u64,
+}
+
+#[derive(Debug)]
+struct Slot<C> {
+    members: Vec<u32>,
+    arrived: Vec<(u32, C)>,
+}
+
+/// What happened when a rank arrived.
+#[derive(Debug)]
+pub enum Arrival<C> {
+    /// Others are still missing; wait for the outcome to be posted.
+    Wait,
+    /// This rank completed the slot: every member's call, in member order, and the slot's
+    /// sequence number in its scope (the one numbering of a scope's collectives).
+    Complete {
+        /// Each member's call, in member order.
+        calls: Vec<(u32, C)>,
+        /// The slot's sequence number in its scope, from 0.
+        seq: u64,
+    },
+}
+
+/// Why an arrival cannot be matched, ever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RendezvousError {
+    /// The call disagrees with the slot's first call.
+    Mismatch(String),
+    /// No waiting rank can be released: each waiting rank with its pending call.
+    Deadlock(String),
+}
+
+impl fmt::Display for RendezvousError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RendezvousError::Mismatch(m) | RendezvousError::Deadlock(m) => f.write_str(m),
+        }
+    }
+}
+
+/// All open slots of a run.
+#[derive(Debug)]
+pub struct Rendezvous<C> {
+    slots: HashMap<SlotKey, Slot<C>>,
+    next_seq: HashMap<(Scope, u32), u64>,
+    waiting: Waiting<C>,
+    exited: BTreeSet<u32>,
+    live: usize,
+    doomed: Vec<(u32, String)>,
+}
+
+impl<C: CallMatch> Rendezvous<C> {
+    /// Bookkeeping for `ranks` live ranks.
+    pub fn new(ranks: usize) -> Self {
+        Rendezvous {
+            slots: HashMap::default(),
+            next_seq: HashMap::default(),
+            waiting: Waiting::new(ranks),
+            exited: BTreeSet::new(),
+            live: ranks,
+            doomed: Vec::new(),
+        }
+    }
+
+    /// `rank` calls `call` in `scope`, whose members (global ranks, ascending, which is also
+    /// member order) are `members`. On [`Arrival::Complete`] the caller runs the collective and posts each
+    /// other member's outcome. On an error nothing is recorded for `rank`; the other ranks
+    /// that can no longer be released are returned by [`take_doomed`](Self::take_doomed).
+    pub fn arrive(
+        &mut self,
+        scope: Scope,
+        members: &[u32],
+        rank: u32,
+        call: C,
+    ) -> Result<Arrival<C>, RendezvousError> {
+        let seq_slot = self.next_seq.entry((scope, rank)).or_insert(0);
+        let seq = *seq_slot;
+        *seq_slot += 1;
+        let key = SlotKey { scope, seq };
+
+        if let Some(slot) = self.slots.get(&key)
+            && let Some((first_rank, first)) = slot.arrived.first()
+            && let Err(reason) = call.check(rank, first, *first_rank)
+        {
+            return Err(RendezvousError::Mismatch(format!(
+                "rank {rank} called {call} but rank {first_rank} called {first} at the same point (call #{} in {}): {reason}",
+                seq + 1,
+                describe_scope(scope)
+            )));
+        }
+        let gone = if self.exited.is_empty() {
+            None
+        } else {
+            members.iter().find(|m| self.exited.contains(m))
+        };
+        if let Some(gone) = gone {
+            return Err(RendezvousError::Deadlock(format!(
+                "rank {rank} waits in {call} (call #{} in {}) but member rank {gone} has already exited; it can never complete",
+                seq + 1,
+                describe_scope(scope)
+            )));
+        }
+
+        let mut entry = match self.slots.entry(key) {
+            Entry::Occupied(entry) => entry,
+            Entry::Vacant(entry) => entry.insert_entry(Slot {
+                members: members.to_vec(),
+                arrived: Vec::with_capacity(members.len()),
+            }),
+        };
+        let slot = entry.get_mut();
+        slot.arrived.push((rank, call.clone()));
+        if slot.arrived.len() == slot.members.len() {
+            let mut slot = entry.remove();
+            for (r, _) in &slot.arrived {
+                self.waiting.remove(*r);
+            }
+            // Members are listed in ascending rank order, so member order is rank order.
+            slot.arrived.sort_unstable_by_key(|(r, _)| *r);
+            return Ok(Arrival::Complete {
+                calls: slot.arrived,
+                seq,
+            });
+        }
+        self.waiting.insert(rank, Pending { scope, seq, call });
+        if self.waiting.len() == self.live {
+            let why = "every live rank is waiting and none of their calls can complete";
+            let mut own = String::new();
+            for (r, wait) in self.waiting.take_ranks_with_waits() {
+                let message = format!("{wait}: {why}");
+                if r == rank {
+                    own = message;
+                } else {
+                    self.doomed.push((r, message));
+                }
+            }
+            return Err(RendezvousError::Deadlock(own));
+        }
+        Ok(Arrival::Wait)
+    }
+
+    /// `rank` has finished. Returns the waiting ranks that can now never be released, with the
+    /// reason; they are no longer considered waiting.
+    pub fn rank_exited(&mut self, rank: u32) -> Vec<(u32, String)> {
+        self.exited.insert(rank);
+        self.live = self.live.saturating_sub(1);
+        let mut doomed = Vec::new();
+        let keys: Vec<SlotKey> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| s.members.contains(&rank))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in keys {
+            if let Some(slot) = self.slots.remove(&key) {
+                for (r, call) in slot.arrived {
+                    self.waiting.remove(r);
+                    doomed.push((
+                        r,
+                        format!(
+                            "rank {r} waits in {call} (call #{} in {}) but member rank {rank} exited without making that call; it can never complete",
+                            key.seq + 1,
+                            describe_scope(key.scope)
+                        ),
+                    ));
+                }
+            }
+        }
+        if self.waiting.len() > 0 && self.waiting.len() == self.live {
+            let why = format!(
+                "rank {rank} exited and every live rank is waiting; none of their calls can complete"
+            );
+            for r in self.waiting.take_ranks_with_waits() {
+                doomed.push((r.0, format!("{}: {why}", r.1)));
+            }
+        }
+        doomed.sort_by_key(|(r, _)| *r);
+        doomed
+    }
+
+    /// Waiting ranks that a failed [`arrive`](Self::arrive) found can never be released, with
+    /// the reason; the caller ends their waits.
+    pub fn take_doomed(&mut self) -> Vec<(u32, String)> {
+        std::mem::take(&mut self.doomed)
+    }
+
+    /// What `rank` waits in, if it waits at a slot (for deadlock messages and reports).
+    pub fn pending(&self, rank: u32) -> Option<&Pending<C>> {
+        self.waiting.get(rank)
+    }
+
+    /// How many ranks wait.
+    pub fn waiting_count(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Whether no rank waits.
+    pub fn none_waiting(&self) -> bool {
+        self.waiting.len() == 0
+    }
+
+    /// Forget that `rank` is waiting (its wait was ended by an error posted to it).
+    pub fn abandon(&mut self, rank: u32) {
+        self.waiting.remove(rank);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,158 @@
+//! Matching, mismatches and deadlocks at the rendezvous, with a stand-in call type.
+
+use super::*;
+
+#[derive(Debug, Clone, PartialEq)]
+struct Op(&'static str);
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl CallMatch for Op {
+    fn check(&self, _: u32, first: &Self, _: u32) -> Result<(), String> {
+        if self == first {
+            Ok(())
+        } else {
+            Err("different operations".into())
+        }
+    }
+}
+
+const WORLD: Scope = Scope::Group(0);
+
+#[test]
+fn last_arrival_completes_in_member_order() {
+    let mut rv = Rendezvous::new(3);
+    let members = [0, 1, 2];
+    assert!(matches!(
+        rv.arrive(WORLD, &members, 2, Op("barrier")),
+        Ok(Arrival::Wait)
+    ));
+    assert!(matches!(
+        rv.arrive(WORLD, &members, 0, Op("barrier")),
+        Ok(Arrival::Wait)
+    ));
+    match rv.arrive(WORLD, &members, 1, Op("barrier")) {
+        Ok(Arrival::Complete { calls, seq }) => {
+            assert_eq!(calls.iter().map(|(r, _)| *r).collect::<Vec<_>>(), [0, 1, 2]);
+            assert_eq!(seq, 0);
+        }
+        other => panic!("expected completion, got {other:?}"),
+    }
+    assert!(rv.none_waiting());
+}
+
+#[test]
+fn sequence_numbers_keep_successive_calls_apart() {
+    let mut rv = Rendezvous::new(2);
+    let m = [0, 1];
+    assert!(matches!(
+        rv.arrive(WORLD, &m, 0, Op("a")),
+        Ok(Arrival::Wait)
+    ));
+    assert!(matches!(
+        rv.arrive(WORLD, &m, 1, Op("a")),
+        Ok(Arrival::Complete { seq: 0, .. })
+    ));
+    assert!(matches!(
+        rv.arrive(WORLD, &m, 1, Op("b")),
+        Ok(Arrival::Wait)
+    ));
+    assert!(matches!(
+        rv.arrive(WORLD, &m, 0, Op("b")),
+        Ok(Arrival::Complete { seq: 1, .. })
+    ));
+}
+
+#[test]
+fn mismatch_names_both_calls() {
+    let mut rv = Rendezvous::new(2);
+    let m = [0, 1];
+    assert!(matches!(
+        rv.arrive(WORLD, &m, 0, Op("all_reduce")),
+        Ok(Arrival::Wait)
+    ));
+    let err = rv
+        .arrive(WORLD, &m, 1, Op("broadcast"))
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "rank 1 called broadcast but rank 0 called all_reduce at the same point (call #1 in the world group): different operations"
+    );
+}
+
+#[test]
+fn waiting_on_an_exited_member_is_reported_for_each_waiter() {
+    let mut rv = Rendezvous::new(3);
+    let m = [0, 1, 2];
+    assert!(matches!(
+        rv.arrive(WORLD, &m, 1, Op("barrier")),
+        Ok(Arrival::Wait)
+    ));
+    assert!(matches!(
+        rv.arrive(WORLD, &m, 2, Op("barrier")),
+        Ok(Arrival::Wait)
+    ));
+    let doomed = rv.rank_exited(0);
+    assert_eq!(doomed.iter().map(|(r, _)| *r).collect::<Vec<_>>(), [1, 2]);
+    assert!(
+        doomed[0]
+            .1
+            .contains("member rank 0 exited without making that call"),
+        "{}",
+        doomed[0].1
+    );
+    // A later arrival that needs the exited rank fails at once.
+    let err = rv
+        .arrive(WORLD, &m, 1, Op("barrier"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(matches!(err, RendezvousError::Deadlock(_)));
+}
+
+#[test]
+fn all_live_ranks_waiting_in_different_groups_is_a_deadlock() {
+    let mut rv = Rendezvous::new(2);
+    assert!(matches!(
+        rv.arrive(Scope::Group(1), &[0, 1], 0, Op("barrier")),
+        Ok(Arrival::Wait)
+    ));
+    let err = rv
+        .arrive(Scope::Group(2), &[0, 1], 1, Op("barrier"))
+        .map(|_| ())
+        .unwrap_err();
+    // Each rank's message names its own wait only: N ranks, N lines, not N x N.
+    let why = "every live rank is waiting and none of their calls can complete";
+    assert_eq!(
+        err.to_string(),
+        format!("rank 1 waits in barrier (call #1 in group 2): {why}")
+    );
+    let doomed = rv.take_doomed();
+    assert_eq!(
+        doomed,
+        [(
+            0,
+            format!("rank 0 waits in barrier (call #1 in group 1): {why}")
+        )]
+    );
+    assert!(rv.none_waiting());
+}
+
+#[test]
+fn exit_that_leaves_only_waiters_dooms_them_all() {
+    let mut rv = Rendezvous::new(3);
+    assert!(matches!(
+        rv.arrive(Scope::Group(1), &[0, 1], 0, Op("x")),
+        Ok(Arrival::Wait)
+    ));
+    let doomed = rv.rank_exited(2);
+    assert_eq!(doomed.len(), 0, "rank 1 still runs");
+    assert!(matches!(
+        rv.arrive(Scope::Group(2), &[1, 2], 1, Op("y")),
+        Err(RendezvousError::Deadlock(_))
+    ));
+}

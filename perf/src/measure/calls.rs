@@ -1,0 +1,83 @@
+//! What the runtime costs per use: instantiating a rank, one host call, one barrier, each
+//! against its reference.
+
+use super::{Env, load, topology, wall_ms};
+use crate::stats::{Metric, fmt, median};
+use anyhow::{Context, Result};
+use kernbench_host::model::RunOptions;
+use kernbench_host::runtime::instantiate_only;
+
+pub(super) fn instantiate(env: &Env, runs: usize) -> Result<Vec<Metric>> {
+    let n = if env.quick { 128 } else { 1024 };
+    let engine = env.engine(n)?;
+    let bench = load(&engine, &env.hello)?;
+    let options = RunOptions::new(topology(n)?);
+    let mut values = Vec::new();
+    for _ in 0..runs {
+        let t = instantiate_only(&engine, &bench, &options)?;
+        values.push(t.as_secs_f64() * 1e6 / f64::from(n));
+    }
+    Ok(vec![Metric::at_most(
+        &format!("instantiate per rank (N={n}, pooling, InstancePre)"),
+        10.0,
+        "us",
+        values,
+        None,
+    )])
+}
+
+pub(super) fn host_call(env: &Env, runs: usize) -> Result<Vec<Metric>> {
+    let engine = env.engine(1)?;
+    let bench = load(&engine, &env.calls)?;
+    let calls = env.scale(10_000_000);
+    let mut values = Vec::new();
+    for _ in 0..runs {
+        let empty = wall_ms(&engine, &bench, 1, &["0".into()])?;
+        let full = wall_ms(&engine, &bench, 1, &[calls.to_string()])?;
+        values.push((full - empty) * 1e6 / calls as f64);
+    }
+    Ok(vec![Metric::at_most(
+        "trivial host call (get-rank) from a guest loop",
+        60.0,
+        "ns",
+        values,
+        None,
+    )])
+}
+
+pub(super) fn barrier(env: &Env, runs: usize) -> Result<Vec<Metric>> {
+    let mut out = Vec::new();
+    for (n, rounds) in [(8u32, 4000u64), (64, 1000), (512, 100)] {
+        let rounds = env.scale(rounds);
+        let engine = env.engine(n)?;
+        let bench = load(&engine, &env.barrier)?;
+        let (mut ratios, mut ours, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..runs {
+            let empty = wall_ms(&engine, &bench, n, &["0".into()])?;
+            let full = wall_ms(&engine, &bench, n, &[rounds.to_string()])?;
+            let host = (full - empty) * 1e6 / (f64::from(n) * rounds as f64);
+            let seed = env
+                .python
+                .measure(&["barrier", &n.to_string(), &rounds.to_string()])?;
+            let greenlet = seed["ns_per_rank_round"]
+                .as_f64()
+                .context("baseline ns_per_rank_round")?;
+            ratios.push(host / greenlet);
+            ours.push(host);
+            theirs.push(greenlet);
+        }
+        let reference = format!(
+            "host {} ns vs greenlet {} ns per rank per round",
+            fmt(median(&ours)),
+            fmt(median(&theirs))
+        );
+        out.push(Metric::at_most(
+            &format!("barrier per rank per round, N={n} (vs seed model)"),
+            0.25,
+            "x",
+            ratios,
+            Some(reference),
+        ));
+    }
+    Ok(out)
+}

@@ -1,0 +1,173 @@
+//! The measurements. Each pairs the host with its reference inside one run, so the ratio
+//! survives a noisy machine; absolute figures are reported beside it.
+//!
+//! This module prepares what they need and runs them; `calls.rs` measures per-use runtime
+//! costs, `world.rs` memory and scale in child processes, `work.rs` throughput.
+
+mod calls;
+mod work;
+mod world;
+
+pub use world::run_world_child;
+
+use calls::{barrier, host_call, instantiate};
+use work::{all_reduce, guest_compute, whole_process};
+use world::{largest_world, rss};
+
+use crate::baseline::Python;
+use crate::stats::Metric;
+use anyhow::{Context, Result, bail};
+use kernbench_guest_build::{GuestBuild, build};
+use kernbench_host::model::{Policy, RunOptions};
+use kernbench_host::report::RunReport;
+use kernbench_host::runtime::{BenchEngine, EngineOptions, LoadedBench};
+use kernbench_host::sim::{Topology, TopologySpec};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Everything the measurements need: built components, the host binary, the baseline.
+#[derive(Debug)]
+pub struct Env {
+    hello: PathBuf,
+    calls: PathBuf,
+    barrier: PathBuf,
+    matmul: PathBuf,
+    kernbench: PathBuf,
+    cache: PathBuf,
+    python: Python,
+    quick: bool,
+    /// CPU model and core count, for the report.
+    pub machine: String,
+}
+
+fn note(message: &str) {
+    println!("# {message}");
+}
+
+impl Env {
+    /// Build the guests and the host binary (release), and the Python baseline's venv.
+    pub fn prepare(root: &Path, quick: bool) -> Result<Env> {
+        note("building the perf guests and the bundled benches for wasm32-wasip2 (release)");
+        let mut spec = GuestBuild::new(root.join("Cargo.toml"));
+        spec.packages = vec!["kernbench-perf-guests".into(), "kernbench-benches".into()];
+        spec.bins = ["perf_calls", "perf_barrier", "perf_matmul", "hello"]
+            .map(String::from)
+            .to_vec();
+        spec.target_dir = Some(root.join("target/perf-guests"));
+        let artifacts = build(&spec, &mut |m| note(m))?;
+        let find = |name: &str| {
+            artifacts
+                .iter()
+                .find(|a| a.name == name)
+                .map(|a| a.path.clone())
+                .with_context(|| format!("no component built for {name}"))
+        };
+        note("building the kernbench binary (release)");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(root)
+            .args([
+                "build",
+                "--release",
+                "--quiet",
+                "-p",
+                "kernbench-host",
+                "--bin",
+                "kernbench",
+            ])
+            .status()
+            .context("building kernbench")?;
+        if !status.success() {
+            bail!("building kernbench failed");
+        }
+        note("preparing the greenlet baseline (venv in target/perf-venv)");
+        let python = Python::prepare(root)?;
+        Ok(Env {
+            hello: find("hello")?,
+            calls: find("perf_calls")?,
+            barrier: find("perf_barrier")?,
+            matmul: find("perf_matmul")?,
+            kernbench: root.join("target/release/kernbench"),
+            cache: root.join("target/perf-cache"),
+            python,
+            quick,
+            machine: machine(),
+        })
+    }
+
+    fn engine(&self, max_ranks: u32) -> Result<BenchEngine> {
+        BenchEngine::new(EngineOptions {
+            max_ranks,
+            cache_dir: Some(self.cache.clone()),
+            ..EngineOptions::default()
+        })
+    }
+
+    fn scale(&self, full: u64) -> u64 {
+        if self.quick { (full / 10).max(1) } else { full }
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores, {}", std::env::consts::OS)
+}
+
+fn topology(sips: u32) -> Result<Topology> {
+    let mut spec = TopologySpec::embedded_default();
+    spec.system.sips.count = sips;
+    Ok(spec.validate("perf")?)
+}
+
+fn load(engine: &BenchEngine, path: &Path) -> Result<LoadedBench> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(engine.load("perf", &bytes, &Policy::trusted())?)
+}
+
+/// Run `bench` and build its report, as `kernbench run` does.
+fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Result<RunReport> {
+    let outcome = kernbench_host::runtime::run(engine, bench, options)?;
+    Ok(RunReport::from_outcome(outcome))
+}
+
+/// Run `bench` on `sips` SIPs with `args`; wall milliseconds of the run.
+fn wall_ms(engine: &BenchEngine, bench: &LoadedBench, sips: u32, args: &[String]) -> Result<f64> {
+    let mut options = RunOptions::new(topology(sips)?);
+    options.args = args.to_vec();
+    let report = run(engine, bench, options)?;
+    if report.failure.is_some() {
+        bail!("perf run failed: {:?}", report.failure);
+    }
+    Ok(report.host.wall_ms)
+}
+
+/// Every metric whose name contains `only`, measured `runs` times.
+pub fn all(env: &Env, runs: usize, only: Option<&str>) -> Result<Vec<Metric>> {
+    type Measure = fn(&Env, usize) -> Result<Vec<Metric>>;
+    let measures: [(&str, Measure); 8] = [
+        ("instantiate", instantiate),
+        ("host call", host_call),
+        ("barrier", barrier),
+        ("rss", rss),
+        ("largest world", largest_world),
+        ("all_reduce", all_reduce),
+        ("guest compute", guest_compute),
+        ("whole process", whole_process),
+    ];
+    let mut out = Vec::new();
+    for (name, measure) in measures {
+        if only.is_none_or(|o| name.contains(o)) {
+            note(&format!("measuring {name}"));
+            out.extend(measure(env, runs)?);
+        }
+    }
+    Ok(out)
+}

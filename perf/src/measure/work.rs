@@ -1,0 +1,147 @@
+//! Throughput against references: the simulator's all-reduce on real data, guest compute
+//! in wasm against native code, and whole `kernbench` processes against the Python baseline.
+
+use super::{Env, load, topology, wall_ms};
+use crate::stats::{Metric, fmt, median};
+use anyhow::{Context, Result, bail};
+use kernbench_host::sim::{
+    CclConfig, CollectiveCall, DType, DpPolicy, Init, NewTensor, Op, ReduceOp, SimLimits, Simulator,
+};
+use std::process::Command;
+use std::time::Instant;
+
+pub(super) fn all_reduce(env: &Env, runs: usize) -> Result<Vec<Metric>> {
+    let ranks = 8u32;
+    let bytes: u64 = if env.quick { 8 << 20 } else { 64 << 20 };
+    let limits = SimLimits {
+        max_data_bytes_per_run: u64::from(ranks) * bytes * 2,
+        ..SimLimits::default()
+    };
+    let mut sim = Simulator::new(topology(ranks)?, limits, ranks);
+    let mut calls = Vec::new();
+    for r in 0..ranks {
+        let req = NewTensor {
+            shape: vec![bytes / 4],
+            dtype: DType::F32,
+            dp: DpPolicy::SplitRows,
+            device: r,
+            init: Init::Full(f64::from(r + 1)),
+        };
+        let id = sim.create(r, req)?;
+        let members: Vec<u32> = (0..ranks).collect();
+        let op = Op::AllReduce {
+            tensor: sim.store.tensor_arg(id)?,
+            op: ReduceOp::Sum,
+        };
+        calls.push((r, CollectiveCall::new(r, 0, &members, op)?));
+    }
+    let src = vec![1u8; bytes as usize];
+    let mut dst = vec![0u8; bytes as usize];
+    dst.copy_from_slice(&src); // fault the pages in before timing
+    let ccl = CclConfig::default();
+    sim.execute_collective(&calls, 0, &ccl)?; // warm-up
+    let (mut ratios, mut ours, mut copies) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let t = Instant::now();
+        sim.execute_collective(&calls, 0, &ccl)?;
+        let reduce_s = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        dst.copy_from_slice(std::hint::black_box(&src));
+        let copy_s = t.elapsed().as_secs_f64();
+        std::hint::black_box(&dst);
+        let reduce_bw = f64::from(ranks) * bytes as f64 / reduce_s / 1e9;
+        let copy_bw = bytes as f64 / copy_s / 1e9;
+        ratios.push(reduce_bw / copy_bw);
+        ours.push(reduce_bw);
+        copies.push(copy_bw);
+    }
+    let mib = bytes >> 20;
+    let numpy = env
+        .python
+        .measure(&["allreduce", &ranks.to_string(), &mib.to_string()])?;
+    let reference = format!(
+        "reduce {} GB/s vs memcpy {} GB/s (numpy seed model: {} GB/s)",
+        fmt(median(&ours)),
+        fmt(median(&copies)),
+        fmt(numpy["reduced_gbytes_per_s"].as_f64().unwrap_or(f64::NAN))
+    );
+    Ok(vec![Metric::at_least(
+        &format!("all_reduce sum, N={ranks}, {mib} MiB f32: reduction vs memcpy bandwidth"),
+        0.7,
+        "x",
+        ratios,
+        Some(reference),
+    )])
+}
+
+pub(super) fn guest_compute(env: &Env, runs: usize) -> Result<Vec<Metric>> {
+    let engine = env.engine(1)?;
+    let bench = load(&engine, &env.matmul)?;
+    let iters = if env.quick { 3 } else { 30 };
+    let (mut ratios, mut wasm, mut native) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let empty = wall_ms(&engine, &bench, 1, &["256".into(), "0".into()])?;
+        let full = wall_ms(&engine, &bench, 1, &["256".into(), iters.to_string()])?;
+        let t = Instant::now();
+        std::hint::black_box(kernbench_perf_kernels::matmul_loop(
+            256,
+            std::hint::black_box(iters),
+        ));
+        let native_ms = t.elapsed().as_secs_f64() * 1e3;
+        ratios.push((full - empty) / native_ms);
+        wasm.push((full - empty) / f64::from(iters));
+        native.push(native_ms / f64::from(iters));
+    }
+    let reference = format!(
+        "wasm {} ms vs native {} ms per 256x256 matmul",
+        fmt(median(&wasm)),
+        fmt(median(&native))
+    );
+    Ok(vec![Metric::at_most(
+        "guest compute: 256x256 f32 matmul, wasm vs native",
+        1.3,
+        "x",
+        ratios,
+        Some(reference),
+    )])
+}
+
+pub(super) fn whole_process(env: &Env, runs: usize) -> Result<Vec<Metric>> {
+    let time = |cmd: &mut Command| -> Result<f64> {
+        let t = Instant::now();
+        let out = cmd.output().context("running a process")?;
+        if !out.status.success() {
+            bail!("process failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(t.elapsed().as_secs_f64() * 1e3)
+    };
+    let mut kernbench = Command::new(&env.kernbench);
+    kernbench
+        .arg("run")
+        .arg(&env.hello)
+        .args(["--sips", "8"])
+        .env("KERNBENCH_CACHE_DIR", &env.cache);
+    time(&mut kernbench)?; // the component is compiled into the cache once
+    let mut python = Command::new(&env.python.exe);
+    python.args(["-c", "import greenlet, numpy"]);
+    let (mut ratios, mut ours, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let k = time(&mut kernbench)?;
+        let p = time(&mut python)?;
+        ratios.push(k / p);
+        ours.push(k);
+        theirs.push(p);
+    }
+    let reference = format!(
+        "kernbench {} ms vs python import {} ms",
+        fmt(median(&ours)),
+        fmt(median(&theirs))
+    );
+    Ok(vec![Metric::at_most(
+        "`kernbench run hello --sips 8` (cached), whole process, vs `python3 -c \"import greenlet, numpy\"`",
+        0.5,
+        "x",
+        ratios,
+        Some(reference),
+    )])
+}
