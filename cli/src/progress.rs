@@ -22,13 +22,19 @@ pub fn wanted(json: bool) -> bool {
     !json && std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
 }
 
+/// The spinner every progress line draws on stderr: spinner, elapsed time, message.
+pub fn spinner() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    bar.set_style(style);
+    bar
+}
+
 impl ProgressLine {
     /// Start drawing `progress` of bench `name`.
     pub fn start(name: &str, progress: Arc<RunProgress>) -> ProgressLine {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner());
-        bar.set_style(style);
+        let bar = spinner();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let name = name.to_owned();

@@ -117,7 +117,8 @@ pub struct ServeArgs {
     job: JobArgs,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+/// The async runtime of the service commands (server, workers and clients).
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

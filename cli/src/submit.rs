@@ -4,9 +4,9 @@
 
 use super::exit;
 use super::progress;
+use super::service::runtime;
 use anyhow::{Context, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kernbench_host::sim::config_file::read_config;
 use kernbench_service::client::{Client, ClientError};
 use kernbench_service::spec::RunSpec;
@@ -72,13 +72,6 @@ fn json_file(path: &Path, flag: &str) -> Result<Value> {
     serde_json::from_str(&text).with_context(|| format!("{flag} {}: not JSON", path.display()))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
-}
-
 /// Upload, wait, print the report.
 pub fn submit(args: SubmitArgs) -> Result<u8> {
     let spec = RunSpec {
@@ -130,10 +123,7 @@ pub fn submit(args: SubmitArgs) -> Result<u8> {
 /// Poll until the submission is final, drawing its state on a terminal.
 async fn wait(client: &Client, id: &str, json: bool) -> Result<Value> {
     let bar = progress::wanted(json).then(|| {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner());
-        bar.set_style(style);
+        let bar = progress::spinner();
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
     });

@@ -10,7 +10,7 @@ use crate::state::AppState;
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -125,16 +125,12 @@ async fn logout() -> Response {
     ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response()
 }
 
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ServiceError> {
-    let mut parts = axum::http::Request::new(()).into_parts().0;
-    parts.headers = headers.clone();
-    <Caller as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, state)
-        .await
-}
-
-async fn my_submissions(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn my_submissions(
+    State(state): State<AppState>,
+    caller: Result<Caller, ServiceError>,
+) -> Response {
     let result = async {
-        let caller = caller(&state, &headers).await?;
+        let caller = caller?;
         let rows = state.db.submissions(caller.scope(), None, 100).await?;
         let live = rows.iter().any(|r| !r.status.is_final());
         Ok::<_, ServiceError>(page(
@@ -166,11 +162,11 @@ async fn my_submissions(State(state): State<AppState>, headers: HeaderMap) -> Re
 
 async fn report_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Result<Caller, ServiceError>,
     Path(id): Path<String>,
 ) -> Response {
     let result = async {
-        let caller = caller(&state, &headers).await?;
+        let caller = caller?;
         let row = owned(&state, &caller, &id).await?;
         let view = full_view(&state, &row).await?;
         let live = !row.status.is_final();

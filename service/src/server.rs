@@ -114,7 +114,7 @@ pub async fn serve(
         .map_err(|e| ServiceError::Config(format!("listening on {}: {e}", config.listen)))?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let workers = spawn_workers(&db, &store, &config, &stop_rx);
+    let workers = spawn_workers(&db, &store, &config.worker, config.workers, &stop_rx);
     let app = app(state.clone());
     let draining = state.clone();
     let shutdown = async move {
@@ -134,15 +134,17 @@ pub async fn serve(
     Ok(())
 }
 
+/// `count` workers on `db`, named and given scratch space after `config`.
 fn spawn_workers(
     db: &Db,
     store: &BlobStore,
-    config: &ServeConfig,
+    config: &WorkerConfig,
+    count: usize,
     stop: &watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<Result<(), ServiceError>>> {
-    (0..config.workers)
+    (0..count)
         .map(|i| {
-            let mut worker = config.worker.clone();
+            let mut worker = config.clone();
             worker.name = format!("{}/{i}", worker.name);
             worker.scratch = worker.scratch.join(format!("w{i}"));
             tokio::spawn(worker::run(db.clone(), store.clone(), worker, stop.clone()))
