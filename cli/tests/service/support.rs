@@ -215,14 +215,34 @@ pub async fn submit(server: &Server, token: &str, spec: &str, artifact: &str) ->
 
 /// `GET /submissions/{id}` as JSON.
 pub async fn get(server: &Server, token: &str, id: &str) -> (u16, Value) {
-    let answer = http()
-        .get(format!("{}/api/v1/submissions/{id}", server.url))
+    let path = format!("/api/v1/submissions/{id}");
+    let answer = call(server, token, reqwest::Method::GET, &path).await;
+    let status = answer.status().as_u16();
+    (status, answer.json().await.unwrap_or(Value::Null))
+}
+
+/// An authenticated request to `path` (under the server's URL).
+pub async fn call(
+    server: &Server,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+) -> reqwest::Response {
+    http()
+        .request(method, format!("{}{path}", server.url))
         .bearer_auth(token)
         .send()
         .await
-        .unwrap();
-    let status = answer.status().as_u16();
-    (status, answer.json().await.unwrap_or(Value::Null))
+        .unwrap()
+}
+
+/// `GET path` as JSON.
+pub async fn get_json(server: &Server, token: &str, path: &str) -> Value {
+    call(server, token, reqwest::Method::GET, path)
+        .await
+        .json()
+        .await
+        .unwrap()
 }
 
 /// Poll until `id` is in one of `states`.
