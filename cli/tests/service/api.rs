@@ -231,6 +231,42 @@ async fn every_bad_input_gets_its_named_error_before_anything_is_queued() {
         assert_eq!(body["error"], kind, "{spec}: {body}");
         assert!(body.to_string().contains(mentions), "{spec}: {body}");
     }
+    // Every other thing a client can grow has its named bound.
+    let many_args = serde_json::json!({ "args": vec!["x"; 257] }).to_string();
+    let answer = post(&server, &alice, &many_args, "x.wasm", hello.clone()).await;
+    assert_eq!(answer.status(), 400);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["field"], "spec.args", "{body}");
+    let long_name = format!("{}.wasm", "n".repeat(300));
+    let answer = post(&server, &alice, "{}", &long_name, hello.clone()).await;
+    assert_eq!(answer.status(), 400);
+    let body: Value = answer.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("file name longer than 200"),
+        "{body}"
+    );
+    let big_spec = format!(r#"{{"args": ["{}"]}}"#, "a".repeat(2 << 20));
+    let answer = post(&server, &alice, &big_spec, "x.wasm", hello.clone()).await;
+    assert_eq!(answer.status(), 413, "a spec part past its cap");
+    let page = call(
+        &server,
+        &alice,
+        Method::GET,
+        "/api/v1/submissions?limit=1000",
+    )
+    .await;
+    assert_eq!(page.status(), 400);
+    let long_token = http()
+        .post(format!("{}/api/v1/tokens", server.url))
+        .bearer_auth(&server.admin)
+        .json(&serde_json::json!({ "name": "t".repeat(201) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(long_token.status(), 400);
     let listed = get_json(&server, &alice, "/api/v1/submissions").await;
     assert_eq!(
         listed["submissions"],
