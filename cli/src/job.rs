@@ -1,5 +1,5 @@
 //! `kernbench run-job DIR`: the run mode of a worker's child process. It bounds itself
-//! (rlimits) before it reads anything, runs the job's component under the strict policy
+//! (rlimits) before it reads anything, runs the job's component under the policy its worker wrote (strict unless a suite says otherwise)
 //! through the host library, and leaves the reports and the trace in DIR. Its exit status
 //! is `kernbench run`'s; anything else tells the worker the run died.
 
@@ -30,10 +30,17 @@ pub struct JobArgs {
     /// RLIMIT_NOFILE of this process.
     #[arg(long)]
     open_files: u64,
+    /// The `cgroup.procs` of the run's memory cgroup, joined first.
+    #[arg(long)]
+    cgroup_procs: Option<PathBuf>,
 }
 
 /// Run one job.
 pub fn run_job(args: JobArgs) -> Result<u8> {
+    if let Some(procs) = &args.cgroup_procs {
+        kernbench_service::cgroup::join(procs)
+            .with_context(|| format!("joining the run's cgroup ({})", procs.display()))?;
+    }
     ChildLimits {
         memory_bytes: args.memory_bytes,
         cpu_secs: args.cpu_secs,
@@ -43,7 +50,9 @@ pub fn run_job(args: JobArgs) -> Result<u8> {
     .context("setting the run's resource limits")?;
     let path = |name: &str| args.dir.join(name);
     let spec = std::fs::read(path(job_files::SPEC)).context("reading the job's spec")?;
-    let options = RunSpec::parse(&spec)?.options(Policy::strict())?;
+    let policy = std::fs::read(path(job_files::POLICY)).context("reading the job's policy")?;
+    let policy: Policy = serde_json::from_slice(&policy).context("parsing the job's policy")?;
+    let options = RunSpec::parse(&spec)?.options(policy)?;
     // As `kernbench run` names a component: its file stem.
     let name = std::path::Path::new(&args.bench_name)
         .file_stem()

@@ -52,6 +52,11 @@ enum Command {
     /// Create, revoke or list submitter tokens.
     #[command(subcommand)]
     Token(service::TokenCommand),
+    /// Register or list suites (the service's leaderboards).
+    #[command(subcommand)]
+    Suite(service::SuiteCommand),
+    /// Print a suite's leaderboard from a service.
+    Leaderboard(submit::LeaderboardArgs),
     /// Submit a bench component to a service, wait, and print its report as `run` would.
     Submit(Box<submit::SubmitArgs>),
     /// Print where a submission is.
@@ -88,6 +93,8 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => service::serve(*args),
         Command::Worker(args) => service::worker(*args),
         Command::Token(command) => service::token(command),
+        Command::Suite(command) => service::suite(command),
+        Command::Leaderboard(args) => submit::leaderboard(args),
         Command::Submit(args) => submit::submit(*args),
         Command::Status(args) => submit::status(args),
         Command::Report(args) => submit::report(args),

@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use kernbench_host::model::policy::parse_size;
 use kernbench_service::auth;
+use kernbench_service::cgroup::{CgroupMode, MemoryCgroups};
 use kernbench_service::sandbox::ChildLimits;
 use kernbench_service::server::{self, ServeConfig, Storage};
 use kernbench_service::state::ApiLimits;
@@ -41,6 +42,13 @@ pub struct JobArgs {
     /// Memory of a run's process (RLIMIT_DATA), e.g. 4G.
     #[arg(long, value_name = "BYTES", default_value = "4G", value_parser = parse_bytes)]
     pub job_memory: u64,
+    /// Whether each run gets a memory cgroup: auto (when the machine allows it), required
+    /// (refuse to start without), off.
+    #[arg(long, value_name = "MODE", default_value = "auto")]
+    pub memory_cgroup: CgroupMode,
+    /// Resident memory of a run's cgroup, e.g. 2G; --job-memory when omitted.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub job_cgroup_memory: Option<u64>,
     /// CPU seconds of a run's process (RLIMIT_CPU).
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub job_cpu_secs: u64,
@@ -82,6 +90,29 @@ impl JobArgs {
             memory_bytes: self.job_memory,
             cpu_secs: self.job_cpu_secs.max(1),
             ..ChildLimits::default()
+        };
+        config.cgroup_memory = self.job_cgroup_memory.unwrap_or(self.job_memory);
+        config.cgroups = match self.memory_cgroup {
+            CgroupMode::Off => None,
+            mode => {
+                let groups = MemoryCgroups::detect();
+                match (&groups, mode) {
+                    (None, CgroupMode::Required) => anyhow::bail!(
+                        "--memory-cgroup required: this process cannot make memory cgroups \
+                         (no delegated cgroup v2 memory controller, no writable v1 memory \
+                         hierarchy); see ADR-0013"
+                    ),
+                    (None, _) => tracing::info!(
+                        "no memory cgroup can be made here: runs are bounded by RLIMIT_DATA only"
+                    ),
+                    (Some(g), _) => tracing::info!(
+                        version = ?g.version(),
+                        limit = config.cgroup_memory,
+                        "each run gets a memory cgroup"
+                    ),
+                }
+                groups
+            }
         };
         Ok(config)
     }
@@ -242,6 +273,73 @@ pub fn token(command: TokenCommand) -> Result<u8> {
         }
         Ok(super::exit::OK)
     })
+}
+
+/// `kernbench suite ...`.
+#[derive(Debug, Subcommand)]
+pub enum SuiteCommand {
+    /// Register a suite from its JSON file (docs/suites.md). A suite cannot change once
+    /// registered: register a new version under a new name.
+    Add {
+        /// The suite file.
+        file: PathBuf,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// List the registered suites.
+    List {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+/// Manage suites directly on the database.
+pub fn suite(command: SuiteCommand) -> Result<u8> {
+    runtime()?.block_on(async {
+        match command {
+            SuiteCommand::Add { file, storage } => {
+                let bytes = read_suite_file(&file)?;
+                let suite = kernbench_service::suite::Suite::parse(&bytes)
+                    .with_context(|| format!("suite file {}", file.display()))?;
+                let (db, _) = storage.storage().open().await?;
+                db.insert_suite(&suite).await?;
+                println!(
+                    "registered suite {} ({} runs, {} hidden)",
+                    suite.name,
+                    suite.runs.len(),
+                    suite.runs.iter().filter(|r| r.hidden).count()
+                );
+            }
+            SuiteCommand::List { storage } => {
+                let (db, _) = storage.storage().open().await?;
+                for row in db.suites().await? {
+                    let suite = &row.suite;
+                    println!(
+                        "{}  {} runs  {}",
+                        suite.name,
+                        suite.runs.len(),
+                        kernbench_host::model::text::quote(&suite.description)
+                    );
+                }
+            }
+        }
+        Ok(super::exit::OK)
+    })
+}
+
+/// Read a suite file, refusing one past the suite size limit before reading it all.
+fn read_suite_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let limit = kernbench_service::suite::MAX_SUITE_BYTES;
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() > limit {
+        anyhow::bail!("{}: longer than {limit} bytes", path.display());
+    }
+    Ok(bytes)
 }
 
 #[allow(clippy::print_stderr)] // A note beside the secret: stdout holds only the secret.

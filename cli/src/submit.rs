@@ -44,6 +44,9 @@ pub struct SubmitArgs {
     component: PathBuf,
     #[command(flatten)]
     server: ServerArgs,
+    /// Run it on a suite's configurations and rank it on the suite's leaderboard.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["sips", "topology", "ccl", "seed", "args"])]
+    suite: Option<String>,
     /// Number of SIPs (ranks).
     #[arg(long, value_name = "N")]
     sips: Option<u32>,
@@ -54,8 +57,8 @@ pub struct SubmitArgs {
     #[arg(long, value_name = "FILE")]
     ccl: Option<PathBuf>,
     /// Seed of the ranks' random numbers.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[arg(long)]
+    seed: Option<u64>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -87,7 +90,8 @@ pub fn submit(args: SubmitArgs) -> Result<u8> {
             .map(|p| json_file(p, "--ccl"))
             .transpose()?,
         args: args.args.clone(),
-        seed: args.seed,
+        seed: args.seed.unwrap_or(0),
+        suite: args.suite.clone(),
     };
     let bytes = std::fs::read(&args.component)
         .with_context(|| format!("reading {}", args.component.display()))?;
@@ -104,7 +108,7 @@ pub fn submit(args: SubmitArgs) -> Result<u8> {
                 kind,
                 message,
                 ..
-            }) if !kind.starts_with("unprocessable") => {
+            }) if !matches!(kind.as_str(), "unprocessable" | "unknown-suite") => {
                 // Refused at load, as `kernbench run` would refuse it.
                 println!("{}: refused ({kind})\n{message}", args.component.display());
                 return Ok(exit::REFUSED);
@@ -182,14 +186,48 @@ async fn print_result(
         }
         return Ok(exit::RUN_FAILED);
     }
-    let format = if json { "json" } else { "text" };
-    let report = client
-        .report(id, format)
-        .await
-        .context("fetching the report")?;
-    std::io::stdout()
-        .write_all(&report)
-        .context("printing the report")?;
+    let suite_result = view.get("suite_result").filter(|r| !r.is_null());
+    if suite_result.is_some() && json {
+        // One document: the submission with its main report and the suite's runs.
+        println!("{view:#}");
+    } else {
+        let visible: Vec<&str> = suite_result
+            .map(|r| {
+                r["runs"]
+                    .as_array()
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .filter(|run| {
+                        run["hidden"] == Value::Bool(false) && run["status"] != "cancelled"
+                    })
+                    .filter_map(|run| run["name"].as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let format = if json { "json" } else { "text" };
+        if visible.is_empty() {
+            let report = client
+                .report(id, format, None)
+                .await
+                .context("fetching the report")?;
+            std::io::stdout()
+                .write_all(&report)
+                .context("printing the report")?;
+        }
+        for run in &visible {
+            println!("== suite run {run}");
+            let report = client
+                .report(id, format, Some(run))
+                .await
+                .with_context(|| format!("fetching the report of run {run}"))?;
+            std::io::stdout()
+                .write_all(&report)
+                .context("printing the report")?;
+        }
+        if let Some(result) = suite_result {
+            print!("{}", render_suite_result(result));
+        }
+    }
     if let Some(path) = trace {
         let bytes = client.trace(id).await.context("fetching the trace")?;
         std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
@@ -198,6 +236,118 @@ async fn print_result(
         Some(0) => exit::OK,
         Some(3) => exit::REFUSED,
         _ => exit::RUN_FAILED,
+    })
+}
+
+/// A suite submission's runs and scores as text (names and reasons escaped: they are
+/// submitted or produced text).
+fn render_suite_result(result: &Value) -> String {
+    use kernbench_host::model::text::escape_control;
+    let scores = &result["scores"];
+    let score = |v: &Value| {
+        v.as_f64()
+            .map_or_else(|| "-".to_owned(), |v| format!("{v:.4}"))
+    };
+    let list = |v: &Value| {
+        v.as_array()
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(score)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = format!(
+        "suite     {}: {}\n",
+        escape_control(result["suite"].as_str().unwrap_or("")),
+        if scores["valid"] == Value::Bool(true) {
+            format!("ranked, visible scores {}", list(&scores["visible"]))
+        } else {
+            format!(
+                "not ranked: {}",
+                escape_control(scores["reason"].as_str().unwrap_or("unknown"))
+            )
+        }
+    );
+    for run in result["runs"].as_array().map_or(&[][..], Vec::as_slice) {
+        let name = escape_control(run["name"].as_str().unwrap_or(""));
+        let line = match run["passed"].as_bool() {
+            Some(passed) => format!("hidden, {}", if passed { "passed" } else { "did not pass" }),
+            None => format!(
+                "{}, values {}",
+                run["status"].as_str().unwrap_or(""),
+                list(&run["values"])
+            ),
+        };
+        out.push_str(&format!("  run {name}: {line}\n"));
+    }
+    out
+}
+
+/// Arguments of `kernbench leaderboard`.
+#[derive(Debug, Args)]
+pub struct LeaderboardArgs {
+    /// The suite.
+    suite: String,
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Print it as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Print a suite's leaderboard.
+pub fn leaderboard(args: LeaderboardArgs) -> Result<u8> {
+    use kernbench_host::model::text::escape_control;
+    let client = args.server.client()?;
+    runtime()?.block_on(async {
+        let board = client
+            .leaderboard(&args.suite)
+            .await
+            .context("fetching the leaderboard")?;
+        if args.json {
+            println!("{board:#}");
+            return Ok(exit::OK);
+        }
+        let items = |v: &Value| v.as_array().cloned().unwrap_or_default();
+        let metrics: Vec<String> = items(&board["metrics"])
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} ({} is better)",
+                    escape_control(m["name"].as_str().unwrap_or("")),
+                    m["better"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        println!(
+            "leaderboard of {} by {}",
+            escape_control(&args.suite),
+            metrics.join(", ")
+        );
+        let entries = items(&board["entries"]);
+        if entries.is_empty() {
+            println!("no valid submission yet");
+        }
+        for e in entries {
+            let scores: Vec<String> = items(&e["scores"])
+                .iter()
+                .map(|v| {
+                    v.as_f64()
+                        .map_or_else(|| "-".to_owned(), |v| format!("{v:.4}"))
+                })
+                .collect();
+            println!(
+                "{:>3}  {:<24}  {}{}",
+                e["position"].as_i64().unwrap_or(0),
+                escape_control(e["submitter"].as_str().unwrap_or("")),
+                scores.join("  "),
+                e["submission_id"]
+                    .as_str()
+                    .map(|id| format!("  {id}"))
+                    .unwrap_or_default()
+            );
+        }
+        Ok(exit::OK)
     })
 }
 

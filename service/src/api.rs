@@ -4,13 +4,16 @@
 use crate::auth::{self, Caller};
 use crate::db::{Status, SubmissionRow, TokenRow};
 use crate::error::ServiceError;
+use crate::scoring::{Scores, SuiteResult};
 use crate::state::AppState;
+use crate::suite::Suite;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use kernbench_host::model::Policy;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -26,10 +29,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/submissions/{id}"),
     ("get", "/api/v1/submissions/{id}/report"),
     ("get", "/api/v1/submissions/{id}/trace"),
+    ("get", "/api/v1/suites"),
+    ("post", "/api/v1/suites"),
+    ("get", "/api/v1/suites/{name}"),
+    ("get", "/api/v1/suites/{name}/leaderboard"),
     ("post", "/api/v1/tokens"),
     ("get", "/api/v1/tokens"),
     ("delete", "/api/v1/tokens/{id}"),
     ("get", "/api/v1/whoami"),
+    ("get", "/api/v1/limits"),
     ("get", "/api/v1/openapi.json"),
 ];
 
@@ -46,9 +54,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/submissions/{id}", get(show).delete(cancel))
         .route("/api/v1/submissions/{id}/report", get(report))
         .route("/api/v1/submissions/{id}/trace", get(trace))
+        .route("/api/v1/suites", get(list_suites).post(create_suite))
+        .route("/api/v1/suites/{name}", get(show_suite))
+        .route("/api/v1/suites/{name}/leaderboard", get(leaderboard))
         .route("/api/v1/tokens", post(create_token).get(list_tokens))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .route("/api/v1/whoami", get(whoami))
+        .route("/api/v1/limits", get(limits))
         .route(
             "/api/v1/openapi.json",
             get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
@@ -118,6 +130,13 @@ pub struct SubmissionView {
     pub error: Option<String>,
     /// The run spec.
     pub spec: Value,
+    /// The suite it was submitted to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suite: Option<String>,
+    /// A suite submission's runs and scores, hidden runs reduced to pass/fail (only in
+    /// `GET /submissions/{id}`, once it ran).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suite_result: Option<Value>,
     /// The report, as `kernbench run --json` prints it (only in `GET /submissions/{id}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<Value>,
@@ -138,6 +157,8 @@ impl SubmissionView {
             exit_code: row.exit_code,
             error: row.error.clone(),
             spec: serde_json::from_str(&row.spec).unwrap_or(Value::Null),
+            suite: row.suite.clone(),
+            suite_result: None,
             report: None,
         }
     }
@@ -214,14 +235,24 @@ pub async fn owned(
         .ok_or_else(|| ServiceError::NotFound(format!("submission {id}")))
 }
 
-/// The full view of a submission: position while queued, report once written.
+/// The full view of a submission: position while queued, report once written, a suite
+/// submission's runs (hidden ones as pass/fail, unless the caller is an admin).
 pub async fn full_view(
     state: &AppState,
+    caller: &Caller,
     row: &SubmissionRow,
 ) -> Result<SubmissionView, ServiceError> {
     let mut view = SubmissionView::of(row);
     if row.status == Status::Queued {
         view.position = Some(state.db.queue_position(row.seq).await?);
+    }
+    if let Some(result) = suite_result(state, row)? {
+        view.suite_result = Some(if caller.token.admin {
+            serde_json::to_value(&result)
+                .map_err(|e| ServiceError::Corrupt(format!("suite result: {e}")))?
+        } else {
+            result.public_view()
+        });
     }
     if let Some(sha) = &row.report_sha {
         let bytes = state.store.get(sha)?;
@@ -233,13 +264,27 @@ pub async fn full_view(
     Ok(view)
 }
 
+/// A suite submission's stored result, if it has one.
+pub fn suite_result(
+    state: &AppState,
+    row: &SubmissionRow,
+) -> Result<Option<SuiteResult>, ServiceError> {
+    row.suite_result_sha
+        .as_ref()
+        .map(|sha| {
+            serde_json::from_slice(&state.store.get(sha)?)
+                .map_err(|e| ServiceError::Corrupt(format!("suite result {sha}: {e}")))
+        })
+        .transpose()
+}
+
 async fn show(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<SubmissionView>, ServiceError> {
     let row = owned(&state, &caller, &id).await?;
-    Ok(Json(full_view(&state, &row).await?))
+    Ok(Json(full_view(&state, &caller, &row).await?))
 }
 
 async fn cancel(
@@ -262,6 +307,8 @@ async fn cancel(
 struct ReportQuery {
     /// `json` (default) or `text`: the report as `kernbench run [--json]` prints it.
     format: Option<String>,
+    /// A suite submission's run (visible runs only); its first visible run when omitted.
+    run: Option<String>,
 }
 
 async fn report(
@@ -270,7 +317,17 @@ async fn report(
     Path(id): Path<String>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response, ServiceError> {
-    let row = owned(&state, &caller, &id).await?;
+    let mut row = owned(&state, &caller, &id).await?;
+    if let Some(run) = &query.run {
+        let result = suite_result(&state, &row)?;
+        let found = result
+            .as_ref()
+            .and_then(|r| r.runs.iter().find(|r| &r.name == run))
+            .filter(|r| caller.token.admin || !r.hidden)
+            .ok_or_else(|| ServiceError::NotFound(format!("run {run:?} of {id}")))?;
+        row.report_sha = found.report_sha.clone();
+        row.text_sha = found.text_sha.clone();
+    }
     let (sha, content_type) = match query.format.as_deref().unwrap_or("json") {
         "json" => (&row.report_sha, "application/json"),
         "text" => (&row.text_sha, "text/plain; charset=utf-8"),
@@ -310,6 +367,105 @@ async fn trace(
         state.store.get(sha)?,
     )
         .into_response())
+}
+
+async fn list_suites(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Value>, ServiceError> {
+    let suites: Vec<Value> = state
+        .db
+        .suites()
+        .await?
+        .iter()
+        .map(|row| row.suite.public_view())
+        .collect();
+    Ok(Json(json!({ "suites": suites })))
+}
+
+async fn create_suite(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> Result<Response, ServiceError> {
+    caller.require_admin()?;
+    let suite = Suite::parse(&body)?;
+    state.db.insert_suite(&suite).await?;
+    tracing::info!(suite = %suite.name, "suite registered");
+    Ok((StatusCode::CREATED, Json(suite.public_view())).into_response())
+}
+
+/// A suite by name, or 404.
+pub async fn find_suite(state: &AppState, name: &str) -> Result<Suite, ServiceError> {
+    Ok(state
+        .db
+        .suite(name)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("suite {name}")))?
+        .suite)
+}
+
+async fn show_suite(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ServiceError> {
+    let suite = find_suite(&state, &name).await?;
+    Ok(Json(if caller.token.admin {
+        serde_json::to_value(&suite).map_err(|e| ServiceError::Corrupt(e.to_string()))?
+    } else {
+        suite.public_view()
+    }))
+}
+
+/// A suite's leaderboard as the caller may see it: everyone sees positions, names and the
+/// visible scores; the submission id only on the caller's own lines (or an admin's).
+pub async fn leaderboard_view(
+    state: &AppState,
+    caller: &Caller,
+    suite: &Suite,
+) -> Result<Value, ServiceError> {
+    let rows = state.db.leaderboard(&suite.name).await?;
+    let entries: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            let scores: Scores = row
+                .scores
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or_default();
+            let mine = caller.token.admin || row.token_id == caller.token.id;
+            let mut entry = json!({
+                "position": row.position,
+                "submitter": row.submitter,
+                "finished_ms": row.finished_ms,
+                "scores": scores.visible,
+                "mine": row.token_id == caller.token.id,
+            });
+            if mine {
+                entry["submission_id"] = json!(row.submission_id);
+            }
+            if caller.token.admin {
+                entry["ranked_scores"] = json!(scores.all);
+            }
+            entry
+        })
+        .collect();
+    let metrics: Vec<Value> = suite
+        .rank
+        .iter()
+        .map(|m| json!({ "name": m.name, "better": m.better }))
+        .collect();
+    Ok(json!({ "suite": suite.name, "metrics": metrics, "entries": entries }))
+}
+
+async fn leaderboard(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ServiceError> {
+    let suite = find_suite(&state, &name).await?;
+    Ok(Json(leaderboard_view(&state, &caller, &suite).await?))
 }
 
 /// Body of `POST /tokens`.
@@ -354,6 +510,18 @@ async fn revoke_token(
     } else {
         Err(ServiceError::NotFound(format!("token {id}")))
     }
+}
+
+/// The upload limits and quotas, so a client can refuse an oversized upload before sending
+/// it (the server refuses it mid-stream and closes the connection).
+async fn limits(State(state): State<AppState>, _caller: Caller) -> Json<Value> {
+    let limits = state.limits;
+    Json(json!({
+        "max_upload_bytes": limits.max_upload_bytes,
+        "component_bytes": Policy::strict().limits.component_bytes,
+        "max_active_per_token": limits.max_active_per_token,
+        "max_per_hour": limits.max_per_hour,
+    }))
 }
 
 async fn whoami(caller: Caller) -> Json<TokenRow> {

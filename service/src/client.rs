@@ -30,6 +30,20 @@ pub enum ClientError {
         /// `Retry-After`, when the server sent one.
         retry_after: Option<u64>,
     },
+    /// The upload is larger than the server accepts (checked before sending it: a server
+    /// refuses it while it streams and closes the connection, which a client would otherwise
+    /// see only as a broken pipe).
+    #[error("{what} is {bytes} bytes; this server accepts at most {limit} bytes ({limit_name})")]
+    TooLarge {
+        /// What is too large.
+        what: String,
+        /// Its size.
+        bytes: u64,
+        /// The server's limit.
+        limit: u64,
+        /// The limit's name.
+        limit_name: &'static str,
+    },
     /// The answer was not what the API documents.
     #[error("unexpected answer from {url}: {message}")]
     Protocol {
@@ -38,6 +52,23 @@ pub enum ClientError {
         /// What was wrong.
         message: String,
     },
+}
+
+/// What multipart framing adds to the parts' bytes, at most (boundaries and part headers).
+const MULTIPART_OVERHEAD: usize = 1024;
+
+/// Percent-encode a name for a URL path segment or query value (suite and run names are
+/// restricted to URL-safe characters, but a client should not rely on it).
+fn path_segment(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// A client of one server with one token.
@@ -130,6 +161,35 @@ impl Client {
             url: url.clone(),
             message: format!("serializing the spec: {e}"),
         })?;
+        // A server that predates `GET /limits` still refuses an oversized upload itself.
+        if let Ok(limits) = self.limits().await {
+            let checks = [
+                (
+                    "the component",
+                    component.len(),
+                    "component_bytes",
+                    "component_bytes",
+                ),
+                (
+                    "the upload",
+                    component.len() + spec.len() + MULTIPART_OVERHEAD,
+                    "max_upload_bytes",
+                    "max_upload_bytes",
+                ),
+            ];
+            for (what, bytes, key, limit_name) in checks {
+                if let Some(limit) = limits.get(key).and_then(Value::as_u64)
+                    && bytes as u64 > limit
+                {
+                    return Err(ClientError::TooLarge {
+                        what: what.to_owned(),
+                        bytes: bytes as u64,
+                        limit,
+                        limit_name,
+                    });
+                }
+            }
+        }
         let form = Form::new()
             .part(
                 "spec",
@@ -157,15 +217,53 @@ impl Client {
             })
     }
 
+    /// The server's upload limits and quotas (`GET /limits`).
+    pub async fn limits(&self) -> Result<Value, ClientError> {
+        let url = self.url("/limits");
+        self.json(self.http.get(&url), &url).await
+    }
+
+    /// The registered suites.
+    pub async fn suites(&self) -> Result<Value, ClientError> {
+        let url = self.url("/suites");
+        self.json(self.http.get(&url), &url).await
+    }
+
+    /// A suite's leaderboard.
+    pub async fn leaderboard(&self, suite: &str) -> Result<Value, ClientError> {
+        let url = self.url(&format!("/suites/{}/leaderboard", path_segment(suite)));
+        self.json(self.http.get(&url), &url).await
+    }
+
+    /// Register a suite (admin).
+    pub async fn create_suite(&self, definition: Vec<u8>) -> Result<Value, ClientError> {
+        let url = self.url("/suites");
+        let request = self
+            .http
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(definition);
+        self.json(request, &url).await
+    }
+
     /// A submission as `GET /submissions/{id}` shows it.
     pub async fn status(&self, id: &str) -> Result<Value, ClientError> {
         let url = self.url(&format!("/submissions/{id}"));
         self.json(self.http.get(&url), &url).await
     }
 
-    /// The report in `format` (`text` or `json`), as the server stored it.
-    pub async fn report(&self, id: &str, format: &str) -> Result<Vec<u8>, ClientError> {
-        let url = self.url(&format!("/submissions/{id}/report?format={format}"));
+    /// The report in `format` (`text` or `json`), as the server stored it; of the suite run
+    /// `run` when given (a suite submission's visible runs each have one).
+    pub async fn report(
+        &self,
+        id: &str,
+        format: &str,
+        run: Option<&str>,
+    ) -> Result<Vec<u8>, ClientError> {
+        let mut url = self.url(&format!("/submissions/{id}/report?format={format}"));
+        if let Some(run) = run {
+            url.push_str(&format!("&run={}", path_segment(run)));
+        }
         self.bytes(&url).await
     }
 

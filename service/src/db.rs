@@ -5,7 +5,8 @@
 
 use crate::clock::now_ms;
 use crate::error::ServiceError;
-use serde::Serialize;
+use crate::suite::Suite;
+use serde::{Deserialize, Serialize};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
 use std::path::Path;
@@ -21,7 +22,7 @@ pub enum Backend {
 }
 
 /// A submission's state, as the API names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Waiting for a worker.
@@ -127,11 +128,17 @@ pub struct SubmissionRow {
     pub exit_code: Option<i64>,
     /// Why there is no report (a crashed child, attempts exhausted, cancelled while running).
     pub error: Option<String>,
+    /// The suite it was submitted to, if any.
+    pub suite: Option<String>,
+    /// sha256 of its per-run results (a suite submission), hidden runs included.
+    pub suite_result_sha: Option<String>,
+    /// Its scores (JSON), once a suite submission has run.
+    pub scores: Option<String>,
 }
 
 const SUBMISSION_COLUMNS: &str = "seq, id, token_id, name, spec, component_sha, status, \
      attempts, cancel_requested, worker, created_ms, started_ms, finished_ms, report_sha, \
-     text_sha, trace_sha, exit_code, error";
+     text_sha, trace_sha, exit_code, error, suite, suite_result_sha, scores";
 
 /// A job a worker claimed: what it needs to run it, and the lease that lets it write back.
 #[derive(Debug, Clone)]
@@ -148,6 +155,8 @@ pub struct Claim {
     pub lease_id: String,
     /// Which attempt this is (1 for the first).
     pub attempt: i64,
+    /// The suite it runs, if any.
+    pub suite: Option<String>,
 }
 
 /// What a finished attempt writes back.
@@ -165,6 +174,12 @@ pub struct Outcome {
     pub exit_code: Option<i64>,
     /// Why there is no report, if there is none.
     pub error: Option<String>,
+    /// A suite submission's per-run results.
+    pub suite_result_sha: Option<String>,
+    /// A suite submission's scores (JSON).
+    pub scores: Option<String>,
+    /// A valid suite submission's sort keys (ascending = better); all `None` otherwise.
+    pub rank: [Option<f64>; 3],
 }
 
 /// Counts a quota check needs.
@@ -336,10 +351,12 @@ impl Db {
         name: &str,
         spec: &str,
         component_sha: &str,
+        suite: Option<&str>,
     ) -> Result<(), ServiceError> {
         sqlx::query(
-            "INSERT INTO submissions (id, token_id, name, spec, component_sha, status, created_ms) \
-             VALUES ($1, $2, $3, $4, $5, 'queued', $6)",
+            "INSERT INTO submissions \
+               (id, token_id, name, spec, component_sha, status, created_ms, suite) \
+             VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7)",
         )
         .bind(id)
         .bind(token_id)
@@ -347,6 +364,7 @@ impl Db {
         .bind(spec)
         .bind(component_sha)
         .bind(now_ms())
+        .bind(suite)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -531,7 +549,7 @@ impl Db {
                started_ms = $4 \
              WHERE status = 'queued' AND seq = (SELECT seq FROM submissions \
                WHERE status = 'queued' ORDER BY seq LIMIT 1{lock}) \
-             RETURNING id, name, spec, component_sha, attempts"
+             RETURNING id, name, spec, component_sha, attempts, suite"
         ))
         .bind(&lease_id)
         .bind(worker)
@@ -546,6 +564,7 @@ impl Db {
                 spec: r.try_get(2)?,
                 component_sha: r.try_get(3)?,
                 attempt: r.try_get(4)?,
+                suite: r.try_get(5)?,
                 lease_id,
             })
         })
@@ -577,7 +596,8 @@ impl Db {
         let done = sqlx::query(
             "UPDATE submissions SET status = $1, report_sha = $2, text_sha = $3, trace_sha = $4, \
                exit_code = $5, error = $6, finished_ms = $7, lease_id = NULL, \
-               lease_until_ms = NULL \
+               lease_until_ms = NULL, suite_result_sha = $10, scores = $11, rank1 = $12, \
+               rank2 = $13, rank3 = $14 \
              WHERE id = $8 AND lease_id = $9 AND status = 'running'",
         )
         .bind(outcome.status.as_str())
@@ -589,6 +609,11 @@ impl Db {
         .bind(now_ms())
         .bind(&claim.id)
         .bind(&claim.lease_id)
+        .bind(outcome.suite_result_sha.as_deref())
+        .bind(outcome.scores.as_deref())
+        .bind(outcome.rank[0])
+        .bind(outcome.rank[1])
+        .bind(outcome.rank[2])
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -618,6 +643,122 @@ impl Db {
                 .try_get(0)?,
         )
     }
+}
+
+/// A suite's row: its file as registered.
+#[derive(Debug, Clone)]
+pub struct SuiteRow {
+    /// The suite.
+    pub suite: Suite,
+    /// When it was registered (Unix ms).
+    pub created_ms: i64,
+}
+
+/// One line of a leaderboard: a submitter's best valid submission.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeaderRow {
+    /// Its position, from 1.
+    pub position: i64,
+    /// The submission.
+    pub submission_id: String,
+    /// The submitter's token.
+    pub token_id: String,
+    /// The submitter's name, verbatim (escape it wherever it is shown).
+    pub submitter: String,
+    /// When it finished (Unix ms).
+    pub finished_ms: Option<i64>,
+    /// Its scores (JSON, hidden parts included: the API filters them).
+    #[serde(skip)]
+    pub scores: Option<String>,
+}
+
+/// The most suites `GET /suites` lists, and the longest leaderboard.
+pub const MAX_LISTED: i64 = 100;
+
+impl Db {
+    /// Register a suite; a suite of that name already existing is a conflict.
+    pub async fn insert_suite(&self, suite: &Suite) -> Result<(), ServiceError> {
+        let definition = serde_json::to_string(suite)
+            .map_err(|e| ServiceError::Corrupt(format!("suite: {e}")))?;
+        let done = sqlx::query(
+            "INSERT INTO suites (name, definition, created_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&suite.name)
+        .bind(&definition)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(ServiceError::Conflict(format!(
+                "a suite named {:?} exists; a suite cannot change once registered \
+                 (register the new version under a new name)",
+                suite.name
+            )))
+        }
+    }
+
+    /// A suite by name.
+    pub async fn suite(&self, name: &str) -> Result<Option<SuiteRow>, ServiceError> {
+        let row = sqlx::query("SELECT definition, created_ms FROM suites WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| suite_row(&r)).transpose()
+    }
+
+    /// Every suite (at most [`MAX_LISTED`]), by name.
+    pub async fn suites(&self) -> Result<Vec<SuiteRow>, ServiceError> {
+        let rows = sqlx::query("SELECT definition, created_ms FROM suites ORDER BY name LIMIT $1")
+            .bind(MAX_LISTED)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(suite_row).collect()
+    }
+
+    /// A suite's leaderboard: each live token's best valid submission (ties: the earlier
+    /// one), best first, at most [`MAX_LISTED`].
+    pub async fn leaderboard(&self, suite: &str) -> Result<Vec<LeaderRow>, ServiceError> {
+        let rows = sqlx::query(
+            "SELECT b.id, b.token_id, t.name, b.finished_ms, b.scores FROM ( \
+               SELECT id, token_id, finished_ms, scores, seq, rank1, rank2, rank3, \
+                 ROW_NUMBER() OVER (PARTITION BY token_id \
+                   ORDER BY rank1, rank2, rank3, seq) AS best \
+               FROM submissions WHERE suite = $1 AND rank1 IS NOT NULL) b \
+             JOIN tokens t ON t.id = b.token_id \
+             WHERE b.best = 1 AND t.revoked_ms IS NULL \
+             ORDER BY b.rank1, b.rank2, b.rank3, b.seq LIMIT $2",
+        )
+        .bind(suite)
+        .bind(MAX_LISTED)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .zip(1..)
+            .map(|(r, position)| {
+                Ok(LeaderRow {
+                    position,
+                    submission_id: r.try_get(0)?,
+                    token_id: r.try_get(1)?,
+                    submitter: r.try_get(2)?,
+                    finished_ms: r.try_get(3)?,
+                    scores: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn suite_row(row: &sqlx::any::AnyRow) -> Result<SuiteRow, ServiceError> {
+    let definition: String = row.try_get(0)?;
+    let suite = serde_json::from_str(&definition)
+        .map_err(|e| ServiceError::Corrupt(format!("stored suite: {e}")))?;
+    Ok(SuiteRow {
+        suite,
+        created_ms: row.try_get(1)?,
+    })
 }
 
 fn lease_ms(lease: Duration) -> i64 {
@@ -666,6 +807,9 @@ fn submission_row(row: &sqlx::any::AnyRow) -> Result<SubmissionRow, ServiceError
         trace_sha: row.try_get("trace_sha")?,
         exit_code: row.try_get("exit_code")?,
         error: row.try_get("error")?,
+        suite: row.try_get("suite")?,
+        suite_result_sha: row.try_get("suite_result_sha")?,
+        scores: row.try_get("scores")?,
     })
 }
 

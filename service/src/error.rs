@@ -41,6 +41,12 @@ pub enum ServiceError {
         /// Why it cannot run.
         message: String,
     },
+    /// A submission names a suite that is not registered.
+    #[error("spec.suite: no suite named {0:?} (GET /api/v1/suites lists them)")]
+    UnknownSuite(String),
+    /// The resource already exists (a suite is immutable once registered).
+    #[error("{0}")]
+    Conflict(String),
     /// The upload is larger than the service accepts.
     #[error("upload larger than {limit} bytes")]
     TooLarge {
@@ -88,6 +94,8 @@ impl ServiceError {
             ServiceError::BadRequest { .. } => "bad-request",
             ServiceError::Refused { kind, .. } => kind,
             ServiceError::Unprocessable { .. } => "unprocessable",
+            ServiceError::UnknownSuite(_) => "unknown-suite",
+            ServiceError::Conflict(_) => "conflict",
             ServiceError::TooLarge { .. } => "too-large",
             ServiceError::Quota { .. } => "quota-exceeded",
             ServiceError::ShuttingDown => "shutting-down",
@@ -105,9 +113,10 @@ impl ServiceError {
             ServiceError::Forbidden => StatusCode::FORBIDDEN,
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
             ServiceError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ServiceError::Refused { .. } | ServiceError::Unprocessable { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ServiceError::Refused { .. }
+            | ServiceError::Unprocessable { .. }
+            | ServiceError::UnknownSuite(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::Conflict(_) => StatusCode::CONFLICT,
             ServiceError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ServiceError::Quota { .. } => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
@@ -144,6 +153,9 @@ impl IntoResponse for ServiceError {
             &self
         {
             body["field"] = json!(field);
+        }
+        if let ServiceError::UnknownSuite(_) = &self {
+            body["field"] = json!("spec.suite");
         }
         let mut response = (status, axum::Json(body)).into_response();
         if let ServiceError::Quota {

@@ -2,7 +2,7 @@
 //! names and file names are data, never markup). Sign-in stores the token in an HttpOnly,
 //! SameSite=Strict cookie; the pages read the same data as the API, scoped the same way.
 
-use crate::api::{SESSION_COOKIE, full_view, owned};
+use crate::api::{SESSION_COOKIE, find_suite, full_view, leaderboard_view, owned};
 use crate::auth::{self, Caller};
 use crate::db::Status;
 use crate::error::ServiceError;
@@ -25,6 +25,8 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", axum::routing::post(logout))
         .route("/submissions", get(my_submissions))
         .route("/submissions/{id}", get(report_page))
+        .route("/suites", get(suites_page))
+        .route("/suites/{name}", get(leaderboard_page))
         .with_state(state)
 }
 
@@ -47,6 +49,7 @@ fn page(title: &str, refresh: bool, body: Markup) -> Html<String> {
                 }
                 body {
                     nav { a href="/submissions" { "My submissions" } " · "
+                        a href="/suites" { "Suites" } " · "
                         form method="post" action="/logout" style="display:inline" {
                             button type="submit" { "Sign out" } } }
                     (body)
@@ -168,7 +171,7 @@ async fn report_page(
     let result = async {
         let caller = caller?;
         let row = owned(&state, &caller, &id).await?;
-        let view = full_view(&state, &row).await?;
+        let view = full_view(&state, &caller, &row).await?;
         let live = !row.status.is_final();
         let title = format!("{} · {}", row.name, row.status.as_str());
         Ok::<_, ServiceError>(page(
@@ -181,12 +184,138 @@ async fn report_page(
                     @if let Some(p) = view.position { " (" (p) " ahead in the queue)" }
                     @if row.status == Status::Running { " (attempt " (row.attempts) ")" } }
                 @if let Some(error) = &row.error { p.failed id="error" { (error) } }
+                @if let Some(result) = &view.suite_result { (suite_result_body(result)) }
                 @if let Some(report) = &view.report { (report_body(&row.id, report)) }
             },
         ))
     }
     .await;
     result.map_or_else(to_login, IntoResponse::into_response)
+}
+
+async fn suites_page(
+    State(state): State<AppState>,
+    caller: Result<Caller, ServiceError>,
+) -> Response {
+    let result = async {
+        caller?;
+        let suites = state.db.suites().await?;
+        Ok::<_, ServiceError>(page(
+            "Suites",
+            false,
+            html! {
+                h1 { "Suites" }
+                @if suites.is_empty() { p { "No suite is registered yet." } }
+                @else {
+                    table id="suites" {
+                        tr { th { "suite" } th { "description" } th { "runs" } th { "ranked by" } }
+                        @for row in &suites {
+                            @let suite = &row.suite;
+                            tr {
+                                td { a href={ "/suites/" (suite.name) } { (suite.name) } }
+                                td { (suite.description) }
+                                td.num { (suite.runs.len()) }
+                                td { @for (i, m) in suite.rank.iter().enumerate() {
+                                    @if i > 0 { ", " } (m.name) " (" (better(m.better)) ")" } }
+                            }
+                        }
+                    }
+                }
+            },
+        ))
+    }
+    .await;
+    result.map_or_else(to_login, IntoResponse::into_response)
+}
+
+fn better(b: crate::suite::Better) -> &'static str {
+    match b {
+        crate::suite::Better::Lower => "lower is better",
+        crate::suite::Better::Higher => "higher is better",
+    }
+}
+
+fn score_cell(v: &Value) -> String {
+    v.as_f64()
+        .map_or_else(|| "-".to_owned(), |v| format!("{v:.4}"))
+}
+
+async fn leaderboard_page(
+    State(state): State<AppState>,
+    caller: Result<Caller, ServiceError>,
+    Path(name): Path<String>,
+) -> Response {
+    let result = async {
+        let caller = caller?;
+        let suite = find_suite(&state, &name).await?;
+        let board = leaderboard_view(&state, &caller, &suite).await?;
+        let entries = items(&board, "entries");
+        Ok::<_, ServiceError>(page(
+            &format!("{} leaderboard", suite.name),
+            false,
+            html! {
+                h1 { "Leaderboard: " (suite.name) }
+                @if !suite.description.is_empty() { p id="description" { (suite.description) } }
+                p { "Submit with " code { "kernbench submit BENCH.wasm --suite " (suite.name) " --server URL --token T" } }
+                h2 { "Runs" }
+                ul id="runs" {
+                    @for run in &suite.runs {
+                        li { code { (run.name) } @if run.hidden { " (hidden: only pass or fail is shown)" }
+                             @else { @if let Some(n) = run.sips { ", " (n) " SIPs" } @if !run.args.is_empty() { ", args " code { (run.args.join(" ")) } } } }
+                    }
+                }
+                @if entries.is_empty() { p id="empty" { "No valid submission yet." } }
+                @else {
+                    table id="leaderboard" {
+                        tr { th { "#" } th { "submitter" }
+                             @for m in &suite.rank { th { (m.name) " (" (better(m.better)) ", visible runs)" } }
+                             th { "submission" } }
+                        @for e in entries {
+                            tr class=@if e.get("mine").and_then(Value::as_bool) == Some(true) { "mine" } {
+                                td.num { (num(e, "position")) }
+                                td.submitter { (text(e, "submitter")) }
+                                @for v in items(e, "scores") { td.num { (score_cell(v)) } }
+                                td { @if let Some(id) = e.get("submission_id").and_then(Value::as_str) {
+                                    a href={ "/submissions/" (id) } { (id) } } }
+                            }
+                        }
+                    }
+                }
+            },
+        ))
+    }
+    .await;
+    result.map_or_else(to_login, IntoResponse::into_response)
+}
+
+/// A suite submission's runs: visible ones with their values, hidden ones pass or fail.
+fn suite_result_body(result: &Value) -> Markup {
+    let scores = result.get("scores").unwrap_or(&Value::Null);
+    html! {
+        h2 { "Suite " a href={ "/suites/" (text(result, "suite")) } { (text(result, "suite")) } }
+        p id="validity" {
+            @if scores.get("valid").and_then(Value::as_bool) == Some(true) { "Ranked. " }
+            @else { "Not ranked: " (text(scores, "reason")) ". " }
+            "Scores over the visible runs: "
+            @for (i, v) in items(scores, "visible").iter().enumerate() { @if i > 0 { ", " } (score_cell(v)) }
+        }
+        table id="suite-runs" {
+            tr { th { "run" } th { "status" } th { "values" } }
+            @for run in items(result, "runs") {
+                tr {
+                    td { (text(run, "name")) @if run.get("hidden").and_then(Value::as_bool) == Some(true) { " (hidden)" } }
+                    @if let Some(passed) = run.get("passed").and_then(Value::as_bool) {
+                        td class=(if passed { "ok" } else { "failed" }) { (if passed { "passed" } else { "did not pass" }) }
+                        td { }
+                    } @else {
+                        td class=(text(run, "status")) { (text(run, "status")) }
+                        td { @for (i, v) in items(run, "values").iter().enumerate() { @if i > 0 { ", " } (score_cell(v)) }
+                             @for e in items(run, "metric_errors") { br; (e.as_str().unwrap_or("")) } }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn text<'a>(v: &'a Value, key: &str) -> &'a str {

@@ -35,6 +35,9 @@ pub struct RunSpec {
     /// Seed of the ranks' random numbers.
     #[serde(default)]
     pub seed: u64,
+    /// Run the suite of this name instead: it sets everything above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite: Option<String>,
 }
 
 impl RunSpec {
@@ -59,6 +62,21 @@ impl RunSpec {
                 format!("spec.args[{i}]"),
                 format!("longer than {MAX_ARG_BYTES} bytes"),
             ));
+        }
+        if spec.suite.is_some() {
+            let set = [
+                ("sips", spec.sips.is_some()),
+                ("topology", spec.topology.is_some()),
+                ("ccl", spec.ccl.is_some()),
+                ("args", !spec.args.is_empty()),
+                ("seed", spec.seed != 0),
+            ];
+            if let Some((field, _)) = set.iter().find(|(_, set)| *set) {
+                return Err(ServiceError::bad(
+                    format!("spec.{field}"),
+                    "not allowed with a suite: the suite sets it",
+                ));
+            }
         }
         Ok(spec)
     }
@@ -134,6 +152,13 @@ mod tests {
         let err = spec.options(Policy::strict()).unwrap_err();
         assert_eq!(err.kind(), "unprocessable");
         assert!(err.to_string().starts_with("spec.sips"), "{err}");
+    }
+
+    #[test]
+    fn a_suite_spec_sets_nothing_else() {
+        let err = RunSpec::parse(br#"{"suite": "ar-8", "sips": 8}"#).unwrap_err();
+        assert!(err.to_string().starts_with("spec.sips"), "{err}");
+        assert!(RunSpec::parse(br#"{"suite": "ar-8"}"#).is_ok());
     }
 
     #[test]

@@ -65,7 +65,17 @@ pub async fn accept(
     let spec = spec.ok_or_else(|| ServiceError::bad("spec", "missing part"))?;
     let (name, bytes) = component.ok_or_else(|| ServiceError::bad("component", "missing part"))?;
     let spec = RunSpec::parse(&spec)?;
-    spec.options(policy)?;
+    match &spec.suite {
+        // A suite's runs were checked when it was registered.
+        Some(suite) => {
+            if state.db.suite(suite).await?.is_none() {
+                return Err(ServiceError::UnknownSuite(suite.clone()));
+            }
+        }
+        None => {
+            spec.options(policy)?;
+        }
+    }
     if let Err(refused) = kernbench_host::runtime::validate::validate(&bytes) {
         return Err(ServiceError::Refused {
             kind: refused.kind().to_owned(),
@@ -78,7 +88,14 @@ pub async fn accept(
         serde_json::to_string(&spec).map_err(|e| ServiceError::Corrupt(format!("spec: {e}")))?;
     state
         .db
-        .insert_submission(&id, &caller.token.id, &name, &spec_json, &sha)
+        .insert_submission(
+            &id,
+            &caller.token.id,
+            &name,
+            &spec_json,
+            &sha,
+            spec.suite.as_deref(),
+        )
         .await?;
     tracing::info!(%id, token = %caller.token.id, bytes = bytes.len(), "queued");
     state

@@ -3,10 +3,12 @@
 //! the lease alive with heartbeats, and writes the result once, naming its lease. Whatever
 //! the child does (crash, OOM, hang), the worker survives and the submission gets an end.
 
+use crate::cgroup::{MemoryCgroups, RunCgroup};
 use crate::db::{Claim, Db, Outcome, Status};
 use crate::error::ServiceError;
 use crate::sandbox::ChildLimits;
 use crate::store::BlobStore;
+use kernbench_host::model::Policy;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -26,6 +28,8 @@ pub mod job_files {
     pub const REPORT_TEXT: &str = "report.txt";
     /// The Chrome/Perfetto trace.
     pub const TRACE: &str = "trace.json";
+    /// The policy of the run (JSON of `kernbench_host::model::Policy`).
+    pub const POLICY: &str = "policy.json";
 }
 
 /// How a worker runs jobs.
@@ -49,6 +53,10 @@ pub struct WorkerConfig {
     pub limits: ChildLimits,
     /// The wall-clock kill: the policy's deadline plus start-up and report writing.
     pub wall: Duration,
+    /// Where each run gets a memory cgroup, if the machine allows it.
+    pub cgroups: Option<MemoryCgroups>,
+    /// The memory limit of a run's cgroup, in bytes.
+    pub cgroup_memory: u64,
 }
 
 impl WorkerConfig {
@@ -64,6 +72,8 @@ impl WorkerConfig {
             poll: Duration::from_millis(200),
             limits: ChildLimits::default(),
             wall: Duration::from_secs(90),
+            cgroups: None,
+            cgroup_memory: ChildLimits::default().memory_bytes,
         }
     }
 }
@@ -134,7 +144,7 @@ async fn run_claim(db: &Db, store: &BlobStore, config: &WorkerConfig, claim: Cla
 }
 
 impl Outcome {
-    fn failed(error: String) -> Outcome {
+    pub(crate) fn failed(error: String) -> Outcome {
         Outcome {
             status: Status::Failed,
             report_sha: None,
@@ -142,6 +152,9 @@ impl Outcome {
             trace_sha: None,
             exit_code: None,
             error: Some(error),
+            suite_result_sha: None,
+            scores: None,
+            rank: [None; 3],
         }
     }
 }
@@ -161,6 +174,49 @@ async fn attempt(
     config: &WorkerConfig,
     claim: &Claim,
 ) -> Result<Option<Outcome>, ServiceError> {
+    let Some(name) = &claim.suite else {
+        let run = run_child(db, store, config, claim, &claim.spec, &Policy::strict()).await?;
+        return Ok(run.map(|run| run.outcome));
+    };
+    let suite = db
+        .suite(name)
+        .await?
+        .ok_or_else(|| ServiceError::Corrupt(format!("{} names no suite {name:?}", claim.id)))?
+        .suite;
+    let policy = suite.policy()?;
+    let mut runs = Vec::with_capacity(suite.runs.len());
+    for run in &suite.runs {
+        let spec = serde_json::to_string(&suite.run_spec(run))
+            .map_err(|e| ServiceError::Corrupt(format!("suite run spec: {e}")))?;
+        let Some(child) = run_child(db, store, config, claim, &spec, &policy).await? else {
+            return Ok(None);
+        };
+        let cancelled = child.outcome.status == Status::Cancelled;
+        runs.push(child);
+        if cancelled {
+            break;
+        }
+    }
+    Ok(Some(crate::scoring::score(&suite, runs, store)?))
+}
+
+/// One child process's end: its outcome and, if it wrote one, its JSON report.
+pub(crate) struct ChildRun {
+    /// What the run ended as.
+    pub outcome: Outcome,
+    /// The report `kernbench run --json` would print.
+    pub report: Option<Vec<u8>>,
+}
+
+/// Run one spec in a child process. `Ok(None)` when the lease was lost.
+async fn run_child(
+    db: &Db,
+    store: &BlobStore,
+    config: &WorkerConfig,
+    claim: &Claim,
+    spec: &str,
+    policy: &Policy,
+) -> Result<Option<ChildRun>, ServiceError> {
     let dir = tempfile::Builder::new()
         .prefix("job-")
         .tempdir_in(&config.scratch)
@@ -169,15 +225,36 @@ async fn attempt(
         std::fs::write(dir.path().join(name), bytes)
             .map_err(|e| ServiceError::Store(format!("writing {name}: {e}")))
     };
-    write(job_files::SPEC, claim.spec.as_bytes())?;
+    write(job_files::SPEC, spec.as_bytes())?;
+    let policy =
+        serde_json::to_vec(policy).map_err(|e| ServiceError::Corrupt(format!("policy: {e}")))?;
+    write(job_files::POLICY, &policy)?;
     write(job_files::COMPONENT, &store.get(&claim.component_sha)?)?;
 
-    let mut child = Command::new(&config.exe)
+    let cgroup = match &config.cgroups {
+        Some(groups) => {
+            let name = dir
+                .path()
+                .file_name()
+                .map_or_else(|| claim.id.clone(), |n| n.to_string_lossy().into_owned());
+            let group = groups
+                .create(&name, config.cgroup_memory)
+                .map_err(|e| ServiceError::Config(format!("making the run's cgroup: {e}")))?;
+            Some(group)
+        }
+        None => None,
+    };
+    let mut command = Command::new(&config.exe);
+    command
         .arg("run-job")
         .arg(dir.path())
         .arg("--bench-name")
         .arg(&claim.name)
-        .args(config.limits.to_args())
+        .args(config.limits.to_args());
+    if let Some(group) = &cgroup {
+        command.arg("--cgroup-procs").arg(group.procs_file());
+    }
+    let mut child = command
         .env_clear()
         .current_dir(dir.path())
         .stdin(Stdio::null())
@@ -227,21 +304,27 @@ async fn attempt(
         // Already exited is fine: kill only fails then.
         let _ = child.kill().await;
     }
+    // Gone now (waited for or killed and reaped): its group can be read and removed.
+    let cgroup = cgroup.as_ref();
     let tail = stderr_task.await.unwrap_or_default();
-    let outcome = match end {
+    let no_report = |outcome| ChildRun {
+        outcome,
+        report: None,
+    };
+    let run = match end {
         ChildEnd::LeaseLost => return Ok(None),
-        ChildEnd::Cancelled => Outcome {
+        ChildEnd::Cancelled => no_report(Outcome {
             status: Status::Cancelled,
             error: Some("cancelled while it ran".to_owned()),
             ..Outcome::failed(String::new())
-        },
-        ChildEnd::WallKilled => Outcome::failed(format!(
+        }),
+        ChildEnd::WallKilled => no_report(Outcome::failed(format!(
             "the run's process was killed at the wall-clock limit of {} s",
             config.wall.as_secs()
-        )),
-        ChildEnd::Exited(status) => collect(store, dir.path(), status, &tail)?,
+        ))),
+        ChildEnd::Exited(status) => collect(store, dir.path(), status, &tail, cgroup)?,
     };
-    Ok(Some(outcome))
+    Ok(Some(run))
 }
 
 /// The outcome of a child that exited: its report if it wrote one, else why not.
@@ -250,7 +333,8 @@ fn collect(
     dir: &Path,
     status: std::process::ExitStatus,
     stderr_tail: &[u8],
-) -> Result<Outcome, ServiceError> {
+    cgroup: Option<&RunCgroup>,
+) -> Result<ChildRun, ServiceError> {
     let code = status.code();
     let report_status = match code {
         Some(0) => Some(Status::Ok),
@@ -260,26 +344,41 @@ fn collect(
     };
     let read = |name: &str| std::fs::read(dir.join(name)).ok();
     match (report_status, read(job_files::REPORT_JSON)) {
-        (Some(status), Some(report)) => Ok(Outcome {
-            status,
-            report_sha: Some(store.put(&report)?),
-            text_sha: read(job_files::REPORT_TEXT)
-                .map(|t| store.put(&t))
-                .transpose()?,
-            trace_sha: read(job_files::TRACE).map(|t| store.put(&t)).transpose()?,
-            exit_code: code.map(i64::from),
-            error: None,
+        (Some(status), Some(report)) => Ok(ChildRun {
+            outcome: Outcome {
+                status,
+                report_sha: Some(store.put(&report)?),
+                text_sha: read(job_files::REPORT_TEXT)
+                    .map(|t| store.put(&t))
+                    .transpose()?,
+                trace_sha: read(job_files::TRACE).map(|t| store.put(&t)).transpose()?,
+                exit_code: code.map(i64::from),
+                error: None,
+                ..Outcome::failed(String::new())
+            },
+            report: Some(report),
         }),
-        _ => Ok(Outcome::failed(describe_death(status, stderr_tail))),
+        _ => Ok(ChildRun {
+            outcome: Outcome::failed(describe_death(status, stderr_tail, cgroup)),
+            report: None,
+        }),
     }
 }
 
 /// Why a child ended without a report, in words (its stderr is the host's, not the guest's:
 /// the guest's output is captured inside the run).
-fn describe_death(status: std::process::ExitStatus, stderr_tail: &[u8]) -> String {
+fn describe_death(
+    status: std::process::ExitStatus,
+    stderr_tail: &[u8],
+    cgroup: Option<&RunCgroup>,
+) -> String {
     use std::os::unix::process::ExitStatusExt;
     let how = match (status.code(), status.signal()) {
         (Some(code), _) => format!("exited with status {code} without a report"),
+        (None, Some(9)) if cgroup.is_some_and(RunCgroup::hit_limit) => format!(
+            "was killed at its memory cgroup's limit of {} bytes (the kernel's OOM killer)",
+            cgroup.map_or(0, RunCgroup::limit)
+        ),
         (None, Some(9)) => {
             "was killed (SIGKILL: its CPU or memory limit, or the OOM killer)".to_owned()
         }

@@ -334,6 +334,24 @@ Content-Disposition: form-data; name=\"component\"; filename=\"big.wasm\"\r\n\r\
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     drop(stream);
     let _ = sender.join();
+
+    // `kernbench submit` of a component past the limit says so, naming the limit, instead of
+    // the broken pipe it would meet when the server closes mid-upload.
+    let big = data_dir("too_large_file").join("big.wasm");
+    std::fs::write(&big, vec![0_u8; 2 << 20]).unwrap();
+    let out = Command::new(KERNBENCH)
+        .arg("submit")
+        .arg(&big)
+        .args(["--server", &server.url, "--token", &alice])
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the upload is 2098186 bytes; this server accepts at most 1048576 bytes (max_upload_bytes)"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -410,7 +428,11 @@ async fn every_route_is_in_the_openapi_document_and_answers() {
             doc["paths"][path][method].is_object(),
             "{method} {path} is not in openapi.json"
         );
-        let url = format!("{}{}", server.url, path.replace("{id}", "x"));
+        let url = format!(
+            "{}{}",
+            server.url,
+            path.replace("{id}", "x").replace("{name}", "x")
+        );
         let request = match *method {
             "get" => http().get(&url),
             "post" => http().post(&url),

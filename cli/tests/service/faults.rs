@@ -133,3 +133,43 @@ async fn a_run_that_exhausts_its_process_memory_fails_and_the_service_goes_on() 
     let view = wait_final(&server, &alice, &after).await;
     assert_eq!(view["status"], "ok", "the next job runs: {view}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_past_its_memory_cgroup_is_killed_and_named_and_the_service_goes_on() {
+    // RLIMIT_DATA far away (16 GiB), the cgroup at 200 MiB of resident memory: only the
+    // cgroup can stop 8 ranks that each touch 64 MiB. `required`: these machines allow a
+    // memory cgroup (v1 or v2), and a worker that could not make one would refuse to start.
+    let dir = data_dir("cgroup_oom");
+    let server = serve(
+        &dir,
+        &Database::Sqlite,
+        &[
+            "--workers",
+            "1",
+            "--memory-cgroup",
+            "required",
+            "--job-memory",
+            "16G",
+            "--job-cgroup-memory",
+            "200M",
+        ],
+    );
+    let alice = token(&server, "alice").await;
+    let bomb = submit(&server, &alice, r#"{"sips": 8}"#, artifacts::MEMORY_BOMB).await;
+    let view: Value = wait_final(&server, &alice, &bomb).await;
+    assert_eq!(view["status"], "failed", "{view}");
+    let error = view["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("killed at its memory cgroup's limit of 209715200 bytes"),
+        "{view}"
+    );
+    let after = submit(&server, &alice, r#"{"sips": 2}"#, artifacts::HELLO).await;
+    let view = wait_final(&server, &alice, &after).await;
+    assert_eq!(view["status"], "ok", "the next job runs: {view}");
+    // Nothing of a run is left behind in the scratch space.
+    for worker in std::fs::read_dir(dir.join("scratch")).unwrap() {
+        let worker = worker.unwrap().path();
+        let left: Vec<_> = std::fs::read_dir(&worker).unwrap().collect();
+        assert!(left.is_empty(), "{}: {left:?}", worker.display());
+    }
+}

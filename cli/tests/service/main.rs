@@ -4,4 +4,6 @@
 
 mod api;
 mod faults;
+mod pages;
+mod suites;
 mod support;

@@ -24,8 +24,10 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use thiserror::Error;
 
-/// A named policy: the profile it came from and its limits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A named policy: the profile it came from and its limits. It reads back what it writes
+/// (a worker hands the policy of a run to its child process this way).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Policy {
     /// Profile name, shown in reports.
     pub name: String,
