@@ -515,3 +515,33 @@ async fn names_and_guest_text_are_escaped_on_the_pages() {
         .unwrap();
     assert_eq!(no_session.status(), 303);
 }
+
+#[test]
+fn an_https_server_is_spoken_to_over_tls() {
+    // A server that answers in plain HTTP: a client that speaks TLS to it fails in the
+    // handshake (a client built without TLS would refuse the scheme before connecting).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let plain = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut hello = [0_u8; 512];
+        let n = conn.read(&mut hello).unwrap();
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+        hello[..n].to_vec()
+    });
+    let out = Command::new(KERNBENCH)
+        .args(["status", "sub_x", "--server", &format!("https://{addr}")])
+        .args(["--token", "kbt_x"])
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    let hello = plain.join().unwrap();
+    assert_eq!(
+        hello.first(),
+        Some(&0x16),
+        "a TLS handshake record: {hello:?}"
+    );
+    assert!(stderr.contains("corrupt message"), "{stderr}");
+}
