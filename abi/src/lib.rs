@@ -3,7 +3,22 @@
 //! bench component may have. The host's validator and the SDK's stamp both read these, so
 //! they cannot drift; a test checks them against `wit/kernbench.wit`.
 //!
-//! No dependencies, so it builds for the host and for `wasm32-wasip2` alike.
+//! It is also the one home of the vocabulary the simulator, the SDK and the benches share:
+//! element types, reduction operators, DP policies, the collectives and their nccl-tests
+//! bus-bandwidth factors.
+//!
+//! No dependencies (serde only with the `serde` feature, which the host turns on), so it
+//! builds for the host and for `wasm32-wasip2` alike.
+
+mod collective;
+mod dtype;
+mod placement;
+mod reduce;
+
+pub use collective::CollectiveKind;
+pub use dtype::DType;
+pub use placement::DpPolicy;
+pub use reduce::ReduceOp;
 
 /// The version of the `kernbench:bench` WIT package, as a macro so `concat!` can build the
 /// SDK's stamp from it at compile time.
@@ -74,6 +89,55 @@ pub const WASI_INTERFACES: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cases of a WIT `enum` or `variant`, in order.
+    fn wit_cases(wit: &str, head: &str) -> Vec<String> {
+        let start = wit.find(head).map_or(wit.len(), |i| i + head.len());
+        let body = &wit[start..];
+        let end = body.find('}').unwrap_or(body.len());
+        body[..end]
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("//"))
+            .map(|l| {
+                let name = l.trim_end_matches(',').trim_start_matches('%');
+                name.split('(').next().unwrap_or(name).to_owned()
+            })
+            .collect()
+    }
+
+    /// The shared vocabulary has exactly the WIT's cases, in its order.
+    #[test]
+    fn the_vocabulary_matches_the_wit_enums() {
+        let wit = include_str!("../../wit/kernbench.wit");
+        let dtypes: Vec<String> = DType::ALL.iter().map(|d| d.name().to_owned()).collect();
+        assert_eq!(wit_cases(wit, "enum dtype {"), dtypes);
+        let ops: Vec<String> = ReduceOp::ALL
+            .iter()
+            .map(|op| format!("{op:?}").to_lowercase())
+            .collect();
+        assert_eq!(wit_cases(wit, "enum reduce-op {"), ops);
+        let policies = [
+            DpPolicy::Replicate,
+            DpPolicy::SplitRows,
+            DpPolicy::SplitCols,
+            DpPolicy::Blocks,
+            DpPolicy::Single { cube: 0, pe: 0 },
+        ];
+        let names: Vec<String> = policies
+            .iter()
+            .map(|p| p.to_string().split('(').next().unwrap_or("").to_owned())
+            .collect();
+        assert_eq!(wit_cases(wit, "variant dp-policy {"), names);
+    }
+
+    #[test]
+    fn busbw_factors_are_nccl_tests() {
+        assert_eq!(CollectiveKind::AllReduce.busbw_factor(8), 1.75);
+        assert_eq!(CollectiveKind::AllGather.busbw_factor(4), 0.75);
+        assert_eq!(CollectiveKind::Broadcast.busbw_factor(4), 1.0);
+        assert_eq!(CollectiveKind::AllToAll.busbw_factor(0), 0.0);
+    }
 
     /// The WIT file is the source of the interface; these constants must say what it says.
     #[test]

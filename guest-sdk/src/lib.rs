@@ -53,4 +53,6 @@ pub mod metrics;
 pub mod torch;
 
 pub use error::{Error, ErrorKind, Result};
+/// The collectives by name, with nccl-tests' bus-bandwidth factor (the simulator's own).
+pub use kernbench_abi::CollectiveKind;
 pub use version::{SDK_SECTION, SDK_VERSION, WIT_PACKAGE};

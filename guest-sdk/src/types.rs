@@ -1,102 +1,11 @@
-//! Plain types of the API (dtype, DP policy, reduce op, shard spec), mirrored from the WIT so
-//! benches never name a generated type.
+//! Plain types of the API (dtype, DP policy, reduce op, shard spec), so benches never name a
+//! generated type. Dtype, DP policy and reduce op are the host's own (`kernbench-abi`): one
+//! definition, with its names, for simulator, SDK and benches.
 
 use crate::wit::types as w;
 use std::fmt;
 
-/// Element type of a tensor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DType {
-    /// 32-bit float (`torch.float32`).
-    F32,
-    /// bfloat16 (`torch.bfloat16`).
-    BF16,
-    /// 16-bit float (`torch.float16`).
-    F16,
-    /// 32-bit integer (`torch.int32`).
-    I32,
-    /// 8-bit integer (`torch.int8`).
-    I8,
-}
-
-impl DType {
-    /// Bytes per element.
-    pub const fn itemsize(self) -> usize {
-        match self {
-            DType::F32 | DType::I32 => 4,
-            DType::BF16 | DType::F16 => 2,
-            DType::I8 => 1,
-        }
-    }
-
-    /// Whether this is a floating-point type.
-    pub const fn is_float(self) -> bool {
-        matches!(self, DType::F32 | DType::BF16 | DType::F16)
-    }
-}
-
-impl fmt::Display for DType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            DType::F32 => "float32",
-            DType::BF16 => "bfloat16",
-            DType::F16 => "float16",
-            DType::I32 => "int32",
-            DType::I8 => "int8",
-        })
-    }
-}
-
-/// How a tensor is laid out over the cubes and PEs of its SIP.
-///
-/// A tensor is viewed as 2-D: rows are all dimensions but the last, columns the last; a
-/// 1-D tensor of n elements is n rows of one column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum DpPolicy {
-    /// A full copy in every cube (owned by PE 0 of each cube).
-    Replicate,
-    /// Rows in `cubes x pes` contiguous bands, one per PE (the default).
-    #[default]
-    SplitRows,
-    /// Columns in `cubes x pes` contiguous bands.
-    SplitCols,
-    /// Rows across cubes, columns across the PEs of each cube.
-    Blocks,
-    /// The whole tensor on one PE.
-    Single {
-        /// Cube index.
-        cube: u32,
-        /// PE index in the cube.
-        pe: u32,
-    },
-}
-
-impl fmt::Display for DpPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DpPolicy::Replicate => f.write_str("replicate"),
-            DpPolicy::SplitRows => f.write_str("split-rows"),
-            DpPolicy::SplitCols => f.write_str("split-cols"),
-            DpPolicy::Blocks => f.write_str("blocks"),
-            DpPolicy::Single { cube, pe } => write!(f, "single(cube {cube}, pe {pe})"),
-        }
-    }
-}
-
-/// Reduction of a collective.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ReduceOp {
-    /// Sum.
-    Sum,
-    /// Mean over the group.
-    Avg,
-    /// Product.
-    Product,
-    /// Minimum.
-    Min,
-    /// Maximum.
-    Max,
-}
+pub use kernbench_abi::{DType, DpPolicy, ReduceOp};
 
 /// Half-open index range `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

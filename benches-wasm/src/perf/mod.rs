@@ -16,9 +16,9 @@ mod table;
 pub use table::{COLLECTIVES, Collective, Ctx, Len, collective};
 
 use crate::check::{mismatches, value};
-use kernbench::torch::{self, DType, Tensor, TensorOptions, distributed as dist};
+use kernbench::torch::{self, DType, ReduceOp, Tensor, TensorOptions, distributed as dist};
 use kernbench::{Error, ErrorKind, clock, metrics};
-use sweep::{Sweep, nccl_type, op_name};
+use sweep::Sweep;
 
 /// Tensors of one size: what each call reads and writes.
 #[derive(Debug)]
@@ -69,7 +69,7 @@ pub fn run(name: &str) -> Result<(), Error> {
     }
     let mut wrong_total = 0u64;
     let mut peak_busbw = 0f64;
-    let busbw_factor = (coll.busbw)(f64::from(n));
+    let busbw_factor = coll.kind.busbw_factor(n);
     let mut size = sweep.min_bytes;
     while size <= sweep.max_bytes {
         let count = elements(coll, size, sweep.dtype, n);
@@ -80,7 +80,7 @@ pub fn run(name: &str) -> Result<(), Error> {
             n,
             block: count / u64::from(n),
         };
-        let bytes = count * sweep.dtype.itemsize() as u64;
+        let bytes = count * sweep.dtype.itemsize();
         let real = bytes <= sweep.check_max;
         let mut bufs = buffers(coll, count, &ctx, real, false)?;
         for _ in 0..sweep.warmup {
@@ -110,8 +110,8 @@ pub fn run(name: &str) -> Result<(), Error> {
                 " {:>12} {:>12} {:>9} {:>6} {:>5} {:>12.2} {:>8.2} {:>8.2} {:>6}",
                 bytes,
                 count,
-                nccl_type(sweep.dtype),
-                op.map_or("none", op_name),
+                sweep.dtype.nccl_name(),
+                op.map_or("none", ReduceOp::name),
                 if coll.rooted { 0 } else { -1 },
                 time_ns / 1e3,
                 algbw,
@@ -146,7 +146,7 @@ pub fn run(name: &str) -> Result<(), Error> {
 /// Elements per call for nccl-tests' `size` (whole output for all_gather, whole input for
 /// reduce_scatter and all_to_all), rounded down so blocks divide evenly (at least one block).
 fn elements(coll: &Collective, size: u64, dtype: DType, n: u32) -> u64 {
-    let items = (size / dtype.itemsize() as u64).max(1);
+    let items = (size / dtype.itemsize()).max(1);
     if coll.blocked {
         (items / u64::from(n)).max(1) * u64::from(n)
     } else {

@@ -1,5 +1,6 @@
 //! The sweep's settings from the bench's arguments (nccl-tests' flags, unknown or
-//! contradictory ones refused) and the names nccl-tests prints for types and reduce ops.
+//! contradictory ones refused); the names nccl-tests prints for types and reduce ops are the
+//! shared vocabulary's (`DType::nccl_name`, `ReduceOp::name`).
 
 use crate::args::{self, Args, Long, Short};
 use kernbench::torch::{DType, ReduceOp};
@@ -20,45 +21,35 @@ pub(super) struct Sweep {
 }
 
 fn parse_op(name: &str) -> Result<ReduceOp, Error> {
-    Ok(match name {
-        "sum" => ReduceOp::Sum,
-        "avg" => ReduceOp::Avg,
-        "prod" => ReduceOp::Product,
-        "min" => ReduceOp::Min,
-        "max" => ReduceOp::Max,
-        other => {
-            return Err(Error::new(
+    ReduceOp::ALL
+        .into_iter()
+        .find(|op| op.name() == name)
+        .ok_or_else(|| {
+            Error::new(
                 ErrorKind::InvalidArgument,
-                format!("-o {other}: use sum, avg, prod, min or max"),
-            ));
-        }
-    })
+                format!("-o {name}: use sum, avg, prod, min or max"),
+            )
+        })
 }
 
+/// nccl-tests' `-d` names, and the report's and PyTorch's spellings too.
 fn parse_dtype(name: &str) -> Result<DType, Error> {
-    Ok(match name {
-        "float" | "float32" | "f32" => DType::F32,
-        "bfloat16" | "bf16" => DType::BF16,
-        "half" | "float16" | "f16" => DType::F16,
-        "int32" | "int" | "i32" => DType::I32,
-        "int8" | "i8" => DType::I8,
-        other => {
-            return Err(Error::new(
+    let alias = match name {
+        "int" => Some(DType::I32),
+        _ => None,
+    };
+    alias
+        .or_else(|| {
+            DType::ALL
+                .into_iter()
+                .find(|d| [d.nccl_name(), d.name(), d.torch_name()].contains(&name))
+        })
+        .ok_or_else(|| {
+            Error::new(
                 ErrorKind::InvalidArgument,
-                format!("-d {other}: use float, bfloat16, half, int32 or int8"),
-            ));
-        }
-    })
-}
-
-pub(super) fn nccl_type(dtype: DType) -> &'static str {
-    match dtype {
-        DType::F32 => "float",
-        DType::BF16 => "bfloat16",
-        DType::F16 => "half",
-        DType::I32 => "int32",
-        DType::I8 => "int8",
-    }
+                format!("-d {name}: use float, bfloat16, half, int32 or int8"),
+            )
+        })
 }
 
 impl Sweep {
@@ -100,15 +91,5 @@ impl Sweep {
             )));
         }
         Ok(s)
-    }
-}
-
-pub(super) fn op_name(op: ReduceOp) -> &'static str {
-    match op {
-        ReduceOp::Sum => "sum",
-        ReduceOp::Avg => "avg",
-        ReduceOp::Product => "prod",
-        ReduceOp::Min => "min",
-        ReduceOp::Max => "max",
     }
 }

@@ -5,7 +5,7 @@
 use super::{Buffers, ring_exchange};
 use crate::check::{reduced, round_to, value};
 use kernbench::torch::{DType, ReduceOp, distributed as dist};
-use kernbench::{Error, ErrorKind};
+use kernbench::{CollectiveKind, Error, ErrorKind};
 
 /// One collective a sweep can measure.
 #[derive(Debug)]
@@ -23,8 +23,8 @@ pub struct Collective {
     pub input: Len,
     /// Length of the output buffer, when the result is not written in place.
     pub output: Option<Len>,
-    /// nccl-tests' bus bandwidth factor for n ranks.
-    pub busbw: fn(f64) -> f64,
+    /// The collective, for nccl-tests' bus bandwidth factor (the simulator's own).
+    pub kind: CollectiveKind,
     /// One call.
     pub call: fn(&mut Buffers, &Ctx) -> Result<(), Error>,
     /// Element `i` of this rank's result (the output buffer if any, else the input), in
@@ -82,7 +82,7 @@ pub const COLLECTIVES: [Collective; 7] = [
         blocked: false,
         input: Len::Count,
         output: None,
-        busbw: |n| 2.0 * (n - 1.0) / n,
+        kind: CollectiveKind::AllReduce,
         call: |b, c| dist::all_reduce(&mut b.input, c.op),
         expected: |c, i| c.reduced(i),
     },
@@ -93,7 +93,7 @@ pub const COLLECTIVES: [Collective; 7] = [
         blocked: false,
         input: Len::Count,
         output: None,
-        busbw: |_| 1.0,
+        kind: CollectiveKind::Broadcast,
         call: |b, _| dist::broadcast(&mut b.input, 0),
         expected: |c, i| c.inp(0, i),
     },
@@ -104,7 +104,7 @@ pub const COLLECTIVES: [Collective; 7] = [
         blocked: false,
         input: Len::Count,
         output: None,
-        busbw: |_| 1.0,
+        kind: CollectiveKind::Reduce,
         call: |b, c| dist::reduce(&mut b.input, 0, c.op),
         // Only the root's buffer changes.
         expected: |c, i| {
@@ -122,7 +122,7 @@ pub const COLLECTIVES: [Collective; 7] = [
         blocked: true,
         input: Len::Block,
         output: Some(Len::Count),
-        busbw: |n| (n - 1.0) / n,
+        kind: CollectiveKind::AllGather,
         call: |b, _| {
             let (input, out) = b.split()?;
             dist::all_gather_into_tensor(out, input)
@@ -136,7 +136,7 @@ pub const COLLECTIVES: [Collective; 7] = [
         blocked: true,
         input: Len::Count,
         output: Some(Len::Block),
-        busbw: |n| (n - 1.0) / n,
+        kind: CollectiveKind::ReduceScatter,
         call: |b, c| {
             let (input, out) = b.split()?;
             dist::reduce_scatter_tensor(out, input, c.op)
@@ -150,7 +150,7 @@ pub const COLLECTIVES: [Collective; 7] = [
         blocked: true,
         input: Len::Count,
         output: Some(Len::Count),
-        busbw: |n| (n - 1.0) / n,
+        kind: CollectiveKind::AllToAll,
         call: |b, _| {
             let (input, out) = b.split()?;
             dist::all_to_all_single(out, input)
@@ -170,7 +170,7 @@ pub const COLLECTIVES: [Collective; 7] = [
         blocked: false,
         input: Len::Count,
         output: Some(Len::Count),
-        busbw: |_| 1.0,
+        kind: CollectiveKind::SendRecv,
         call: |b, c| {
             let (input, out) = b.split()?;
             ring_exchange(input, out, c.rank, c.n)

@@ -2,7 +2,7 @@
 //! reduction, root, group size, algorithm), with simulated time and bus bandwidth as
 //! nccl-tests defines them.
 
-use crate::sim::cost::{algbw_gbytes_per_s, busbw_factor};
+use crate::sim::cost::algbw_gbytes_per_s;
 use crate::sim::{MAX_SUMMARY_ROWS, SummaryEntry};
 use serde::Serialize;
 
@@ -96,7 +96,7 @@ fn row(e: &SummaryEntry) -> SummaryRow {
         calls: e.calls,
         time_us: mean_ns as f64 / 1e3,
         algbw_gbytes_per_s: algbw,
-        busbw_gbytes_per_s: algbw * busbw_factor(k.kind, k.ranks),
+        busbw_gbytes_per_s: algbw * k.kind.busbw_factor(k.ranks),
     }
 }
 

@@ -40,49 +40,8 @@ impl fmt::Display for Algorithm {
     }
 }
 
-/// The collectives a CCL config can tune.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CollectiveKind {
-    /// `all_reduce`.
-    AllReduce,
-    /// `broadcast`.
-    Broadcast,
-    /// `reduce`.
-    Reduce,
-    /// `all_gather_into_tensor`.
-    AllGather,
-    /// `reduce_scatter_tensor`.
-    ReduceScatter,
-    /// `all_to_all_single`.
-    AllToAll,
-    /// `barrier`.
-    Barrier,
-    /// `send` / `recv`.
-    SendRecv,
-}
-
-impl CollectiveKind {
-    /// The name used in configs, messages and reports.
-    pub const fn name(self) -> &'static str {
-        match self {
-            CollectiveKind::AllReduce => "all_reduce",
-            CollectiveKind::Broadcast => "broadcast",
-            CollectiveKind::Reduce => "reduce",
-            CollectiveKind::AllGather => "all_gather",
-            CollectiveKind::ReduceScatter => "reduce_scatter",
-            CollectiveKind::AllToAll => "all_to_all",
-            CollectiveKind::Barrier => "barrier",
-            CollectiveKind::SendRecv => "send_recv",
-        }
-    }
-}
-
-impl fmt::Display for CollectiveKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// The collectives a CCL config can tune (the shared vocabulary, `kernbench-abi`).
+pub use kernbench_abi::CollectiveKind;
 
 /// Settings that `defaults` and each override may set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -255,7 +255,7 @@ mod tests {
                     DType::I32 => (u * 2.0e9).floor() - 1.0e9,
                     _ => (u - 0.5) * 4.0,
                 };
-                dtype.scalar_bytes(v)
+                crate::sim::dtype::scalar_bytes(dtype, v)
             })
             .collect()
     }
@@ -344,21 +344,24 @@ mod tests {
         // bf16; rounding each partial sum to bf16 would give 256.
         let a: Vec<u8> = [256.0, 1.0, 1.0]
             .iter()
-            .flat_map(|&v| DType::BF16.scalar_bytes(v))
+            .flat_map(|&v| crate::sim::dtype::scalar_bytes(DType::BF16, v))
             .collect();
         let b: Vec<u8> = [1.0, 1.0, 1.0]
             .iter()
-            .flat_map(|&v| DType::BF16.scalar_bytes(v))
+            .flat_map(|&v| crate::sim::dtype::scalar_bytes(DType::BF16, v))
             .collect();
         let got = matmul(DType::BF16, &a, &b, 1, 3, 1).unwrap();
-        assert_eq!(got, DType::BF16.scalar_bytes(258.0));
+        assert_eq!(got, crate::sim::dtype::scalar_bytes(DType::BF16, 258.0));
     }
 
     #[test]
     fn known_small_product() {
         // [[1, 2, 3], [4, 5, 6]] · [[7, 8], [9, 10], [11, 12]] = [[58, 64], [139, 154]]
-        let enc =
-            |v: &[f64]| -> Vec<u8> { v.iter().flat_map(|&x| DType::I32.scalar_bytes(x)).collect() };
+        let enc = |v: &[f64]| -> Vec<u8> {
+            v.iter()
+                .flat_map(|&x| crate::sim::dtype::scalar_bytes(DType::I32, x))
+                .collect()
+        };
         let got = matmul(
             DType::I32,
             &enc(&[1., 2., 3., 4., 5., 6.]),

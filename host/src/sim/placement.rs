@@ -5,40 +5,8 @@
 
 use super::error::{SimError, invalid};
 use serde::Serialize;
-use std::fmt;
 
-/// How a tensor is split inside one SIP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum DpPolicy {
-    /// A full copy in every cube, owned by PE 0 of that cube.
-    Replicate,
-    /// Rows in `cubes x pes` contiguous bands; band i on PE `(i / pes, i % pes)`.
-    SplitRows,
-    /// Columns in `cubes x pes` contiguous bands, placed as for rows.
-    SplitCols,
-    /// Rows split across cubes, columns split across the PEs of each cube.
-    Blocks,
-    /// The whole tensor on one PE.
-    Single {
-        /// Cube index.
-        cube: u32,
-        /// PE index in the cube.
-        pe: u32,
-    },
-}
-
-impl fmt::Display for DpPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DpPolicy::Replicate => f.write_str("replicate"),
-            DpPolicy::SplitRows => f.write_str("split-rows"),
-            DpPolicy::SplitCols => f.write_str("split-cols"),
-            DpPolicy::Blocks => f.write_str("blocks"),
-            DpPolicy::Single { cube, pe } => write!(f, "single(cube {cube}, pe {pe})"),
-        }
-    }
-}
+pub use kernbench_abi::DpPolicy;
 
 /// Half-open index range `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -4,7 +4,7 @@
 
 use super::call::TensorArg;
 use super::cost::distinct_cubes;
-use super::dtype::DType;
+use super::dtype::{DType, scalar_bytes};
 use super::error::{SimError, human_bytes, invalid};
 use super::memory::HbmLedger;
 use super::placement::{DpPolicy, resolve_dp_policy, shape_2d, shard_count};
@@ -249,8 +249,8 @@ impl TensorStore {
         let mut data = TensorData::zeroed(nbytes)?;
         match init {
             Init::Zeros | Init::Meta => {}
-            Init::Ones => data.fill(&req.dtype.scalar_bytes(1.0)),
-            Init::Full(v) => data.fill(&req.dtype.scalar_bytes(*v)),
+            Init::Ones => data.fill(&scalar_bytes(req.dtype, 1.0)),
+            Init::Full(v) => data.fill(&scalar_bytes(req.dtype, *v)),
             Init::Bytes(bytes) => data.bytes_mut().copy_from_slice(bytes),
         }
         Ok(data)

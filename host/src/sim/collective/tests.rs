@@ -20,7 +20,7 @@ fn member_data(dtype: DType, member: usize, elems: usize) -> Vec<u8> {
                 // Products of 64 members stay finite-ish around 1.
                 _ => 0.5 + u,
             };
-            dtype.scalar_bytes(v)
+            crate::sim::dtype::scalar_bytes(dtype, v)
         })
         .collect()
 }

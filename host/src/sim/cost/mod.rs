@@ -72,7 +72,7 @@ mod shards;
 #[allow(clippy::unwrap_used)]
 mod tests;
 
-pub use bandwidth::{algbw_gbytes_per_s, busbw_factor};
+pub use bandwidth::algbw_gbytes_per_s;
 pub use shards::{ceil_log2, distinct_cubes};
 
 use rate::Rate;

@@ -272,14 +272,14 @@ fn one_rank_is_free_and_zero_bytes_cost_latency() {
 
 #[test]
 fn bandwidth_factors_follow_nccl_tests() {
-    assert_eq!(busbw_factor(AllReduce, 8), 1.75);
-    assert_eq!(busbw_factor(ReduceScatter, 8), 0.875);
-    assert_eq!(busbw_factor(AllGather, 4), 0.75);
-    assert_eq!(busbw_factor(AllToAll, 2), 0.5);
-    assert_eq!(busbw_factor(Broadcast, 8), 1.0);
-    assert_eq!(busbw_factor(SendRecv, 2), 1.0);
-    assert_eq!(busbw_factor(AllReduce, 1), 0.0);
-    assert_eq!(busbw_factor(AllReduce, 0), 0.0);
+    assert_eq!(AllReduce.busbw_factor(8), 1.75);
+    assert_eq!(ReduceScatter.busbw_factor(8), 0.875);
+    assert_eq!(AllGather.busbw_factor(4), 0.75);
+    assert_eq!(AllToAll.busbw_factor(2), 0.5);
+    assert_eq!(Broadcast.busbw_factor(8), 1.0);
+    assert_eq!(SendRecv.busbw_factor(2), 1.0);
+    assert_eq!(AllReduce.busbw_factor(1), 0.0);
+    assert_eq!(AllReduce.busbw_factor(0), 0.0);
     // 8 MiB in 335608 ns = 24.995... GB/s
     assert_eq!(
         algbw_gbytes_per_s(8 * MIB, 335_608),

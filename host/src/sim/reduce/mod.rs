@@ -47,51 +47,8 @@ pub use reduction::{add_assign, finish_avg, reduce_assign};
 use super::dtype::DType;
 use super::error::{SimError, invalid};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// A reduction operator of the collectives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReduceOp {
-    /// Elementwise sum.
-    Sum,
-    /// Sum, then divided by the member count ([`finish_avg`]).
-    Avg,
-    /// Elementwise product.
-    Product,
-    /// Elementwise minimum (NaN propagates).
-    Min,
-    /// Elementwise maximum (NaN propagates).
-    Max,
-}
-
-impl ReduceOp {
-    /// Every operator, in declaration order.
-    pub const ALL: [ReduceOp; 5] = [
-        ReduceOp::Sum,
-        ReduceOp::Avg,
-        ReduceOp::Product,
-        ReduceOp::Min,
-        ReduceOp::Max,
-    ];
-
-    /// The name as nccl-tests prints it: `sum`, `avg`, `prod`, `min`, `max`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            ReduceOp::Sum => "sum",
-            ReduceOp::Avg => "avg",
-            ReduceOp::Product => "prod",
-            ReduceOp::Min => "min",
-            ReduceOp::Max => "max",
-        }
-    }
-}
-
-impl fmt::Display for ReduceOp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use kernbench_abi::ReduceOp;
 
 /// An elementwise binary kernel of local tensor ops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

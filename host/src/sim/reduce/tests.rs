@@ -25,7 +25,9 @@ fn values(seed: u64, n: usize, dtype: DType) -> Vec<f64> {
 }
 
 fn encode(dtype: DType, vals: &[f64]) -> Vec<u8> {
-    vals.iter().flat_map(|&v| dtype.scalar_bytes(v)).collect()
+    vals.iter()
+        .flat_map(|&v| crate::sim::dtype::scalar_bytes(dtype, v))
+        .collect()
 }
 
 /// A copy of `bytes` starting one byte into a fresh buffer, so typed casts fail.
@@ -201,17 +203,17 @@ fn unaligned_buffers_give_the_same_bits() {
 fn bf16_rounds_every_step() {
     // 256 + 1 rounds back to 256 in bf16 (8 significant bits); adding 1 three times in
     // rank order therefore stays 256, while a wide accumulator would give 259 -> 260.
-    let mut acc = DType::BF16.scalar_bytes(256.0);
+    let mut acc = crate::sim::dtype::scalar_bytes(DType::BF16, 256.0);
     for _ in 0..3 {
         reduce_assign(
             DType::BF16,
             ReduceOp::Sum,
             &mut acc,
-            &DType::BF16.scalar_bytes(1.0),
+            &crate::sim::dtype::scalar_bytes(DType::BF16, 1.0),
         )
         .unwrap();
     }
-    assert_eq!(acc, DType::BF16.scalar_bytes(256.0));
+    assert_eq!(acc, crate::sim::dtype::scalar_bytes(DType::BF16, 256.0));
 }
 
 #[test]
