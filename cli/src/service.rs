@@ -66,6 +66,10 @@ pub struct JobArgs {
     pub drain_secs: u64,
 }
 
+/// The least memory a run's cgroup may have: the host process itself (wasmtime, the
+/// compiled component) needs tens of MiB before the bench does anything.
+const MIN_CGROUP_MEMORY: u64 = 32 << 20;
+
 /// Sizes as the policy reads them (`4G`, `512M`, binary units).
 fn parse_bytes(text: &str) -> Result<u64, String> {
     parse_size(text).ok_or_else(|| {
@@ -92,6 +96,14 @@ impl JobArgs {
             ..ChildLimits::default()
         };
         config.cgroup_memory = self.job_cgroup_memory.unwrap_or(self.job_memory);
+        if config.cgroup_memory < MIN_CGROUP_MEMORY {
+            anyhow::bail!(
+                "--job-cgroup-memory {}: below the {MIN_CGROUP_MEMORY} bytes a run's process \
+                 needs to start",
+                config.cgroup_memory
+            );
+        }
+        config.cgroup_required = self.memory_cgroup == CgroupMode::Required;
         config.cgroups = match self.memory_cgroup {
             CgroupMode::Off => None,
             mode => {

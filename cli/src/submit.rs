@@ -171,7 +171,8 @@ async fn print_result(
 ) -> Result<u8> {
     let status = view.get("status").and_then(Value::as_str).unwrap_or("");
     let has_report = view.get("report").is_some_and(|r| !r.is_null());
-    if !has_report {
+    let suite_result = view.get("suite_result").filter(|r| !r.is_null());
+    if !has_report && suite_result.is_none() {
         let error = view
             .get("error")
             .and_then(Value::as_str)
@@ -186,7 +187,6 @@ async fn print_result(
         }
         return Ok(exit::RUN_FAILED);
     }
-    let suite_result = view.get("suite_result").filter(|r| !r.is_null());
     if suite_result.is_some() && json {
         // One document: the submission with its main report and the suite's runs.
         println!("{view:#}");
@@ -197,15 +197,14 @@ async fn print_result(
                     .as_array()
                     .map_or(&[][..], Vec::as_slice)
                     .iter()
-                    .filter(|run| {
-                        run["hidden"] == Value::Bool(false) && run["status"] != "cancelled"
-                    })
+                    // Visible runs that wrote a report (a crashed one has an error instead).
+                    .filter(|run| run["hidden"] == Value::Bool(false) && run["error"].is_null())
                     .filter_map(|run| run["name"].as_str())
                     .collect()
             })
             .unwrap_or_default();
         let format = if json { "json" } else { "text" };
-        if visible.is_empty() {
+        if suite_result.is_none() {
             let report = client
                 .report(id, format, None)
                 .await

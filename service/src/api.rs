@@ -54,7 +54,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/submissions/{id}", get(show).delete(cancel))
         .route("/api/v1/submissions/{id}/report", get(report))
         .route("/api/v1/submissions/{id}/trace", get(trace))
-        .route("/api/v1/suites", get(list_suites).post(create_suite))
+        .route(
+            "/api/v1/suites",
+            get(list_suites)
+                .post(create_suite)
+                .layer(DefaultBodyLimit::max(crate::suite::MAX_SUITE_BYTES)),
+        )
         .route("/api/v1/suites/{name}", get(show_suite))
         .route("/api/v1/suites/{name}/leaderboard", get(leaderboard))
         .route("/api/v1/tokens", post(create_token).get(list_tokens))
@@ -432,7 +437,13 @@ pub async fn leaderboard_view(
             let scores: Scores = row
                 .scores
                 .as_deref()
-                .and_then(|s| serde_json::from_str(s).ok())
+                .and_then(|s| {
+                    serde_json::from_str(s)
+                        .map_err(|e| {
+                            tracing::error!(id = %row.submission_id, error = %e, "stored scores");
+                        })
+                        .ok()
+                })
                 .unwrap_or_default();
             let mine = caller.token.admin || row.token_id == caller.token.id;
             let mut entry = json!({

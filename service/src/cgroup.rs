@@ -69,12 +69,40 @@ impl MemoryCgroups {
             .flatten()
             .find_map(|(parent, version)| {
                 let groups = MemoryCgroups { parent, version };
+                groups.sweep();
                 let probe = groups
                     .create(&format!("probe-{}", std::process::id()), 1 << 30)
                     .ok()?;
                 drop(probe);
                 Some(groups)
             })
+    }
+
+    /// Remove the empty groups a worker that died left behind. A group with a process in it
+    /// cannot be removed; one younger than an hour is left alone too, since another worker
+    /// may have just made it for a child that has not joined yet.
+    fn sweep(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.parent) else {
+            return;
+        };
+        let stale = |entry: &std::fs::DirEntry| {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(3600))
+        };
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("kernbench-")
+                && stale(&entry)
+            {
+                let _ = std::fs::remove_dir(entry.path());
+            }
+        }
     }
 
     /// Which interface the groups use.
@@ -129,28 +157,21 @@ impl RunCgroup {
                     .and_then(|n| n.trim().parse::<u64>().ok())
                     .is_some_and(|n| n > 0)
             }),
-            // `oom_kill` in `memory.oom_control` where the kernel keeps it; the failure count
-            // (not kept in nested groups by every kernel) otherwise.
-            CgroupVersion::V1 => {
-                let counter = |text: &str, key: &str| {
-                    text.lines()
-                        .find_map(|line| line.strip_prefix(key))
-                        .and_then(|n| n.trim().parse::<u64>().ok())
-                        .is_some_and(|n| n > 0)
-                };
-                counter(&read("memory.oom_control"), "oom_kill ")
-                    || read("memory.failcnt")
-                        .trim()
-                        .parse::<u64>()
-                        .is_ok_and(|n| n > 0)
-            }
+            // `oom_kill` of `memory.oom_control` (Linux 4.13+). Not `memory.failcnt`: it also
+            // counts reclaim that succeeded, so it would blame the cgroup for any SIGKILL.
+            CgroupVersion::V1 => read("memory.oom_control").lines().any(|line| {
+                line.strip_prefix("oom_kill ")
+                    .and_then(|n| n.trim().parse::<u64>().ok())
+                    .is_some_and(|n| n > 0)
+            }),
         }
     }
 }
 
 impl Drop for RunCgroup {
     fn drop(&mut self) {
-        // Fails only if a process is still inside; the kernel frees the group with it then.
+        // Fails only if a process is still inside (the directory then stays until the next
+        // worker start sweeps it).
         if let Err(e) = std::fs::remove_dir(&self.dir) {
             tracing::warn!(dir = %self.dir.display(), error = %e, "removing a run's cgroup");
         }

@@ -6,7 +6,7 @@
 use crate::db::{Outcome, Status};
 use crate::error::ServiceError;
 use crate::store::BlobStore;
-use crate::suite::Suite;
+use crate::suite::{MetricError, Suite};
 use crate::worker::ChildRun;
 use serde::{Deserialize, Serialize};
 
@@ -75,8 +75,12 @@ pub(crate) fn score(
     let scores = scores(suite, &results);
     let failed = results.iter().find(|r| r.status != Status::Ok);
     let first_visible = results.iter().find(|r| !r.hidden);
+    let cancelled =
+        results.len() < suite.runs.len() || results.iter().any(|r| r.status == Status::Cancelled);
     let status = match failed {
-        _ if results.len() < suite.runs.len() => Status::Cancelled,
+        _ if cancelled => Status::Cancelled,
+        // How a hidden run failed (crash, refusal, wall kill) is itself a value: just failed.
+        Some(run) if run.hidden => Status::Failed,
         Some(run) => run.status,
         None => Status::Ok,
     };
@@ -114,7 +118,11 @@ pub(crate) fn score(
         report_sha: first_visible.and_then(|r| r.report_sha.clone()),
         text_sha: first_visible.and_then(|r| r.text_sha.clone()),
         trace_sha: first_visible.and_then(|r| r.trace_sha.clone()),
-        exit_code: failed.map_or(Some(0), |r| r.exit_code),
+        exit_code: match failed {
+            None => Some(0),
+            Some(run) if run.hidden => Some(1),
+            Some(run) => run.exit_code,
+        },
         error,
         suite_result_sha: Some(store.put(&json)?),
         scores: Some(scores_json),
@@ -127,19 +135,30 @@ fn run_result(suite: &Suite, name: &str, hidden: bool, child: ChildRun) -> RunRe
         .report
         .as_deref()
         .and_then(|bytes| serde_json::from_slice(bytes).ok());
+    let outcome = child.outcome;
     let mut values = Vec::with_capacity(suite.rank.len());
     let mut metric_errors = Vec::new();
     for metric in &suite.rank {
-        match report.as_ref().map(|r| metric.source.value(r)) {
-            Some(Ok(value)) => values.push(Some(value)),
-            Some(Err(e)) => {
-                metric_errors.push(format!("{}: {e}", metric.name));
+        // Each value is checked here, per run, so that a hidden run's unrankable value
+        // makes that run "not passed" instead of showing in the reason.
+        let value = match report.as_ref() {
+            Some(report) => metric
+                .source
+                .value(report)
+                .and_then(|v| metric.check(v).map(|()| v)),
+            None => Err(MetricError::NoReport),
+        };
+        match value {
+            Ok(value) => values.push(Some(value)),
+            Err(e) => {
+                // A run that failed has its failure; only an `ok` run's missing values matter.
+                if outcome.status == Status::Ok {
+                    metric_errors.push(format!("{}: {e}", metric.name));
+                }
                 values.push(None);
             }
-            None => values.push(None),
         }
     }
-    let outcome = child.outcome;
     RunResult {
         name: name.to_owned(),
         hidden,
@@ -188,17 +207,14 @@ fn scores(suite: &Suite, runs: &[RunResult]) -> Scores {
             .push(metric.aggregate(&values(true)).ok().flatten());
         match metric.aggregate(&values(false)) {
             Ok(all) => scores.all.push(all),
-            Err(e) => {
+            Err(_) => {
+                // Only a non-finite aggregate of finite values gets here; it may involve a
+                // hidden run's value, so the reason names the metric, not the value.
                 scores.all.push(None);
                 if scores.valid {
                     scores.valid = false;
-                    // The value may be a hidden run's: say which metric, not the value.
-                    scores.reason = Some(match e {
-                        crate::suite::MetricError::Unrankable { metric, how, .. } => {
-                            format!("{metric}: a value cannot be ranked by {how}")
-                        }
-                        other => other.to_string(),
-                    });
+                    scores.reason =
+                        Some(format!("{}: the score is not a finite number", metric.name));
                 }
             }
         }

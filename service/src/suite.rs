@@ -7,6 +7,7 @@
 use crate::error::ServiceError;
 use crate::spec::{MAX_ARG_BYTES, MAX_ARGS, RunSpec};
 use kernbench_host::model::Policy;
+use kernbench_host::sim::{CclConfig, TopologySpec};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -157,7 +158,33 @@ impl Suite {
         let suite: Suite = serde_json::from_slice(bytes)
             .map_err(|e| ServiceError::bad("suite", format!("not a valid suite: {e}")))?;
         suite.check()?;
-        Ok(suite)
+        suite.pinned()
+    }
+
+    /// The suite with every default written out (topology, CCL config, the policy's every
+    /// limit), so that a later host with other defaults runs it exactly as registered.
+    fn pinned(mut self) -> Result<Suite, ServiceError> {
+        let json = |what: &str, v: Result<Value, serde_json::Error>| {
+            v.map_err(|e| ServiceError::Corrupt(format!("pinning {what}: {e}")))
+        };
+        if self.topology.is_none() {
+            self.topology = Some(json(
+                "topology",
+                serde_json::to_value(TopologySpec::embedded_default()),
+            )?);
+        }
+        if self.ccl.is_none() {
+            self.ccl = Some(json("ccl", serde_json::to_value(CclConfig::default()))?);
+        }
+        let policy = self.policy()?;
+        let limits = json("policy", serde_json::to_value(&policy.limits))?;
+        self.policy = serde_json::json!({ "name": policy.name, "limits": limits });
+        if self.policy()? != policy {
+            return Err(ServiceError::Corrupt(
+                "the pinned policy does not read back as the same limits".to_owned(),
+            ));
+        }
+        Ok(self)
     }
 
     fn check(&self) -> Result<(), ServiceError> {
@@ -301,8 +328,14 @@ pub enum MetricError {
         /// The size asked for.
         size: Option<u64>,
     },
+    /// The run wrote no report to read it from.
+    #[error("the run wrote no report")]
+    NoReport,
+    /// The report has no ranks.
+    #[error("the run's report has no ranks")]
+    NoRanks,
     /// A value that cannot be aggregated (not finite, or not positive under `geomean`).
-    #[error("{metric}: value {value} cannot be ranked by {how}")]
+    #[error("value {value} cannot be ranked by {how}")]
     Unrankable {
         /// The metric.
         metric: String,
@@ -351,16 +384,34 @@ impl MetricSource {
                         size: *size_bytes,
                     })
             }
-            MetricSource::SimTimeNs => Ok(list("ranks")
+            MetricSource::SimTimeNs => list("ranks")
                 .iter()
                 .filter_map(|r| r["sim_time_ns"].as_u64())
                 .max()
-                .unwrap_or(0) as f64),
+                .map(|ns| ns as f64)
+                .ok_or(MetricError::NoRanks),
         }
     }
 }
 
 impl RankMetric {
+    /// Whether one run's value can take part in the score (finite; positive under
+    /// `geomean`).
+    pub fn check(&self, value: f64) -> Result<(), MetricError> {
+        let how = match self.aggregate {
+            Aggregate::Geomean if !(value.is_finite() && value > 0.0) => {
+                "geomean (it needs positive values)"
+            }
+            Aggregate::Mean if !value.is_finite() => "mean",
+            _ => return Ok(()),
+        };
+        Err(MetricError::Unrankable {
+            metric: self.name.clone(),
+            value,
+            how,
+        })
+    }
+
     /// Combine the runs' values into this metric's score.
     pub fn aggregate(&self, values: &[f64]) -> Result<Option<f64>, MetricError> {
         if values.is_empty() {
@@ -387,7 +438,12 @@ impl RankMetric {
                 if let Some(&v) = values.iter().find(|v| !v.is_finite()) {
                     return Err(bad(v, "mean"));
                 }
-                Ok(Some(values.iter().sum::<f64>() / values.len() as f64))
+                let mean = values.iter().sum::<f64>() / values.len() as f64;
+                // Finite values can still sum past f64's range.
+                if !mean.is_finite() {
+                    return Err(bad(mean, "mean (the sum overflows)"));
+                }
+                Ok(Some(mean))
             }
         }
     }
@@ -430,6 +486,19 @@ mod tests {
         let view = suite.public_view();
         assert_eq!(view["runs"][1], json!({"name": "secret", "hidden": true}));
         assert_eq!(view["runs"][0]["args"], json!(["-b", "8"]));
+    }
+
+    #[test]
+    fn a_registered_suite_pins_every_default() {
+        for profile in ["strict", "trusted"] {
+            let suite = Suite::parse(&suite(json!({ "policy": profile }))).unwrap();
+            assert_eq!(suite.policy().unwrap(), Policy::builtin(profile).unwrap());
+            assert!(suite.policy["limits"].is_object(), "{}", suite.policy);
+            assert!(suite.topology.is_some() && suite.ccl.is_some());
+            // Pinning is idempotent: the stored file parses to itself.
+            let again = Suite::parse(&serde_json::to_vec(&suite).unwrap()).unwrap();
+            assert_eq!(again, suite);
+        }
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub struct WorkerConfig {
     pub cgroups: Option<MemoryCgroups>,
     /// The memory limit of a run's cgroup, in bytes.
     pub cgroup_memory: u64,
+    /// Whether a run whose cgroup cannot be made fails (else it runs on its rlimits).
+    pub cgroup_required: bool,
 }
 
 impl WorkerConfig {
@@ -74,6 +76,7 @@ impl WorkerConfig {
             wall: Duration::from_secs(90),
             cgroups: None,
             cgroup_memory: ChildLimits::default().memory_bytes,
+            cgroup_required: false,
         }
     }
 }
@@ -186,6 +189,24 @@ async fn attempt(
     let policy = suite.policy()?;
     let mut runs = Vec::with_capacity(suite.runs.len());
     for run in &suite.runs {
+        // A beat before each run: a suite of runs shorter than the heartbeat period keeps
+        // its lease, and a cancel between runs is seen before the next one starts.
+        match db.heartbeat(claim, config.lease).await {
+            Ok(Some(true)) => {
+                runs.push(ChildRun {
+                    outcome: Outcome {
+                        status: Status::Cancelled,
+                        error: Some("cancelled while it ran".to_owned()),
+                        ..Outcome::failed(String::new())
+                    },
+                    report: None,
+                });
+                break;
+            }
+            Ok(Some(false)) => {}
+            Ok(None) => return Ok(None),
+            Err(e) => tracing::warn!(id = %claim.id, error = %e, "heartbeat failed"),
+        }
         let spec = serde_json::to_string(&suite.run_spec(run))
             .map_err(|e| ServiceError::Corrupt(format!("suite run spec: {e}")))?;
         let Some(child) = run_child(db, store, config, claim, &spec, &policy).await? else {
@@ -237,10 +258,18 @@ async fn run_child(
                 .path()
                 .file_name()
                 .map_or_else(|| claim.id.clone(), |n| n.to_string_lossy().into_owned());
-            let group = groups
-                .create(&name, config.cgroup_memory)
-                .map_err(|e| ServiceError::Config(format!("making the run's cgroup: {e}")))?;
-            Some(group)
+            match groups.create(&name, config.cgroup_memory) {
+                Ok(group) => Some(group),
+                Err(e) if !config.cgroup_required => {
+                    tracing::warn!(error = %e, "no cgroup for this run; RLIMIT_DATA only");
+                    None
+                }
+                Err(e) => {
+                    return Err(ServiceError::Config(format!(
+                        "making the run's cgroup: {e}"
+                    )));
+                }
+            }
         }
         None => None,
     };
@@ -287,9 +316,14 @@ async fn run_child(
     beat.tick().await;
     let end = loop {
         tokio::select! {
-            status = child.wait() => {
-                break ChildEnd::Exited(status.map_err(|e| ServiceError::Store(format!("waiting for the run: {e}")))?);
-            }
+            status = child.wait() => match status {
+                Ok(status) => break ChildEnd::Exited(status),
+                Err(e) => {
+                    // Kill and reap it before its cgroup and job directory go.
+                    let _ = child.kill().await;
+                    return Err(ServiceError::Store(format!("waiting for the run: {e}")));
+                }
+            },
             _ = &mut wall => break ChildEnd::WallKilled,
             _ = beat.tick() => match db.heartbeat(claim, config.lease).await {
                 Ok(Some(true)) => break ChildEnd::Cancelled,
