@@ -491,3 +491,87 @@ fn a_small_matmul_call_with_a_huge_result_never_allocates_it() {
     let peak = report["host"]["peak_rss_bytes"].as_u64().unwrap();
     assert!(peak < 512 << 20, "peak RSS {peak} bytes");
 }
+
+/// Peak RSS a hostile run may reach in the host process (this debug build, wasmtime and the
+/// compiled component included). Before the bounds each of these floods took GiBs.
+const FLOOD_PEAK_BOUND: u64 = 256 << 20;
+
+/// Run a hostile guest under the strict defaults in a child process; its report and the
+/// host's peak RSS (the child's own `VmHWM`, not a timer or this process's).
+fn flood(artifact: &str, sips: &str, args: &[&str]) -> (serde_json::Value, u64) {
+    let mut argv = vec![
+        "run", artifact, "--policy", "strict", "--sips", sips, "--json", "--",
+    ];
+    argv.extend_from_slice(args);
+    let out = kernbench(&argv);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let peak = report["host"]["peak_rss_bytes"].as_u64().unwrap();
+    assert!(
+        peak < FLOOD_PEAK_BOUND,
+        "{artifact} {args:?}: peak RSS {peak} bytes"
+    );
+    (report, peak)
+}
+
+fn warned(report: &serde_json::Value, prefix: &str) -> bool {
+    report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap_or("").starts_with(prefix))
+}
+
+#[test]
+fn a_group_flood_stops_at_groups_per_run_and_the_host_stays_small() {
+    let (report, _) = flood(artifacts::GROUP_FLOOD, "1", &[]);
+    let out = report["ranks"][0]["stdout"].as_str().unwrap();
+    assert!(out.starts_with("made 1024 groups, then: "), "{out}");
+    assert!(out.contains("(groups_per_run)"), "{out}");
+}
+
+#[test]
+fn a_metric_flood_of_long_names_stops_at_the_series_limit_and_the_host_stays_small() {
+    let (report, _) = flood(artifacts::RECORD_FLOOD, "1", &["metrics-flood"]);
+    assert_eq!(report["metrics"].as_array().unwrap().len(), 4096);
+    let out = report["ranks"][0]["stdout"].as_str().unwrap();
+    assert_eq!(out, "195904 reports refused\n");
+}
+
+#[test]
+fn a_region_flood_is_counted_past_the_limit_and_the_host_stays_small() {
+    let (report, _) = flood(artifacts::RECORD_FLOOD, "1", &["regions-flood"]);
+    assert_eq!(report["regions"].as_array().unwrap().len(), 65_536);
+    assert!(
+        warned(&report, "regions-dropped: 134464 closed regions"),
+        "{}",
+        report["warnings"]
+    );
+}
+
+#[test]
+fn a_collective_flood_is_aggregated_with_exact_counts_and_the_host_stays_small() {
+    let (report, _) = flood(artifacts::RECORD_FLOOD, "8", &["collectives-flood"]);
+    assert_eq!(report["collectives"].as_array().unwrap().len(), 65_536);
+    assert_eq!(report["collectives_run"], 100_000);
+    let calls: u64 = report["collective_summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["calls"].as_u64().unwrap())
+        .sum();
+    assert_eq!(calls, 100_000, "the summary counts every call");
+    assert!(
+        warned(&report, "collectives-aggregated: 100000 collectives ran"),
+        "{}",
+        report["warnings"]
+    );
+}
+
+#[test]
+fn an_output_flood_keeps_the_head_and_tail_and_the_host_stays_small() {
+    let (report, _) = flood(artifacts::OUTPUT_FLOOD, "1", &[]);
+    let rank = &report["ranks"][0];
+    assert!(rank["stdout"].as_str().unwrap().len() < 80 << 10);
+    assert!(rank["output_truncated_bytes"].as_u64().unwrap() > 10 << 20);
+}

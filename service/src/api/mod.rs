@@ -4,9 +4,8 @@
 use crate::auth::{self, Caller};
 use crate::db::{Status, SubmissionRow, TokenRow};
 use crate::error::ServiceError;
-use crate::scoring::{Scores, SuiteResult};
+use crate::scoring::SuiteResult;
 use crate::state::AppState;
-use crate::suite::Suite;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -17,8 +16,13 @@ use kernbench_host::model::Policy;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+mod suites;
+mod tokens;
+
+pub use suites::{find_suite, leaderboard_view};
+
 /// The OpenAPI document of this API (kept beside the code; a test checks every route is in it).
-pub const OPENAPI: &str = include_str!("openapi.json");
+pub const OPENAPI: &str = include_str!("../openapi.json");
 
 /// Every route of the API, as `(method, path)`: the router is built from the same handlers,
 /// and the OpenAPI test reads this list.
@@ -56,14 +60,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/submissions/{id}/trace", get(trace))
         .route(
             "/api/v1/suites",
-            get(list_suites)
-                .post(create_suite)
+            get(suites::list_suites)
+                .post(suites::create_suite)
                 .layer(DefaultBodyLimit::max(crate::suite::MAX_SUITE_BYTES)),
         )
-        .route("/api/v1/suites/{name}", get(show_suite))
-        .route("/api/v1/suites/{name}/leaderboard", get(leaderboard))
-        .route("/api/v1/tokens", post(create_token).get(list_tokens))
-        .route("/api/v1/tokens/{id}", delete(revoke_token))
+        .route("/api/v1/suites/{name}", get(suites::show_suite))
+        .route(
+            "/api/v1/suites/{name}/leaderboard",
+            get(suites::leaderboard),
+        )
+        .route(
+            "/api/v1/tokens",
+            post(tokens::create_token).get(tokens::list_tokens),
+        )
+        .route("/api/v1/tokens/{id}", delete(tokens::revoke_token))
         .route("/api/v1/whoami", get(whoami))
         .route("/api/v1/limits", get(limits))
         .route(
@@ -372,155 +382,6 @@ async fn trace(
         state.store.get(sha)?,
     )
         .into_response())
-}
-
-async fn list_suites(
-    State(state): State<AppState>,
-    _caller: Caller,
-) -> Result<Json<Value>, ServiceError> {
-    let suites: Vec<Value> = state
-        .db
-        .suites()
-        .await?
-        .iter()
-        .map(|row| row.suite.public_view())
-        .collect();
-    Ok(Json(json!({ "suites": suites })))
-}
-
-async fn create_suite(
-    State(state): State<AppState>,
-    caller: Caller,
-    body: axum::body::Bytes,
-) -> Result<Response, ServiceError> {
-    caller.require_admin()?;
-    let suite = Suite::parse(&body)?;
-    state.db.insert_suite(&suite).await?;
-    tracing::info!(suite = %suite.name, "suite registered");
-    Ok((StatusCode::CREATED, Json(suite.public_view())).into_response())
-}
-
-/// A suite by name, or 404.
-pub async fn find_suite(state: &AppState, name: &str) -> Result<Suite, ServiceError> {
-    Ok(state
-        .db
-        .suite(name)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("suite {name}")))?
-        .suite)
-}
-
-async fn show_suite(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ServiceError> {
-    let suite = find_suite(&state, &name).await?;
-    Ok(Json(if caller.token.admin {
-        serde_json::to_value(&suite).map_err(|e| ServiceError::Corrupt(e.to_string()))?
-    } else {
-        suite.public_view()
-    }))
-}
-
-/// A suite's leaderboard as the caller may see it: everyone sees positions, names and the
-/// visible scores; the submission id only on the caller's own lines (or an admin's).
-pub async fn leaderboard_view(
-    state: &AppState,
-    caller: &Caller,
-    suite: &Suite,
-) -> Result<Value, ServiceError> {
-    let rows = state.db.leaderboard(&suite.name).await?;
-    let entries: Vec<Value> = rows
-        .iter()
-        .map(|row| {
-            let scores: Scores = row
-                .scores
-                .as_deref()
-                .and_then(|s| {
-                    serde_json::from_str(s)
-                        .map_err(|e| {
-                            tracing::error!(id = %row.submission_id, error = %e, "stored scores");
-                        })
-                        .ok()
-                })
-                .unwrap_or_default();
-            let mine = caller.token.admin || row.token_id == caller.token.id;
-            let mut entry = json!({
-                "position": row.position,
-                "submitter": row.submitter,
-                "finished_ms": row.finished_ms,
-                "scores": scores.visible,
-                "mine": row.token_id == caller.token.id,
-            });
-            if mine {
-                entry["submission_id"] = json!(row.submission_id);
-            }
-            if caller.token.admin {
-                entry["ranked_scores"] = json!(scores.all);
-            }
-            entry
-        })
-        .collect();
-    let metrics: Vec<Value> = suite
-        .rank
-        .iter()
-        .map(|m| json!({ "name": m.name, "better": m.better }))
-        .collect();
-    Ok(json!({ "suite": suite.name, "metrics": metrics, "entries": entries }))
-}
-
-async fn leaderboard(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ServiceError> {
-    let suite = find_suite(&state, &name).await?;
-    Ok(Json(leaderboard_view(&state, &caller, &suite).await?))
-}
-
-/// Body of `POST /tokens`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewToken {
-    /// The submitter's name.
-    name: String,
-    /// Whether the token is an admin's (default false).
-    #[serde(default)]
-    admin: bool,
-}
-
-async fn create_token(
-    State(state): State<AppState>,
-    caller: Caller,
-    body: Result<Json<NewToken>, axum::extract::rejection::JsonRejection>,
-) -> Result<Response, ServiceError> {
-    caller.require_admin()?;
-    let Json(body) = body.map_err(|e| ServiceError::bad("body", e.body_text()))?;
-    let (row, secret) = auth::create_token(&state.db, &body.name, body.admin).await?;
-    let view = json!({ "id": row.id, "name": row.name, "admin": row.admin, "token": secret });
-    Ok((StatusCode::CREATED, Json(view)).into_response())
-}
-
-async fn list_tokens(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Vec<TokenRow>>, ServiceError> {
-    caller.require_admin()?;
-    Ok(Json(state.db.tokens().await?))
-}
-
-async fn revoke_token(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ServiceError> {
-    caller.require_admin()?;
-    if state.db.revoke_token(&id).await? {
-        Ok(Json(json!({ "id": id, "revoked": true })))
-    } else {
-        Err(ServiceError::NotFound(format!("token {id}")))
-    }
 }
 
 /// The upload limits and quotas, so a client can refuse an oversized upload before sending
