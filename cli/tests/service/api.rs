@@ -484,24 +484,15 @@ async fn names_and_guest_text_are_escaped_on_the_pages() {
     let id = body["id"].as_str().unwrap().to_owned();
     let view = wait_final(&server, &evil, &id).await;
     assert_eq!(view["name"], "<script>x</script>\".wasm", "stored verbatim");
-    let cookie = format!("kb_session={evil}");
     for path in ["/submissions".to_owned(), format!("/submissions/{id}")] {
-        let page = http()
-            .get(format!("{}{path}", server.url))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = page(&server, &evil, path.as_ref()).await;
         assert!(
-            !page.contains("<script>"),
-            "{path}: raw markup from a name:\n{page}"
+            !html.contains("<script>"),
+            "{path}: raw markup from a name:\n{html}"
         );
         assert!(
-            page.contains("&lt;script&gt;"),
-            "{path}: the name is shown escaped:\n{page}"
+            html.contains("&lt;script&gt;"),
+            "{path}: the name is shown escaped:\n{html}"
         );
     }
     // Without a session the pages send you to sign in.

@@ -120,6 +120,16 @@ impl Browser {
         self.client.execute(script, vec![]).await.unwrap()
     }
 
+    async fn click(&self, locator: Locator<'_>) {
+        self.client
+            .find(locator)
+            .await
+            .unwrap_or_else(|e| panic!("{locator:?}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
     async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_owned()
     }
@@ -185,23 +195,11 @@ async fn every_page_in_a_real_browser() {
     b.screenshot("login").await;
     let field = b.client.find(Locator::Css("#token")).await.unwrap();
     field.send_keys("kbt_not_a_token").await.unwrap();
-    b.client
-        .find(Locator::Css("#sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(Locator::Css("#sign-in")).await;
     assert!(b.text("#login-error").await.contains("not valid"));
     let field = b.client.find(Locator::Css("#token")).await.unwrap();
     field.send_keys(&evil).await.unwrap();
-    b.client
-        .find(Locator::Css("#sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(Locator::Css("#sign-in")).await;
     assert_eq!(b.path().await, "/submissions");
     // The session cookie is HttpOnly: the page's scripts cannot read it.
     assert_eq!(b.js("return document.cookie").await, json!(""));
@@ -309,13 +307,7 @@ async fn every_page_in_a_real_browser() {
         .await
         .unwrap();
     assert!(b.text("#suites").await.contains("page-suite"));
-    b.client
-        .find(Locator::LinkText("page-suite"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(Locator::LinkText("page-suite")).await;
     assert_eq!(b.path().await, "/suites/page-suite");
     assert_eq!(b.text("#description").await, "<b>not bold</b> & done");
     assert_eq!(b.count("#description b").await, 0, "text, not markup");
@@ -330,13 +322,7 @@ async fn every_page_in_a_real_browser() {
     b.screenshot("leaderboard").await;
 
     // Sign out: the cookie is gone, the pages send you back to sign in.
-    b.client
-        .find(Locator::Css("nav button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(Locator::Css("nav button")).await;
     assert_eq!(b.path().await, "/login");
     b.client
         .goto(&format!("{}/submissions/{sweep}", server.url))

@@ -245,6 +245,19 @@ pub async fn get_json(server: &Server, token: &str, path: &str) -> Value {
         .unwrap()
 }
 
+/// A web page as a signed-in browser gets it (the session cookie holds `token`).
+pub async fn page(server: &Server, token: &str, path: &str) -> String {
+    http()
+        .get(format!("{}{path}", server.url))
+        .header("cookie", format!("kb_session={token}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Poll until `id` is in one of `states`.
 pub async fn wait_for(
     server: &Server,
