@@ -114,28 +114,7 @@ async fn a_run_that_exhausts_its_process_memory_fails_and_the_service_goes_on() 
         &["--workers", "1", "--job-memory", "96M"],
     );
     let alice = token(&server, "alice").await;
-    let roomy = serde_json::json!({
-        "name": "roomy",
-        "policy": {"name": "roomy", "extends": "strict",
-                   "limits": {"memory_bytes_per_rank": 268_435_456_u64}},
-        "runs": [{"name": "one", "sips": 1}],
-        "rank": [{"name": "time", "source": "sim_time_ns", "better": "lower"}],
-    });
-    let registered = http()
-        .post(format!("{}/api/v1/suites", server.url))
-        .bearer_auth(&server.admin)
-        .json(&roomy)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), 201);
-    let bomb = submit(
-        &server,
-        &alice,
-        r#"{"suite": "roomy"}"#,
-        artifacts::MEMORY_BOMB,
-    )
-    .await;
+    let bomb = submit(&server, &alice, r#"{"sips": 8}"#, artifacts::MEMORY_BOMB).await;
     let view: Value = wait_final(&server, &alice, &bomb).await;
     assert_eq!(view["status"], "failed", "{view}");
     // The process bound held: 8 ranks may take 64 MiB each under the policy, the process
@@ -159,8 +138,8 @@ async fn a_run_that_exhausts_its_process_memory_fails_and_the_service_goes_on() 
 async fn a_run_past_its_memory_cgroup_is_killed_and_named_and_the_service_goes_on() {
     // RLIMIT_DATA far away (16 GiB), the cgroup at 200 MiB of resident memory, and a suite
     // whose policy lets one rank's linear memory reach 256 MiB (the engine pool's most), more
-    // than the whole cgroup: only the cgroup can stop the
-    // bomb (under strict's 64 MiB per rank the policy can win the race, as it should).
+    // than the whole cgroup: only the cgroup can stop the bomb (under strict's 64 MiB per
+    // rank the policy can win the race, as it should).
     // `required`: these machines allow a memory cgroup (v1 or v2), and a worker that could
     // not make one would refuse to start.
     let dir = data_dir("cgroup_oom");
@@ -186,14 +165,8 @@ async fn a_run_past_its_memory_cgroup_is_killed_and_named_and_the_service_goes_o
         "runs": [{"name": "one", "sips": 1}],
         "rank": [{"name": "time", "source": "sim_time_ns", "better": "lower"}],
     });
-    let registered = http()
-        .post(format!("{}/api/v1/suites", server.url))
-        .bearer_auth(&server.admin)
-        .json(&roomy)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), 201);
+    let (status, body) = post_suite(&server, &server.admin, &roomy).await;
+    assert_eq!(status, 201, "{body}");
     let bomb = submit(
         &server,
         &alice,

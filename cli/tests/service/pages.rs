@@ -151,14 +151,8 @@ async fn every_page_in_a_real_browser() {
                  {"name": "secret", "sips": 4, "args": ["3"], "hidden": true}],
         "rank": [{"name": "time", "source": "sim_time_ns", "better": "lower"}],
     });
-    let registered = http()
-        .post(format!("{}/api/v1/suites", server.url))
-        .bearer_auth(&server.admin)
-        .json(&suite)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), 201);
+    let (status, body) = post_suite(&server, &server.admin, &suite).await;
+    assert_eq!(status, 201, "{body}");
     let sweep = submit(
         &server,
         &evil,

@@ -23,18 +23,6 @@ fn test_suite() -> Value {
     })
 }
 
-async fn post_suite(server: &Server, token: &str, body: &Value) -> (u16, Value) {
-    let answer = http()
-        .post(format!("{}/api/v1/suites", server.url))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = answer.status().as_u16();
-    (status, answer.json().await.unwrap_or(Value::Null))
-}
-
 async fn submit_to(server: &Server, token: &str, artifact: &str) -> Value {
     let id = submit(server, token, r#"{"suite": "t-suite"}"#, artifact).await;
     wait_final(server, token, &id).await

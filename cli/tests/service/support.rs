@@ -245,6 +245,19 @@ pub async fn get_json(server: &Server, token: &str, path: &str) -> Value {
         .unwrap()
 }
 
+/// `POST /suites` with `token`: the status and the answer.
+pub async fn post_suite(server: &Server, token: &str, body: &Value) -> (u16, Value) {
+    let answer = http()
+        .post(format!("{}/api/v1/suites", server.url))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.json().await.unwrap_or(Value::Null))
+}
+
 /// A web page as a signed-in browser gets it (the session cookie holds `token`).
 pub async fn page(server: &Server, token: &str, path: &str) -> String {
     http()
