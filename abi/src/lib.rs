@@ -1,7 +1,8 @@
-//! What the host and the guest SDK must agree on, in one place: the WIT package and version
-//! they speak, the custom section the SDK stamps into every component, and the imports a
-//! bench component may have. The host's validator and the SDK's stamp both read these, so
-//! they cannot drift; a test checks them against `wit/kernbench.wit`.
+//! What the host and the guest SDK must agree on, in one place: the WIT package, the versions
+//! of it the host links and the one the SDK speaks, the custom section the SDK stamps into
+//! every component, and the imports a bench component may have. The host's validator, its
+//! bindings and the SDK's stamp all read these, so they cannot drift; tests check them
+//! against `wit/since_v*/kernbench.wit` and the frozen versions against `wit/RELEASED.sha256`.
 //!
 //! It is also the one home of the vocabulary the simulator, the SDK and the benches share:
 //! element types, reduction operators, DP policies, the collectives and their nccl-tests
@@ -20,20 +21,29 @@ pub use dtype::DType;
 pub use placement::DpPolicy;
 pub use reduce::ReduceOp;
 
-/// The version of the `kernbench:bench` WIT package, as a macro so `concat!` can build the
-/// SDK's stamp from it at compile time.
+/// The version of the `kernbench:bench` WIT package the SDK speaks (the newest), as a macro
+/// so `concat!` can build the SDK's stamp from it at compile time.
 #[macro_export]
 macro_rules! wit_version {
     () => {
-        "0.1.0"
+        "0.2.0"
     };
 }
 
 /// The WIT package name.
 pub const WIT_PACKAGE: &str = "kernbench:bench";
 
-/// Its version.
+/// The version the SDK speaks, the newest the host links.
 pub const WIT_VERSION: &str = wit_version!();
+
+/// Every version the host links, oldest first: a component built for any of them runs. Each
+/// lives in `wit/since_v<version>/kernbench.wit`.
+pub const HOST_WIT_VERSIONS: &[&str] = &["0.1.0", "0.2.0"];
+
+/// The versions that have shipped: their WIT never changes again (`wit/RELEASED.sha256`
+/// holds each file's SHA-256 and a test compares). The newest version joins this list when it
+/// is released; until then it may still grow.
+pub const RELEASED_WIT_VERSIONS: &[&str] = &["0.1.0"];
 
 /// `kernbench:bench@<version>`, as components name it in their imports.
 pub const WIT_PACKAGE_VERSION: &str = concat!("kernbench:bench@", wit_version!());
@@ -109,7 +119,7 @@ mod tests {
     /// The shared vocabulary has exactly the WIT's cases, in its order.
     #[test]
     fn the_vocabulary_matches_the_wit_enums() {
-        let wit = include_str!("../../wit/kernbench.wit");
+        let wit = include_str!("../../wit/since_v0.2.0/kernbench.wit");
         let dtypes: Vec<String> = DType::ALL.iter().map(|d| d.name().to_owned()).collect();
         assert_eq!(wit_cases(wit, "enum dtype {"), dtypes);
         let ops: Vec<String> = ReduceOp::ALL
@@ -139,20 +149,72 @@ mod tests {
         assert_eq!(CollectiveKind::AllToAll.busbw_factor(0), 0.0);
     }
 
-    /// The WIT file is the source of the interface; these constants must say what it says.
+    fn wit_root() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit")
+    }
+
+    fn wit_file(version: &str) -> String {
+        let path = wit_root().join(format!("since_v{version}/kernbench.wit"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// A released WIT version is frozen: its file hashes to what `wit/RELEASED.sha256` says,
+    /// and that list names exactly the released versions.
     #[test]
-    fn the_constants_match_the_wit_file() {
-        let wit = include_str!("../../wit/kernbench.wit");
-        let package = format!("package {WIT_PACKAGE_VERSION};");
+    fn released_wit_versions_never_change() {
+        use sha2::{Digest, Sha256};
+        let list = std::fs::read_to_string(wit_root().join("RELEASED.sha256"))
+            .unwrap_or_else(|e| panic!("wit/RELEASED.sha256: {e}"));
+        let mut listed = Vec::new();
+        for line in list.lines().filter(|l| !l.trim().is_empty()) {
+            let (hash, file) = line
+                .split_once("  ")
+                .unwrap_or_else(|| panic!("not `<sha256>  <path>`: {line}"));
+            let bytes =
+                std::fs::read(wit_root().join(file)).unwrap_or_else(|e| panic!("wit/{file}: {e}"));
+            let actual: String = Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_eq!(
+                actual, hash,
+                "wit/{file} changed after its release: a released WIT version is frozen; put the change in a new version"
+            );
+            listed.push(file.to_owned());
+        }
+        let expected: Vec<String> = RELEASED_WIT_VERSIONS
+            .iter()
+            .map(|v| format!("since_v{v}/kernbench.wit"))
+            .collect();
+        assert_eq!(
+            listed, expected,
+            "wit/RELEASED.sha256 lists the released versions"
+        );
+        for v in RELEASED_WIT_VERSIONS {
+            assert!(HOST_WIT_VERSIONS.contains(v), "the host links released {v}");
+        }
+    }
+
+    /// The WIT files are the source of the interface; these constants must say what they say.
+    #[test]
+    fn the_constants_match_the_wit_files() {
+        assert_eq!(HOST_WIT_VERSIONS.last(), Some(&WIT_VERSION));
+        assert_eq!(WIT_PACKAGE_VERSION, format!("{WIT_PACKAGE}@{WIT_VERSION}"));
+        for version in HOST_WIT_VERSIONS {
+            check_wit_file(version, &wit_file(version));
+        }
+    }
+
+    fn check_wit_file(version: &str, wit: &str) {
+        let package = format!("package {WIT_PACKAGE}@{version};");
         assert!(
             wit.lines().any(|l| l.trim() == package),
-            "wit/kernbench.wit does not declare `{package}`"
+            "wit/since_v{version}/kernbench.wit does not declare `{package}`"
         );
-        assert_eq!(WIT_PACKAGE_VERSION, format!("{WIT_PACKAGE}@{WIT_VERSION}"));
         for iface in BENCH_INTERFACES {
             assert!(
                 wit.contains(&format!("interface {iface} {{")),
-                "wit/kernbench.wit has no interface {iface}"
+                "wit/since_v{version}/kernbench.wit has no interface {iface}"
             );
         }
         let world = &wit[wit.find("world bench").unwrap_or(0)..];

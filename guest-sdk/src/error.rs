@@ -4,7 +4,9 @@ use crate::wit::types::Error as WitError;
 use std::fmt;
 
 /// The kind of a host error; match on it to handle one case (e.g. out of memory).
+/// New kinds may be added in later versions, so a `match` needs a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// An argument is malformed or out of range.
     InvalidArgument,

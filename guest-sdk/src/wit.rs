@@ -1,7 +1,7 @@
 //! Generated bindings, hidden: the SDK's public API never exposes a generated type.
 
 wit_bindgen::generate!({
-    path: "../wit",
+    path: "../wit/since_v0.2.0",
     world: "bench",
 });
 

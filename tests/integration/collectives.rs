@@ -156,10 +156,23 @@ pub fn mismatch() {
             "rank 1 called new_group([0, 1]) as its call #1, but another rank's call #1 was new_group([0])",
         ],
     );
-    expect_mismatch(
-        "sendsend",
-        &["ranks 0 and 1 both send and neither receives"],
-    );
+    // Two blocking sends to each other: each direction is its own channel (as MPI orders
+    // messages), so neither send is matched and both ranks wait: a deadlock naming both.
+    let mut options = RunOptions::new(topology(2));
+    options.args = vec!["sendsend".to_owned()];
+    let report = run_with(artifacts::MISMATCH, options).unwrap();
+    let failure = report.failure.unwrap();
+    assert_eq!(failure.kind, FailureKind::Deadlock.name());
+    for needle in [
+        "rank 0 waits in send(tensor [4, 4] float32, to rank 1) (call #1 in point-to-point 0->1 in the world group, still missing rank 1)",
+        "rank 1 waits in send(tensor [4, 4] float32, to rank 0) (call #1 in point-to-point 1->0 in the world group, still missing rank 0)",
+    ] {
+        assert!(
+            failure.message.contains(needle),
+            "{needle:?} not in {}",
+            failure.message
+        );
+    }
 }
 
 #[test]
@@ -169,9 +182,9 @@ pub fn group_deadlock() {
     assert_eq!(failure.kind, "deadlock");
     for needle in [
         "every live rank is waiting",
-        "rank 0 waits in barrier() (call #1 in group 1)",
-        "rank 1 waits in barrier() (call #1 in group 2)",
-        "rank 2 waits in barrier() (call #1 in group 2)",
+        "rank 0 waits in barrier() (call #1 in group 1, still missing ranks 1, 2)",
+        "rank 1 waits in barrier() (call #1 in group 2, still missing rank 0)",
+        "rank 2 waits in barrier() (call #1 in group 2, still missing rank 0)",
     ] {
         assert!(
             failure.message.contains(needle),
@@ -239,4 +252,187 @@ fn trace_has_a_track_per_rank_with_collectives_and_regions() {
             "{name} on rank 3"
         );
     }
+}
+
+fn async_case(case: &str) -> RunReport {
+    let mut options = RunOptions::new(topology(2));
+    options.args = vec![case.to_owned()];
+    run_with(artifacts::ASYNC_OPS, options).unwrap()
+}
+
+/// `label` at T ns printed by `rank`: T.
+fn printed_at(report: &RunReport, rank: usize, label: &str) -> u64 {
+    let out = &report.ranks[rank].stdout;
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no {label:?} in {out}"));
+    line[label.len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no time in {line:?}"))
+}
+
+/// 256 KiB on one PE (k = 1) over the inter-SIP link: 3000 + ceil(262144 / 50) ns.
+const ONE_TRANSFER_NS: u64 = 3000 + 262_144_u64.div_ceil(50);
+
+#[test]
+pub fn async_ops() {
+    // A two-way exchange with isend + irecv costs one transfer, as a one-way send does.
+    let report = async_case("exchange");
+    assert_ok(&report);
+    for rank in 0..2 {
+        let issued = printed_at(&report, rank, "issued at ");
+        let exchanged = printed_at(&report, rank, "exchanged at ");
+        let one_way = printed_at(&report, rank, "one-way at ");
+        assert_eq!(exchanged - issued, ONE_TRANSFER_NS, "rank {rank}");
+        assert_eq!(one_way - exchanged, ONE_TRANSFER_NS, "rank {rank}");
+        assert!(report.ranks[rank].stdout.contains("everywhere: true"));
+    }
+    let records = &report.collectives;
+    assert_eq!(records.len(), 3);
+    assert!(
+        records[..2]
+            .iter()
+            .all(|c| c.start_ns == records[0].start_ns)
+    );
+    assert_eq!(records.iter().map(|c| c.seq).collect::<Vec<_>>(), [0, 1, 2]);
+
+    // An async all_reduce overlaps the matmul issued after it: the wait lands at the
+    // collective's end, 2 (n - 1) F(S / n) after the issue, not after compute + collective.
+    let report = async_case("overlap");
+    assert_ok(&report);
+    let all_reduce_ns = 2 * (3000 + 131_072_u64.div_ceil(50));
+    for rank in 0..2 {
+        let issued = printed_at(&report, rank, "issued at ");
+        let computed = printed_at(&report, rank, "computed at ");
+        let waited = printed_at(&report, rank, "waited at ");
+        assert!(issued < computed && computed < waited);
+        assert_eq!(waited - issued, all_reduce_ns, "rank {rank}");
+        assert!(report.ranks[rank].stdout.contains("sum 3"));
+    }
+
+    // A receive posted early completes one transfer after the sender's late send.
+    let report = async_case("compute-first");
+    assert_ok(&report);
+    let computed = printed_at(&report, 1, "computed at ");
+    for rank in 0..2 {
+        assert_eq!(
+            printed_at(&report, rank, "received at "),
+            computed + ONE_TRANSFER_NS
+        );
+    }
+
+    // Exiting with a send nobody receives names it.
+    let report = async_case("unfinished");
+    let failure = report.failure.unwrap();
+    assert_eq!(
+        (failure.kind.as_str(), failure.rank),
+        ("unfinished-work", Some(0))
+    );
+    assert_eq!(
+        failure.message,
+        "the rank exited with operations in flight that never completed: send(tensor [4] float32, to rank 1) (call #1 in point-to-point 0->1 in the world group)"
+    );
+
+    // Waiting on receives nobody sends is a deadlock naming each rank's pending receive.
+    let report = async_case("deadlock");
+    let failure = report.failure.unwrap();
+    assert_eq!(failure.kind, "deadlock");
+    for needle in [
+        "rank 0 waits in recv(tensor [4] float32, from rank 1) (call #1 in point-to-point 1->0 in the world group, still missing rank 1)",
+        "rank 1 waits in recv(tensor [4] float32, from rank 0) (call #1 in point-to-point 0->1 in the world group, still missing rank 0)",
+    ] {
+        assert!(
+            report
+                .ranks
+                .iter()
+                .any(|r| r.error.as_deref().is_some_and(|e| e.contains(needle))),
+            "{needle}"
+        );
+    }
+
+    // monitored_barrier names the rank that never arrives.
+    let report = async_case("monitored");
+    let error = report.ranks[0].error.clone().unwrap_or_default();
+    assert!(
+        error.contains(
+            "rank 0 waits in barrier() (call #1 in the world group, still missing rank 1)"
+        ),
+        "{error}"
+    );
+
+    // Operations in flight are bounded by ops_in_flight_per_rank, checked before issuing.
+    let mut options = RunOptions::new(topology(2));
+    options.args = vec!["flood".to_owned()];
+    options
+        .policy
+        .limits
+        .set("ops_in_flight_per_rank", "16")
+        .unwrap();
+    let report = run_with(artifacts::ASYNC_OPS, options).unwrap();
+    assert_eq!(
+        report.ranks[0].stdout,
+        "issued 16, then: limit exceeded: recv: this rank already has 16 operations in flight, the most it may (ops_in_flight_per_rank); wait for some first\n"
+    );
+    assert_eq!(report.failure.unwrap().kind, "unfinished-work");
+}
+
+#[test]
+pub fn work_misuse() {
+    let mut options = RunOptions::new(topology(2));
+    options.args = vec!["wait-twice".to_owned()];
+    let report = run_with(artifacts::WORK_MISUSE, options).unwrap();
+    assert_ok(&report);
+    assert_eq!(report.backend_aliases, ["gloo"]);
+    for r in &report.ranks {
+        assert_eq!(
+            r.stdout,
+            "backend ccl\ncompleted: true\nsecond wait: Error::InvalidArgument(\"wait on a work that was already waited for: each operation is waited for once\")\n"
+        );
+    }
+    let mut options = RunOptions::new(topology(2));
+    options.args = vec!["destroy-busy".to_owned()];
+    let report = run_with(artifacts::WORK_MISUSE, options).unwrap();
+    assert_ok(&report);
+    assert_eq!(
+        report.ranks[0].stdout,
+        "backend ccl\ndestroy: Error::InvalidArgument(\"destroy_process_group with operations in flight: recv(tensor [4] float32, from rank 1) (call #2 in point-to-point 1->0 in the world group); wait for them first\")\ninitialized after destroy: false\n"
+    );
+    assert_eq!(
+        report.ranks[1].stdout,
+        "backend ccl\ninitialized after destroy: false\n"
+    );
+}
+
+#[test]
+pub fn object_collectives() {
+    let report = run(artifacts::OBJECT_COLLECTIVES, 4);
+    assert_ok(&report);
+    for r in &report.ranks {
+        let (dp, tp) = (r.rank / 2, r.rank % 2);
+        let expected = format!(
+            "broadcast: [102, 114, 111, 109, 32, 49] [1]\n\
+             gathered lengths [0, 3, 6, 9], contents right: true\n\
+             mesh [2, 2]: at ({dp}, {tp}), dp group [{tp}, {}], tp group [{}, {}]\n\
+             invalid argument: init_device_mesh: mesh shape [3, 4] does not hold the world of 4 ranks (its product must be 4)\n\
+             invalid argument: mesh dimension 2 does not exist: the mesh [2, 2] has 2 dimensions\n",
+            tp + 2,
+            dp * 2,
+            dp * 2 + 1
+        );
+        assert_eq!(r.stdout, expected, "rank {}", r.rank);
+    }
+    // Objects move as tensors: lengths then bytes, as broadcasts and all-gathers.
+    let names: Vec<&str> = report.collectives.iter().map(|c| c.name).collect();
+    assert_eq!(
+        &names[..4],
+        [
+            "broadcast",
+            "broadcast",
+            "all_gather_into_tensor",
+            "all_gather_into_tensor"
+        ]
+    );
 }

@@ -259,3 +259,32 @@ pub fn slow_ok() {
     assert_ok(&report);
     assert_eq!(report.ranks[1].stdout, "rank 1 slept 50 ms\n");
 }
+
+#[test]
+/// A component built from source against the frozen 0.1.0 WIT runs on this host with the
+/// report a 0.1.0 host gave it: `golden/wit_v0_1_bench-4sips.json` is the JSON report of the
+/// host at 5c93096 (the last that spoke only 0.1.0) for `kernbench run wit_v0_1_bench.wasm
+/// --sips 4 --policy strict --json`, minus its `host` (wall time, RSS). Limits this host
+/// added since are the only keys it may report beyond the golden's.
+pub fn wit_v0_1_bench() {
+    let spec = kernbench_host::sim::TopologySpec::embedded_default().with_sips(4);
+    let mut options = RunOptions::new(spec.validate("test").unwrap());
+    options.policy = kernbench_host::model::Policy::strict();
+    let report = run_with(artifacts::WIT_V0_1_BENCH, options).unwrap();
+    assert_ok(&report);
+    let mut now = serde_json::to_value(&report).unwrap();
+    let golden: serde_json::Value =
+        serde_json::from_str(include_str!("golden/wit_v0_1_bench-4sips.json")).unwrap();
+    now.as_object_mut().unwrap().remove("host");
+    let limits = now["policy"]["limits"].as_object_mut().unwrap();
+    let known = golden["policy"]["limits"].as_object().unwrap();
+    limits.retain(|k, _| known.contains_key(k));
+    for (key, value) in golden.as_object().unwrap() {
+        assert_eq!(
+            &now[key], value,
+            "report field {key} changed for a 0.1.0 component"
+        );
+    }
+    assert_eq!(now, golden);
+    assert_eq!(report.ranks[1].stdout.lines().nth(3), Some("from 0: 0"));
+}

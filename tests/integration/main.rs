@@ -11,11 +11,16 @@ mod sandbox;
 /// guest or a bench without a test fails the build here.
 mod required {
     pub use crate::benches::{
-        all_gather_perf, all_reduce_perf, alltoall_perf, broadcast_perf, ddp_step, hbm_oom, hello,
-        placement, reduce_perf, reduce_scatter_perf, sendrecv_perf, tp_mlp,
+        all_gather_perf, all_reduce_perf, alltoall_perf, broadcast_perf, custom_ring_allreduce,
+        ddp_step, hbm_oom, hello, placement, reduce_perf, reduce_scatter_perf, sendrecv_perf,
+        tp_mlp,
     };
-    pub use crate::collectives::{group_deadlock, mismatch, timed_collectives};
-    pub use crate::core::{devices, early_exit, env_probe, panic_rank, rank_before_init, slow_ok};
+    pub use crate::collectives::{
+        async_ops, group_deadlock, mismatch, object_collectives, timed_collectives, work_misuse,
+    };
+    pub use crate::core::{
+        devices, early_exit, env_probe, panic_rank, rank_before_init, slow_ok, wit_v0_1_bench,
+    };
     pub use crate::sandbox::{
         bad_handles, big_buffer, collective_before_init, file_open, group_flood, hbm_exhaust,
         host_matmul, huge_shape, lying_guest, matmul_dtype, memory_bomb, output_flood,

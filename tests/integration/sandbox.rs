@@ -301,7 +301,7 @@ pub fn wrong_wit_version() {
     assert_eq!(err.kind(), "incompatible-wit-version");
     assert_eq!(
         err.to_string(),
-        "the component was built for kernbench:bench@0.2.0; this host speaks kernbench:bench@0.1.0: rebuild it with a matching SDK"
+        "the component was built for kernbench:bench@0.3.0; this host speaks kernbench:bench@0.1.0 and kernbench:bench@0.2.0: rebuild it with a matching SDK"
     );
 }
 

@@ -1,7 +1,7 @@
 //! tp_mlp: a Megatron-style tensor-parallel MLP inside a data-parallel world.
 //!
-//! The world is split into TP groups of `--tp` consecutive ranks and DP groups of ranks with
-//! the same TP index. In each TP group, `W1 [H, F]` is split by columns (column-parallel
+//! The world is a `[dp, tp]` device mesh (`init_device_mesh`): TP groups of `--tp` consecutive
+//! ranks and DP groups of ranks with the same TP index. In each TP group, `W1 [H, F]` is split by columns (column-parallel
 //! linear) and `W2 [F, H]` by rows (row-parallel linear): rank t computes `(X W1_t) W2_t`, and
 //! an all_reduce over the TP group yields `X W1 W2`. A DP all_reduce (avg) then averages the
 //! replicas' outputs. Both results are checked exactly against a guest-side reference.
@@ -61,28 +61,10 @@ fn main() -> Result<(), Error> {
             "--tp {tp} must divide the world size {world} and --ffn {ffn}"
         )));
     }
-    // Every rank creates every group, in the same order (torch.distributed.new_group).
-    let mut tp_group = None;
-    for g in 0..world / tp {
-        let ranks: Vec<u32> = (g * tp..(g + 1) * tp).collect();
-        let group = dist::new_group(&ranks)?;
-        if ranks.contains(&rank) {
-            tp_group = Some(group);
-        }
-    }
-    let mut dp_group = None;
-    for t in 0..tp {
-        let ranks: Vec<u32> = (0..world / tp).map(|g| g * tp + t).collect();
-        let group = dist::new_group(&ranks)?;
-        if ranks.contains(&rank) {
-            dp_group = Some(group);
-        }
-    }
-    let (tp_group, dp_group) = (
-        tp_group.ok_or_else(|| fail("no TP group".into()))?,
-        dp_group.ok_or_else(|| fail("no DP group".into()))?,
-    );
-    let (t, d) = (tp_group.rank()?.unwrap_or(0), rank / tp);
+    // A [dp, tp] device mesh: TP groups of consecutive ranks, DP groups of equal TP index.
+    let mesh = dist::init_device_mesh(&[world / tp, tp])?;
+    let (dp_group, tp_group) = (mesh.get_group(0)?, mesh.get_group(1)?);
+    let (t, d) = (mesh.get_local_rank(1)?, mesh.get_local_rank(0)?);
     let shard = ffn / u64::from(tp);
     let opts = TensorOptions::new(DType::F32).dp(DpPolicy::SplitRows);
 

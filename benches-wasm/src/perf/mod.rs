@@ -184,8 +184,9 @@ fn buffers(
     Ok(Buffers { input, output })
 }
 
-/// Send `input` to the next rank and receive the previous rank's, with blocking calls: even
-/// ranks send first and odd ranks receive first, so every send meets its recv.
+/// Send `input` to the next rank and receive the previous rank's at the same time, as
+/// nccl-tests' sendrecv does (`isend` and `irecv`, then wait for both): each direction of a
+/// link carries one transfer, so a step costs one transfer time, not two.
 pub(super) fn ring_exchange(
     input: &Tensor,
     incoming: &mut Tensor,
@@ -197,13 +198,10 @@ pub(super) fn ring_exchange(
         return incoming.copy_(input);
     }
     let (next, prev) = ((rank + 1) % n, (rank + n - 1) % n);
-    if rank.is_multiple_of(2) {
-        dist::send(input, next)?;
-        dist::recv(incoming, prev)
-    } else {
-        dist::recv(incoming, prev)?;
-        dist::send(input, next)
-    }
+    let sent = dist::isend(input, next)?;
+    let received = dist::irecv(incoming, prev)?;
+    sent.wait()?;
+    received.wait()
 }
 
 /// One fresh call on real data, compared element by element with the closed-form result.

@@ -2,16 +2,55 @@
 //!
 //! Collectives block until every member of the group has made the same call; a member that
 //! makes a different call, or never makes it, ends the run with an error naming both.
+//!
+//! Every collective also has an `_async` form (PyTorch's `async_op=True`), and [`isend`] /
+//! [`irecv`] start point-to-point transfers: each returns a [`Work`] at once, the transfer
+//! proceeds in simulated time from its start, and [`Work::wait`] moves this rank's clock to
+//! `max(now, completion)`, so compute issued in between overlaps it. A DDP step that
+//! overlaps its gradient all-reduce with the next layer's backward pass:
+//!
+//! ```no_run
+//! use kernbench::torch::{distributed as dist, DType, ReduceOp, Tensor, TensorOptions};
+//!
+//! fn main() -> Result<(), kernbench::Error> {
+//!     dist::init_process_group("nccl")?; // an alias of "ccl", as a CUDA script writes it
+//!     let opts = TensorOptions::new(DType::F32);
+//!     let mut grad_last = Tensor::full(&[1024, 1024], 1.0, opts)?;
+//!     let work = dist::all_reduce_async(&mut grad_last, ReduceOp::Avg)?;
+//!     // ... backward of the layer below runs while the all-reduce is on the links ...
+//!     let x = Tensor::ones(&[1024, 1024], opts)?;
+//!     let _grad_below = x.matmul(&x)?;
+//!     work.wait()?;
+//!     Ok(())
+//! }
+//! ```
+
+mod device_mesh;
+mod objects;
+
+pub use device_mesh::{DeviceMesh, init_device_mesh};
+pub use objects::{all_gather_object, broadcast_object_list};
 
 use crate::error::Result;
 use crate::tensor::Tensor;
 use crate::types::ReduceOp;
 use crate::wit::distributed as w;
+use std::cell::Cell;
+use std::marker::PhantomData;
 
-/// Join the default process group. The backend is `"ccl"` (as `"nccl"` on CUDA).
+thread_local! {
+    /// `(rank, world size)` as `init_process_group` answered them: `get_rank` and
+    /// `get_world_size` need no host call after it.
+    static IDENTITY: Cell<Option<(u32, u32)>> = const { Cell::new(None) };
+}
+
+/// Join the default process group. The backend is `"ccl"`; `"nccl"` and `"gloo"` are
+/// accepted as its aliases, so a ported script keeps its line (the report names the alias).
 pub fn init_process_group(backend: &str) -> Result<()> {
     crate::version::keep_stamp();
-    Ok(w::init_process_group(backend)?)
+    let id = w::init_process_group(backend)?;
+    IDENTITY.set(Some((id.rank, id.world_size)));
+    Ok(())
 }
 
 /// Whether `init_process_group` has been called.
@@ -21,17 +60,154 @@ pub fn is_initialized() -> bool {
 
 /// This rank (an error before `init_process_group`; always 0 in driver mode).
 pub fn get_rank() -> Result<u32> {
-    Ok(w::get_rank()?)
+    match IDENTITY.get() {
+        Some((rank, _)) => Ok(rank),
+        None => Ok(w::get_rank()?),
+    }
 }
 
 /// Number of ranks (1 in driver mode).
 pub fn get_world_size() -> Result<u32> {
-    Ok(w::get_world_size()?)
+    match IDENTITY.get() {
+        Some((_, size)) => Ok(size),
+        None => Ok(w::get_world_size()?),
+    }
+}
+
+/// The default group's backend: always `"ccl"`, whatever alias it was initialised with.
+pub fn get_backend() -> Result<String> {
+    Ok(w::get_backend()?)
+}
+
+/// Leave the default process group (as at the end of a PyTorch script). An error while
+/// operations are still in flight; `init_process_group` may be called again afterwards.
+pub fn destroy_process_group() -> Result<()> {
+    w::destroy_process_group()?;
+    IDENTITY.set(None);
+    Ok(())
+}
+
+/// An operation in flight, as PyTorch's `Work`: returned by [`isend`], [`irecv`] and every
+/// `_async` collective. It borrows the tensors it moves, so they cannot be touched until it
+/// is waited for. Dropping it does not cancel the operation; it must still complete before
+/// the rank exits (the host fails a rank that exits with operations in flight).
+#[derive(Debug)]
+#[must_use = "an operation in flight must be waited for"]
+pub struct Work<'a> {
+    inner: w::Work,
+    tensors: PhantomData<&'a mut Tensor>,
+}
+
+impl Work<'_> {
+    fn new(inner: w::Work) -> Self {
+        Work {
+            inner,
+            tensors: PhantomData,
+        }
+    }
+
+    /// Block until the operation is done; this rank's simulated clock moves to
+    /// `max(now, completion)`.
+    pub fn wait(self) -> Result<()> {
+        Ok(self.inner.wait()?)
+    }
+
+    /// Whether the operation is done, without waiting (its simulated completion may still be
+    /// ahead of this rank's clock: only `wait` moves the clock).
+    pub fn is_completed(&self) -> bool {
+        self.inner.is_completed()
+    }
+}
+
+/// One transfer of a [`batch_isend_irecv`], as `torch.distributed.P2POp`.
+#[derive(Debug)]
+pub enum P2POp<'a> {
+    /// Send the tensor to global rank `peer`.
+    Send {
+        /// What is sent.
+        tensor: &'a Tensor,
+        /// The receiver.
+        peer: u32,
+    },
+    /// Receive into the tensor from global rank `peer`.
+    Recv {
+        /// Where it lands.
+        tensor: &'a mut Tensor,
+        /// The sender.
+        peer: u32,
+    },
+}
+
+/// Start every transfer of `ops` (in the world group) and return their works, in order. As
+/// in PyTorch, the order of sends and receives within a batch does not matter for matching:
+/// each direction between two ranks is its own ordered channel.
+pub fn batch_isend_irecv<'a>(ops: Vec<P2POp<'a>>) -> Result<Vec<Work<'a>>> {
+    ProcessGroup::WORLD.batch_isend_irecv(ops)
+}
+
+/// Start sending `tensor` to rank `dst`; see [`Work`].
+pub fn isend(tensor: &Tensor, dst: u32) -> Result<Work<'_>> {
+    ProcessGroup::WORLD.isend(tensor, dst)
+}
+
+/// Start receiving into `tensor` from rank `src`; see [`Work`].
+pub fn irecv(tensor: &mut Tensor, src: u32) -> Result<Work<'_>> {
+    ProcessGroup::WORLD.irecv(tensor, src)
+}
+
+/// [`barrier`] with `async_op=True`.
+pub fn barrier_async() -> Result<Work<'static>> {
+    ProcessGroup::WORLD.barrier_async()
+}
+
+/// [`all_reduce`] with `async_op=True`.
+pub fn all_reduce_async(tensor: &mut Tensor, op: ReduceOp) -> Result<Work<'_>> {
+    ProcessGroup::WORLD.all_reduce_async(tensor, op)
+}
+
+/// [`broadcast`] with `async_op=True`.
+pub fn broadcast_async(tensor: &mut Tensor, src: u32) -> Result<Work<'_>> {
+    ProcessGroup::WORLD.broadcast_async(tensor, src)
+}
+
+/// [`reduce`] with `async_op=True`.
+pub fn reduce_async(tensor: &mut Tensor, dst: u32, op: ReduceOp) -> Result<Work<'_>> {
+    ProcessGroup::WORLD.reduce_async(tensor, dst, op)
+}
+
+/// [`all_gather_into_tensor`] with `async_op=True`.
+pub fn all_gather_into_tensor_async<'a>(
+    output: &'a mut Tensor,
+    input: &'a Tensor,
+) -> Result<Work<'a>> {
+    ProcessGroup::WORLD.all_gather_into_tensor_async(output, input)
+}
+
+/// [`reduce_scatter_tensor`] with `async_op=True`.
+pub fn reduce_scatter_tensor_async<'a>(
+    output: &'a mut Tensor,
+    input: &'a Tensor,
+    op: ReduceOp,
+) -> Result<Work<'a>> {
+    ProcessGroup::WORLD.reduce_scatter_tensor_async(output, input, op)
+}
+
+/// [`all_to_all_single`] with `async_op=True`.
+pub fn all_to_all_single_async<'a>(output: &'a mut Tensor, input: &'a Tensor) -> Result<Work<'a>> {
+    ProcessGroup::WORLD.all_to_all_single_async(output, input)
 }
 
 /// Wait for every rank of the world.
 pub fn barrier() -> Result<()> {
     Ok(w::barrier(None)?)
+}
+
+/// [`barrier`] that names the ranks that never arrive, as `monitored_barrier`. Every wait in
+/// the host does: when no waiting rank can be released, each one's failure lists the members
+/// its collective still misses, and a member that exited is named as such. (There is no
+/// wall-clock timeout to set: the simulator sees a rank that never arrives at once.)
+pub fn monitored_barrier() -> Result<()> {
+    barrier()
 }
 
 /// Reduce `tensor` over the world; every rank gets the result in place.
@@ -178,5 +354,112 @@ impl ProcessGroup {
     /// [`recv`] from global rank `src` within this group.
     pub fn recv(&self, tensor: &mut Tensor, src: u32) -> Result<()> {
         Ok(w::recv(&tensor.inner, src, Some(self.id))?)
+    }
+
+    /// The group argument of a WIT call: none for the world.
+    fn wit(&self) -> Option<u32> {
+        (self.id != 0).then_some(self.id)
+    }
+
+    /// [`isend`] within this group.
+    pub fn isend<'a>(&self, tensor: &'a Tensor, dst: u32) -> Result<Work<'a>> {
+        Ok(Work::new(w::isend(&tensor.inner, dst, self.wit())?))
+    }
+
+    /// [`irecv`] within this group.
+    pub fn irecv<'a>(&self, tensor: &'a mut Tensor, src: u32) -> Result<Work<'a>> {
+        Ok(Work::new(w::irecv(&tensor.inner, src, self.wit())?))
+    }
+
+    /// [`batch_isend_irecv`] within this group. If one transfer cannot start, the works
+    /// already started are dropped (their transfers stay in flight) and the error returned.
+    pub fn batch_isend_irecv<'a>(&self, ops: Vec<P2POp<'a>>) -> Result<Vec<Work<'a>>> {
+        let mut works = Vec::with_capacity(ops.len());
+        for op in ops {
+            works.push(match op {
+                P2POp::Send { tensor, peer } => self.isend(tensor, peer)?,
+                P2POp::Recv { tensor, peer } => self.irecv(tensor, peer)?,
+            });
+        }
+        Ok(works)
+    }
+
+    /// [`barrier`](Self::barrier) with `async_op=True`.
+    pub fn barrier_async(&self) -> Result<Work<'static>> {
+        Ok(Work::new(w::barrier_async(self.wit())?))
+    }
+
+    /// [`all_reduce`](Self::all_reduce) with `async_op=True`.
+    pub fn all_reduce_async<'a>(&self, tensor: &'a mut Tensor, op: ReduceOp) -> Result<Work<'a>> {
+        Ok(Work::new(w::all_reduce_async(
+            &tensor.inner,
+            op.into(),
+            self.wit(),
+        )?))
+    }
+
+    /// [`broadcast`](Self::broadcast) with `async_op=True`.
+    pub fn broadcast_async<'a>(&self, tensor: &'a mut Tensor, src: u32) -> Result<Work<'a>> {
+        Ok(Work::new(w::broadcast_async(
+            &tensor.inner,
+            src,
+            self.wit(),
+        )?))
+    }
+
+    /// [`reduce`](Self::reduce) with `async_op=True`.
+    pub fn reduce_async<'a>(
+        &self,
+        tensor: &'a mut Tensor,
+        dst: u32,
+        op: ReduceOp,
+    ) -> Result<Work<'a>> {
+        Ok(Work::new(w::reduce_async(
+            &tensor.inner,
+            dst,
+            op.into(),
+            self.wit(),
+        )?))
+    }
+
+    /// [`all_gather_into_tensor`](Self::all_gather_into_tensor) with `async_op=True`.
+    pub fn all_gather_into_tensor_async<'a>(
+        &self,
+        output: &'a mut Tensor,
+        input: &'a Tensor,
+    ) -> Result<Work<'a>> {
+        Ok(Work::new(w::all_gather_into_tensor_async(
+            &output.inner,
+            &input.inner,
+            self.wit(),
+        )?))
+    }
+
+    /// [`reduce_scatter_tensor`](Self::reduce_scatter_tensor) with `async_op=True`.
+    pub fn reduce_scatter_tensor_async<'a>(
+        &self,
+        output: &'a mut Tensor,
+        input: &'a Tensor,
+        op: ReduceOp,
+    ) -> Result<Work<'a>> {
+        Ok(Work::new(w::reduce_scatter_tensor_async(
+            &output.inner,
+            &input.inner,
+            op.into(),
+            self.wit(),
+        )?))
+    }
+
+    /// [`all_to_all_single`](Self::all_to_all_single) with `async_op=True`.
+    pub fn all_to_all_single_async<'a>(
+        &self,
+        output: &'a mut Tensor,
+        input: &'a Tensor,
+    ) -> Result<Work<'a>> {
+        Ok(Work::new(w::all_to_all_single_async(
+            &output.inner,
+            &input.inner,
+            self.wit(),
+        )?))
     }
 }

@@ -109,6 +109,8 @@ pub struct RunOutcome {
     pub regions_dropped: u64,
     /// Metric series in the order they first arrived.
     pub metrics: Vec<MetricSeries>,
+    /// Aliases of the `ccl` backend the ranks initialised with (`"nccl"`, `"gloo"`), sorted.
+    pub backend_aliases: Vec<String>,
     /// Wall-clock milliseconds from the first instantiation to the last rank's end.
     pub wall_ms: f64,
 }

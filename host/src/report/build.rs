@@ -79,6 +79,7 @@ impl RunReport {
             collectives_run: outcome.collectives_run,
             regions,
             metrics,
+            backend_aliases: outcome.backend_aliases,
             host: HostTimings {
                 wall_ms: outcome.wall_ms,
                 peak_rss_bytes: peak_rss_bytes(),
@@ -113,6 +114,7 @@ impl RunReport {
             collective_summary: Vec::new(),
             regions: Vec::new(),
             metrics: Vec::new(),
+            backend_aliases: Vec::new(),
             host: HostTimings {
                 wall_ms: 0.0,
                 peak_rss_bytes: None,

@@ -173,6 +173,10 @@ pub struct RunReport {
     pub regions: Vec<RegionRecord>,
     /// Metrics the ranks reported, one row per rank, name and unit.
     pub metrics: Vec<MetricSummary>,
+    /// Backend names the ranks passed to `init_process_group` that are aliases of `ccl`
+    /// (`"nccl"`, `"gloo"`: a ported script's line); absent when none was.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub backend_aliases: Vec<String>,
     /// Host wall-clock measurements (not deterministic).
     pub host: HostTimings,
 }

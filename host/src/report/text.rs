@@ -66,6 +66,18 @@ pub fn render_text(report: &RunReport) -> String {
             let _ = writeln!(out, "status    FAILED ({tally})");
         }
     }
+    if !report.backend_aliases.is_empty() {
+        let aliases: Vec<String> = report
+            .backend_aliases
+            .iter()
+            .map(|a| crate::model::text::quote(a))
+            .collect();
+        let _ = writeln!(
+            out,
+            "backend   ccl (initialised as {}, an alias)",
+            aliases.join(" and ")
+        );
+    }
     let _ = writeln!(
         out,
         "policy    {} (seed {})",

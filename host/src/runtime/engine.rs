@@ -3,7 +3,7 @@
 //! (a busy rank cannot starve the others), no component-model concurrency (it makes every host
 //! call 2-4x slower and benches do not use it), and an on-disk cache of compiled components.
 
-use super::bindings::Bench;
+use super::bindings::{v0_1, v0_2};
 use super::error::IntoAnyhow;
 use super::state::{RankState, WasmLimits};
 use crate::model::{LoadError, Policy};
@@ -191,9 +191,14 @@ impl BenchEngine {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .into_anyhow()
             .context("linking WASI")?;
-        Bench::add_to_linker::<RankState, HasSelf<RankState>>(&mut linker, |s| s)
+        // Every version the host speaks (kernbench_abi::HOST_WIT_VERSIONS), side by side: a
+        // component imports one of them and links against that one.
+        v0_2::Bench::add_to_linker::<RankState, HasSelf<RankState>>(&mut linker, |s| s)
             .into_anyhow()
-            .context("linking the bench API")?;
+            .context("linking the bench API 0.2.0")?;
+        v0_1::Bench::add_to_linker::<RankState, HasSelf<RankState>>(&mut linker, |s| s)
+            .into_anyhow()
+            .context("linking the bench API 0.1.0")?;
         let ticker = EpochTicker::start(engine.clone())?;
         Ok(BenchEngine {
             engine,

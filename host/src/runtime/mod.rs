@@ -19,5 +19,5 @@ pub use engine::{BenchEngine, EngineOptions, LoadedBench};
 pub use error::{Abort, HostError};
 pub use launch::{SLICE_TICKS, instantiate_only, run};
 pub use output::CapturedOutput;
-pub use state::{RankState, TensorHandle, WasmLimits};
+pub use state::{RankState, TensorHandle, WasmLimits, WorkHandle};
 pub use validate::ComponentInfo;

@@ -3,8 +3,9 @@
 
 use super::error::Abort;
 use super::output::CapturedOutput;
-use super::world::SharedWorld;
+use super::world::{Issued, SharedWorld};
 use crate::model::{FailureKind, LaunchMode, RankFailure};
+use std::collections::BTreeMap;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -14,6 +15,25 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 pub struct TensorHandle {
     /// Id in the simulator.
     pub id: crate::sim::TensorId,
+}
+
+/// A work handle in a rank's resource table: which of the rank's operations in flight it
+/// stands for, and whether it was already waited for (a second wait is an error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkHandle {
+    /// Key in [`RankState::works`].
+    pub id: u64,
+    /// `wait` returned for it.
+    pub waited: bool,
+}
+
+/// An asynchronous operation a rank issued and has not waited for.
+#[derive(Debug, Clone)]
+pub struct InFlight {
+    /// Where it met and where its outcome goes.
+    pub issued: Issued,
+    /// The guest dropped its handle: it still runs, and is forgotten once it completes.
+    pub dropped: bool,
 }
 
 /// Per-rank bounds on wasm resources, enforced by wasmtime as the guest grows.
@@ -58,6 +78,13 @@ pub struct RankState {
     /// The last error the host returned to this rank as a WIT `error` value: what names the
     /// failure when `main` gives up with it (never the guest's own text).
     pub last_error: Option<RankFailure>,
+    /// Asynchronous operations issued and not yet waited for, by work id (in issue order, for
+    /// messages). A dropped handle's operation stays here until it completes: it still runs.
+    pub works: BTreeMap<u64, InFlight>,
+    /// The next work id.
+    pub next_work: u64,
+    /// Most operations in flight (`ops_in_flight_per_rank`).
+    pub max_ops_in_flight: u64,
     wasi: WasiCtx,
     table: ResourceTable,
     limits: WasmLimits,
@@ -92,6 +119,9 @@ impl RankState {
             driver_warned: false,
             max_buffer_bytes: limits.buffer_bytes,
             last_error: None,
+            works: BTreeMap::new(),
+            next_work: 0,
+            max_ops_in_flight: u64::MAX,
             wasi,
             table: ResourceTable::new(),
             limits,

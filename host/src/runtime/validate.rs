@@ -1,19 +1,28 @@
 //! Load-time checks, before any instance runs: is it a component at all, does it import only
-//! what the bench world offers, was it built for the WIT version this host speaks, does it
-//! export `wasi:cli/run`. Each refusal is a named error listing everything wrong.
+//! what the bench world offers, was it built for one of the WIT versions this host links,
+//! does it export `wasi:cli/run`. Each refusal is a named error listing everything wrong.
 
 pub use crate::model::LoadError;
 use serde::Serialize;
 use std::fmt;
 use wasmtime::wasmparser::{Encoding, Parser, Payload};
 
+/// The versions of it the host links, oldest first.
+pub use kernbench_abi::HOST_WIT_VERSIONS;
 /// Custom section where the guest SDK stamps its version (see `guest-sdk/src/version.rs`).
 pub use kernbench_abi::SDK_SECTION;
 /// The WIT package this host implements (from `kernbench-abi`, shared with the SDK).
 pub use kernbench_abi::WIT_PACKAGE as HOST_WIT_PACKAGE;
-/// Its version.
-pub use kernbench_abi::WIT_VERSION as HOST_WIT_VERSION;
 use kernbench_abi::{BENCH_INTERFACES, WASI_INTERFACES};
+
+/// `kernbench:bench@0.1.0 and kernbench:bench@0.2.0`, for messages.
+fn host_speaks() -> String {
+    let versions: Vec<String> = HOST_WIT_VERSIONS
+        .iter()
+        .map(|v| format!("{HOST_WIT_PACKAGE}@{v}"))
+        .collect();
+    versions.join(" and ")
+}
 
 /// What a component is, as `kernbench validate` prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -178,15 +187,27 @@ pub fn validate(bytes: &[u8]) -> Result<ComponentInfo, LoadError> {
     let info = inspect(bytes)?;
     let mut denied = Vec::new();
     let mut other_version = None;
+    let mut spoken: Option<&str> = None;
     for import in &info.imports {
         let (base, version) = split_version(import);
         if let Some(iface) = base.strip_prefix(&format!("{HOST_WIT_PACKAGE}/")) {
-            if version != Some(HOST_WIT_VERSION) {
-                other_version = Some(format!(
-                    "{HOST_WIT_PACKAGE}@{}",
-                    version.unwrap_or("unversioned")
-                ));
-            } else if !BENCH_INTERFACES.contains(&iface) {
+            let known = version.filter(|v| HOST_WIT_VERSIONS.contains(v));
+            match (known, spoken) {
+                (None, _) => {
+                    other_version = Some(format!(
+                        "{HOST_WIT_PACKAGE}@{}",
+                        version.unwrap_or("unversioned")
+                    ));
+                }
+                // One component speaks one version: the host links each separately.
+                (Some(v), Some(first)) if v != first => {
+                    other_version = Some(format!(
+                        "both {HOST_WIT_PACKAGE}@{first} and {HOST_WIT_PACKAGE}@{v}"
+                    ));
+                }
+                (Some(v), _) => spoken = Some(v),
+            }
+            if !BENCH_INTERFACES.contains(&iface) {
                 denied.push(import.clone());
             }
         } else if !(WASI_INTERFACES.contains(&base)
@@ -199,7 +220,7 @@ pub fn validate(bytes: &[u8]) -> Result<ComponentInfo, LoadError> {
         return Err(LoadError::IncompatibleWitVersion {
             built_for,
             sdk: info.sdk_version.clone(),
-            host_speaks: format!("{HOST_WIT_PACKAGE}@{HOST_WIT_VERSION}"),
+            host_speaks: host_speaks(),
         });
     }
     if !denied.is_empty() {

@@ -1,21 +1,59 @@
-//! State shared by all ranks of one run: the simulator, the rendezvous, process groups and
-//! each rank's mailbox. Ranks reach it through `Arc<Mutex<World>>`; everything runs on one
-//! thread, so the lock is never contended, only required by wasmtime's `Send` bounds.
+//! State shared by all ranks of one run: the simulator, the rendezvous and process groups,
+//! and how a rank issues an operation and waits for it. Ranks reach it through
+//! `Arc<Mutex<World>>`; everything runs on one thread, so the lock is never contended, only
+//! required by wasmtime's `Send` bounds.
 
 use super::error::Abort;
-use crate::model::{LaunchMode, MetricSeries, RegionRecord, RunProgress};
+use crate::model::{FailureKind, LaunchMode, MetricSeries, RegionRecord, RunProgress};
+use crate::sched::rendezvous::Pending;
 use crate::sched::{Arrival, CallMatch, Mailbox, Rendezvous, RendezvousError, Scope};
 use crate::sim::{CclConfig, CollectiveCall, SimError, Simulator, ranks_excerpt};
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// What a waiting rank is eventually told.
-pub type Outcome = Result<(), Abort>;
+/// What a member of an operation is eventually told: the simulated time the operation ends
+/// (its clock reaches it when it waits), or why it cannot run.
+pub type Outcome = Result<u64, Abort>;
 
-impl CallMatch for CollectiveCall {
+/// Where one member's outcome of one operation is posted.
+pub type Ticket = Arc<Mailbox<Outcome>>;
+
+/// A member's call as the rendezvous holds it: the checked call, the member's simulated time
+/// when it issued it, and where its outcome goes.
+#[derive(Debug, Clone)]
+pub struct Arrived {
+    /// The checked call.
+    pub call: CollectiveCall,
+    /// The member's clock at the call (an asynchronous member's clock moves on afterwards).
+    pub at_ns: u64,
+    /// Where the outcome goes.
+    pub ticket: Ticket,
+}
+
+impl CallMatch for Arrived {
     fn check(&self, rank: u32, first: &Self, first_rank: u32) -> Result<(), String> {
-        self.check_against(rank, first, first_rank)
+        self.call.check_against(rank, &first.call, first_rank)
     }
+}
+
+impl fmt::Display for Arrived {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.call.fmt(f)
+    }
+}
+
+/// An operation a rank has issued: where it met, and where its outcome will be.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// Where it meets.
+    pub scope: Scope,
+    /// Its sequence number there.
+    pub seq: u64,
+    /// Where its outcome is posted.
+    pub ticket: Ticket,
+    /// The call, kept by an asynchronous issuer for the deadlock message of a later wait.
+    pub call: Option<Arrived>,
 }
 
 /// Shared state of one run.
@@ -28,9 +66,7 @@ pub struct World {
     /// Launch mode of the run.
     pub launch: LaunchMode,
     /// Open collective slots.
-    pub rendezvous: Rendezvous<CollectiveCall>,
-    /// One mailbox per rank, where a waiting rank's outcome is posted.
-    pub mailboxes: Vec<Arc<Mailbox<Outcome>>>,
+    pub rendezvous: Rendezvous<Arrived>,
     /// Members of each group (global ranks, in group-rank order); group 0 is the world.
     pub groups: Vec<Arc<[u32]>>,
     /// Closed named regions, in the order they closed (at most `max_regions`).
@@ -54,6 +90,13 @@ pub struct World {
     pub max_regions: u64,
     /// Most metric series the run may hold (`metric_series_per_run`).
     pub max_metric_series: u64,
+    /// Backend aliases ranks passed to `init_process_group` (`"nccl"`, `"gloo"`), for the
+    /// report: at most the few names the host accepts.
+    pub backend_aliases: Vec<String>,
+    /// Point-to-point transfers completed between each pair of ranks of a group (both
+    /// directions together), keyed by (group, lower rank, higher rank): the number a
+    /// transfer's record shows.
+    pair_transfers: HashMap<(u32, u32, u32), u64>,
 }
 
 /// Why `new_group` failed.
@@ -84,7 +127,6 @@ impl World {
             ccl,
             launch,
             rendezvous: Rendezvous::new(ranks as usize),
-            mailboxes: (0..ranks).map(|_| Arc::default()).collect(),
             groups: vec![(0..ranks).collect::<Vec<_>>().into()],
             regions: Vec::new(),
             regions_dropped: 0,
@@ -96,6 +138,35 @@ impl World {
             max_groups: u64::MAX,
             max_regions: u64::MAX,
             max_metric_series: u64::MAX,
+            backend_aliases: Vec::new(),
+            pair_transfers: HashMap::new(),
+        }
+    }
+
+    /// The sequence number the record of the `seq`-th call completed in `scope` shows: `seq`
+    /// for a group; for point-to-point, the transfer's number among those between the two
+    /// ranks in both directions, as a 0.1.0 host (one channel per pair) numbered them, so a
+    /// 0.1.0 component's report stays the same.
+    pub fn record_seq(&mut self, scope: Scope, seq: u64) -> u64 {
+        match scope {
+            Scope::Group(_) => seq,
+            Scope::Channel { group, src, dst } => {
+                let count = self
+                    .pair_transfers
+                    .entry((group, src.min(dst), src.max(dst)))
+                    .or_insert(0);
+                *count += 1;
+                *count - 1
+            }
+        }
+    }
+
+    /// Note that a rank asked for the default backend by an alias (one of the few the host
+    /// accepts, so this list stays that short).
+    pub fn note_backend_alias(&mut self, alias: &str) {
+        if !self.backend_aliases.iter().any(|a| a == alias) {
+            self.backend_aliases.push(alias.to_owned());
+            self.backend_aliases.sort_unstable();
         }
     }
 
@@ -220,45 +291,83 @@ impl World {
     }
 }
 
-/// Meet the other members of a group in `call`. The last to arrive runs `complete` on the
-/// world (moving data, advancing clocks) with the slot's sequence number, and releases the
-/// others; the rest wait for it.
-pub async fn meet(
+/// Issue `call` in `scope` (whose members are `members`) for `rank`, at its current
+/// simulated time. The last member to arrive runs `complete` on the world (moving data; it
+/// returns the operation's end time) and posts the outcome to every member. A `blocking`
+/// issuer waits from now on (see [`wait`]); an asynchronous one goes on running.
+pub fn issue(
     world: &SharedWorld,
     rank: u32,
     scope: Scope,
     members: &[u32],
     call: CollectiveCall,
-    complete: impl FnOnce(&mut World, &[(u32, CollectiveCall)], u64) -> Outcome,
-) -> Outcome {
-    let mailbox = {
-        let mut w = lock(world);
-        match w.rendezvous.arrive(scope, members, rank, call) {
-            Ok(Arrival::Complete { calls, seq }) => {
-                let outcome = complete(&mut w, &calls, seq);
-                if let Some(progress) = &w.progress {
-                    progress.collective_done();
-                }
-                for (member, _) in &calls {
-                    if *member != rank {
-                        w.mailboxes[*member as usize].post(outcome.clone());
-                    }
-                }
-                return outcome;
+    blocking: bool,
+    complete: impl FnOnce(&mut World, &[(u32, CollectiveCall)], &[u64], u64) -> Outcome,
+) -> Result<Issued, Abort> {
+    let mut w = lock(world);
+    let ticket = Ticket::default();
+    let arrived = Arrived {
+        call,
+        at_ns: w.sim.clocks.get(rank),
+        ticket: ticket.clone(),
+    };
+    let kept = (!blocking).then(|| arrived.clone());
+    let seq = match w.rendezvous.arrive(scope, members, rank, arrived, blocking) {
+        Ok(Arrival::Complete { calls, seq }) => {
+            let mut tickets = Vec::with_capacity(calls.len());
+            let mut arrivals = Vec::with_capacity(calls.len());
+            let calls: Vec<(u32, CollectiveCall)> = calls
+                .into_iter()
+                .map(|(r, a)| {
+                    tickets.push(a.ticket);
+                    arrivals.push(a.at_ns);
+                    (r, a.call)
+                })
+                .collect();
+            let outcome = complete(&mut w, &calls, &arrivals, seq);
+            if let Some(progress) = &w.progress {
+                progress.collective_done();
             }
-            Ok(Arrival::Wait) => w.mailboxes[rank as usize].clone(),
-            Err(RendezvousError::Mismatch(message)) => {
-                return Err(Abort::new(
-                    crate::model::FailureKind::CollectiveMismatch,
-                    message,
-                ));
+            for t in tickets {
+                t.post(outcome.clone());
             }
-            Err(RendezvousError::Deadlock(message)) => {
-                return Err(Abort::new(crate::model::FailureKind::Deadlock, message));
-            }
+            seq
+        }
+        Ok(Arrival::Wait { seq }) => seq,
+        Err(RendezvousError::Mismatch(message)) => {
+            return Err(Abort::new(FailureKind::CollectiveMismatch, message));
+        }
+        Err(RendezvousError::Deadlock(message)) => {
+            return Err(Abort::new(FailureKind::Deadlock, message));
         }
     };
-    mailbox.recv().await
+    Ok(Issued {
+        scope,
+        seq,
+        ticket,
+        call: kept,
+    })
+}
+
+/// Wait for an operation `rank` issued, then move its clock to the operation's end (unless
+/// it is already later). A blocking issue already counts as waiting; an asynchronous one
+/// starts waiting here, which may complete a deadlock.
+pub async fn wait(world: &SharedWorld, rank: u32, issued: Issued) -> Result<(), Abort> {
+    if let Some(call) = issued.call
+        && !issued.ticket.is_ready()
+    {
+        let pending = Pending {
+            scope: issued.scope,
+            seq: issued.seq,
+            call,
+        };
+        if let Err(e) = lock(world).rendezvous.block(rank, pending) {
+            return Err(Abort::new(FailureKind::Deadlock, e.to_string()));
+        }
+    }
+    let end = issued.ticket.recv().await?;
+    lock(world).sim.clocks.reach(rank, end);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -278,15 +387,14 @@ mod tests {
         )))
     }
 
-    fn barrier(world: &SharedWorld, rank: u32) -> impl Future<Output = Outcome> + '_ {
+    fn barrier(world: &SharedWorld, rank: u32) -> impl Future<Output = Result<(), Abort>> + '_ {
         let members = [0, 1];
         let call = CollectiveCall::new(rank, 0, &members, Op::Barrier);
         let call = call.unwrap_or_else(|e| panic!("{e}"));
         async move {
-            meet(world, rank, Scope::Group(0), &members, call, |_, _, _| {
-                Ok(())
-            })
-            .await
+            let scope = Scope::Group(0);
+            let issued = issue(world, rank, scope, &members, call, true, |_, _, _, _| Ok(7))?;
+            wait(world, rank, issued).await
         }
     }
 
@@ -301,5 +409,10 @@ mod tests {
         assert!(poll(first.as_mut()).is_pending());
         assert_eq!(poll(pin!(barrier(&w, 1))), Poll::Ready(Ok(())));
         assert_eq!(poll(first), Poll::Ready(Ok(())));
+        assert_eq!(
+            lock(&w).sim.clocks.get(0),
+            7,
+            "waiting reached the end time"
+        );
     }
 }

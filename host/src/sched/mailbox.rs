@@ -47,6 +47,18 @@ impl<T> Mailbox<T> {
         }
     }
 
+    /// Whether a value has been posted and not yet received.
+    pub fn is_ready(&self) -> bool {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.value.is_some()
+    }
+
+    /// Look at the posted value, if any, without receiving it.
+    pub fn peek<R>(&self, f: impl FnOnce(Option<&T>) -> R) -> R {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        f(inner.value.as_ref())
+    }
+
     /// Wait for the next posted value.
     pub fn recv(&self) -> Recv<'_, T> {
         Recv { mailbox: self }

@@ -30,7 +30,16 @@ impl Clocks {
         Ok(())
     }
 
-    /// Set a rank's clock (a collective moves its members to its end time).
+    /// Move a rank's clock to `ns` unless it is already later: waiting for an operation
+    /// that completes at `ns` (a blocking collective's members all reach its end; a rank that
+    /// computed past an asynchronous operation's end loses nothing by waiting for it).
+    pub fn reach(&mut self, rank: u32, ns: u64) {
+        if let Some(clock) = self.ns.get_mut(rank as usize) {
+            *clock = (*clock).max(ns);
+        }
+    }
+
+    /// Set a rank's clock.
     pub fn set(&mut self, rank: u32, ns: u64) {
         if let Some(clock) = self.ns.get_mut(rank as usize) {
             *clock = ns;

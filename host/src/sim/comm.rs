@@ -5,7 +5,6 @@
 
 use super::call::{CollectiveCall, Op, TensorArg};
 use super::ccl::{CclConfig, CollectiveKind};
-use super::clock::Clocks;
 use super::collective;
 use super::cost::{CostModel, DEFAULT_ALGORITHM};
 use super::dtype::DType;
@@ -15,16 +14,25 @@ use super::reduce::ReduceOp;
 use super::store::{TensorId, TensorStore};
 
 /// Run a collective whose members' calls (in group order) have all arrived and agree, as the
-/// `seq`-th call of its scope: move the data, advance every member's clock to the
-/// collective's end, and return what it did (the caller logs it).
+/// `seq`-th call of its scope, member i having issued its call at `arrivals[i]` ns: move the
+/// data and return what it did, with its end time (the caller logs it). No clock moves here:
+/// a member that issued asynchronously has gone on computing, and only its `wait` advances
+/// its clock to the end (`max(now, end)`); a blocking member waits at once.
 pub fn execute(
     store: &mut TensorStore,
-    clocks: &mut Clocks,
     cost: &CostModel,
     calls: &[(u32, CollectiveCall)],
+    arrivals: &[u64],
     seq: u64,
     ccl: &CclConfig,
 ) -> Result<CollectiveRecord, SimError> {
+    if arrivals.len() != calls.len() {
+        return invalid!(
+            "a collective of {} members got {} arrival times",
+            calls.len(),
+            arrivals.len()
+        );
+    }
     let Some((_, first)) = calls.first() else {
         return invalid!("a collective needs at least one member");
     };
@@ -44,7 +52,7 @@ pub fn execute(
         .unwrap_or(1);
     let n = calls.len() as u32;
     let cost = cost.collective_ns(kind, algorithm, n, bytes, cubes, settings.chunk_bytes);
-    let arrivals: Vec<u64> = calls.iter().map(|(r, _)| clocks.get(*r)).collect();
+    let arrivals = arrivals.to_vec();
     let start = arrivals.iter().copied().max().unwrap_or(0);
     // The member that arrived last (at `start`) is the one whose clock would overflow first.
     let latest = calls
@@ -53,9 +61,6 @@ pub fn execute(
         .max_by_key(|(_, at)| **at)
         .map_or(0, |((r, _), _)| *r);
     let end = super::clock::later(start, cost, latest)?;
-    for (r, _) in calls {
-        clocks.set(*r, end);
-    }
     let dtype = first.input().map(|t| t.dtype);
     let ranks: Vec<u32> = calls.iter().map(|(r, _)| *r).collect();
     let group = calls[0].1.group();
@@ -240,12 +245,18 @@ mod tests {
             .iter()
             .map(|&r| (r, CollectiveCall::new(r, 0, &members, Op::Barrier).unwrap()))
             .collect();
+        let arrivals: Vec<u64> = members.iter().map(|&r| sim.clocks.get(r)).collect();
         let record = sim
-            .execute_collective(&calls, 0, &CclConfig::default())
+            .execute_collective(&calls, &arrivals, 0, &CclConfig::default())
             .unwrap();
         assert_eq!((record.name, record.start_ns), ("barrier", 500));
         assert!(record.end_ns > 500);
-        assert!(members.iter().all(|&r| sim.clocks.get(r) == record.end_ns));
+        assert_eq!(record.arrivals_ns, [0, 500, 0]);
+        assert_eq!(
+            sim.clocks.get(0),
+            0,
+            "clocks move when members wait, not here"
+        );
     }
 
     #[test]
@@ -266,7 +277,7 @@ mod tests {
             (0, CollectiveCall::new(0, 0, &pair, send).unwrap()),
             (1, CollectiveCall::new(1, 0, &pair, recv).unwrap()),
         ];
-        let record = sim.execute_collective(&calls, 0, &ccl).unwrap();
+        let record = sim.execute_collective(&calls, &[0, 0], 0, &ccl).unwrap();
         assert_eq!((record.name, record.bytes), ("send_recv", 16));
         let bytes = sim.store.read_bytes(b.id, 0, 16).unwrap();
         assert_eq!(bytes, [7.0f32; 4].map(f32::to_le_bytes).concat());
@@ -278,7 +289,9 @@ mod tests {
             (0, calls[0].1.clone()),
             (1, CollectiveCall::new(1, 0, &pair, send_back).unwrap()),
         ];
-        let err = sim.execute_collective(&calls, 1, &ccl).unwrap_err();
+        let err = sim
+            .execute_collective(&calls, &[0, 0], 1, &ccl)
+            .unwrap_err();
         assert_eq!(
             err,
             SimError::InvalidArgument("send_recv: the pair needs one send and one recv".into())

@@ -57,22 +57,17 @@ impl Simulator {
         Ok(id)
     }
 
-    /// Run the collective whose members' calls (in group order) have all arrived, as the
-    /// `seq`-th of its scope (the rendezvous's numbering), and log it.
+    /// Run the collective whose members' calls (in group order) have all arrived, member i
+    /// having issued at `arrivals[i]` ns, as the `seq`-th of its scope (the rendezvous's
+    /// numbering), and log it. Members' clocks move when they wait (`Clocks::reach`).
     pub fn execute_collective(
         &mut self,
         calls: &[(u32, CollectiveCall)],
+        arrivals: &[u64],
         seq: u64,
         ccl: &CclConfig,
     ) -> Result<CollectiveRecord, SimError> {
-        let record = comm::execute(
-            &mut self.store,
-            &mut self.clocks,
-            &self.cost,
-            calls,
-            seq,
-            ccl,
-        )?;
+        let record = comm::execute(&mut self.store, &self.cost, calls, arrivals, seq, ccl)?;
         self.log.push(record.clone());
         Ok(record)
     }

@@ -39,11 +39,12 @@ pub(super) fn all_reduce(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     let mut dst = vec![0u8; bytes as usize];
     dst.copy_from_slice(&src); // fault the pages in before timing
     let ccl = CclConfig::default();
-    sim.execute_collective(&calls, 0, &ccl)?; // warm-up
+    let arrivals = vec![0; calls.len()];
+    sim.execute_collective(&calls, &arrivals, 0, &ccl)?; // warm-up
     let (mut ratios, mut ours, mut copies) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let t = Instant::now();
-        sim.execute_collective(&calls, 0, &ccl)?;
+        sim.execute_collective(&calls, &arrivals, 0, &ccl)?;
         let reduce_s = t.elapsed().as_secs_f64();
         let t = Instant::now();
         dst.copy_from_slice(std::hint::black_box(&src));

@@ -127,6 +127,9 @@ limits! {
     host_flops_per_run: Option<u64>,
     /// Process groups (`new_group` calls that create a group) in a run.
     groups_per_run: u64,
+    /// Asynchronous operations (`isend`, `irecv`, `async_op` collectives) one rank may have
+    /// issued and not yet waited for.
+    ops_in_flight_per_rank: u64,
     /// Distinct metric series (rank, name, unit) in a run; reports of a series aggregate.
     metric_series_per_run: u64,
     /// Closed regions the report keeps; the rest are counted and warned about.
@@ -159,6 +162,7 @@ impl Limits {
             host_flops_per_op: Some(1 << 34),
             host_flops_per_run: Some(1 << 37),
             groups_per_run: 1024,
+            ops_in_flight_per_rank: 4096,
             metric_series_per_run: 4096,
             regions_per_run: 65_536,
             collective_records_per_run: 65_536,
@@ -186,6 +190,7 @@ impl Limits {
             host_flops_per_op: Some(1 << 40),
             host_flops_per_run: Some(1 << 44),
             groups_per_run: 1 << 16,
+            ops_in_flight_per_rank: 1 << 16,
             metric_series_per_run: 1 << 16,
             regions_per_run: 1 << 20,
             collective_records_per_run: 1 << 20,

@@ -1,7 +1,7 @@
 //! `clock` and `metrics`: the rank's simulated time, named regions and reported metrics.
 
 use crate::model::RegionRecord;
-use crate::runtime::bindings::kernbench::bench::{clock, metrics};
+use crate::runtime::bindings::v0_2::kernbench::bench::{clock, metrics};
 use crate::runtime::error::HostError;
 use crate::runtime::state::RankState;
 use crate::runtime::world::lock;

@@ -1,6 +1,6 @@
 //! `ahbm` and `accelerator`: two spellings over ONE per-rank device registry (D3).
 
-use crate::runtime::bindings::kernbench::bench::{accelerator, ahbm};
+use crate::runtime::bindings::v0_2::kernbench::bench::{accelerator, ahbm};
 use crate::runtime::error::HostError;
 use crate::runtime::state::RankState;
 use crate::runtime::world::lock;

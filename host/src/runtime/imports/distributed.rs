@@ -1,18 +1,22 @@
 //! `distributed`: rank identity (D2), process groups and collectives.
 
 use crate::model::{FailureKind, LaunchMode};
-use crate::runtime::bindings::kernbench::bench::distributed;
-use crate::runtime::bindings::kernbench::bench::types::ReduceOp;
+use crate::runtime::bindings::v0_2::kernbench::bench::distributed::{self, Identity};
+use crate::runtime::bindings::v0_2::kernbench::bench::types::ReduceOp;
 use crate::runtime::error::{Abort, HostError};
-use crate::runtime::state::{RankState, TensorHandle};
-use crate::runtime::world::{GroupError, World, lock, meet};
+use crate::runtime::state::{RankState, TensorHandle, WorkHandle};
+use crate::runtime::world::{self, GroupError, Issued, World, lock};
 use crate::sched::Scope;
 use crate::sim::{CollectiveCall, Op, SimError, TensorArg};
 use std::sync::Arc;
 use wasmtime::component::Resource;
 
-/// The only backend name the host answers to (as `nccl` for CUDA).
+/// The backend the host provides (as `nccl` for CUDA).
 pub const BACKEND: &str = "ccl";
+
+/// Backend names a ported script passes that mean [`BACKEND`] here: a CUDA script's
+/// `"nccl"` and a CPU script's `"gloo"` keep their `init_process_group` line.
+pub const BACKEND_ALIASES: &[&str] = &["nccl", "gloo"];
 
 impl RankState {
     /// In spawn mode every distributed call but `init` needs the process group (D2).
@@ -40,10 +44,11 @@ impl RankState {
         Ok(lock(&self.world).sim.store.tensor_arg(id)?)
     }
 
-    /// Make a collective call in group `g` (none = the world): check it against the group,
-    /// meet the other members, and let the last to arrive run it on the simulator for
-    /// everyone. Every WIT collective is one line over this.
-    async fn collective(&mut self, g: Option<u32>, op: Op) -> Result<(), HostError> {
+    /// Issue a collective or point-to-point call in group `g` (none = the world): check it
+    /// against the group, arrive at its slot (a group, or the directed channel of a
+    /// send/recv), and, if this rank is the last to arrive, run it on the simulator for every
+    /// member. Never waits: a `blocking` issuer counts as waiting from now on.
+    fn issue(&mut self, g: Option<u32>, op: Op, blocking: bool) -> Result<Issued, HostError> {
         self.require_init(op.name())?;
         let group = g.unwrap_or(0);
         let name = op.name();
@@ -53,30 +58,52 @@ impl RankState {
             let call = CollectiveCall::new(self.index, group, &members, op)?;
             match call.op().peer() {
                 Some(peer) => {
-                    let (low, high) = (self.index.min(peer), self.index.max(peer));
-                    let pair = Scope::Pair { group, low, high };
-                    (pair, Arc::from([low, high]), call)
+                    let (src, dst) = match call.op() {
+                        Op::Send { .. } => (self.index, peer),
+                        _ => (peer, self.index),
+                    };
+                    let channel = Scope::Channel { group, src, dst };
+                    let pair = [self.index.min(peer), self.index.max(peer)];
+                    (channel, Arc::from(pair), call)
                 }
                 None => (Scope::Group(group), members, call),
             }
         };
-        meet(
+        world::issue(
             &self.world,
             self.index,
             scope,
             &members,
             call,
-            |world, calls, seq| {
+            blocking,
+            |world, calls, arrivals, seq| {
+                let seq = world.record_seq(scope, seq);
                 let World { sim, ccl, .. } = world;
-                sim.execute_collective(calls, seq, ccl)
-                    .map(|_| ())
+                sim.execute_collective(calls, arrivals, seq, ccl)
+                    .map(|record| record.end_ns)
                     .map_err(|e| {
                         Abort::new(FailureKind::from(&e), format!("{name} could not run: {e}"))
                     })
             },
         )
-        .await
         .map_err(HostError::from)
+    }
+
+    /// A blocking collective: issue it and wait for it. Every blocking WIT collective is one
+    /// line over this.
+    async fn collective(&mut self, g: Option<u32>, op: Op) -> Result<(), HostError> {
+        let issued = self.issue(g, op, true)?;
+        world::wait(&self.world, self.index, issued)
+            .await
+            .map_err(HostError::from)
+    }
+
+    /// An asynchronous collective or point-to-point call: issue it and hand the guest a work
+    /// handle. The rank's count of operations in flight is checked first.
+    fn start(&mut self, g: Option<u32>, op: Op) -> Result<Resource<WorkHandle>, HostError> {
+        self.check_work_room(op.name())?;
+        let issued = self.issue(g, op, false)?;
+        self.adopt_work(issued)
     }
 }
 
@@ -93,10 +120,10 @@ impl From<ReduceOp> for crate::sim::ReduceOp {
 }
 
 impl distributed::Host for RankState {
-    fn init_process_group(&mut self, backend: String) -> Result<(), HostError> {
-        if backend != BACKEND {
+    fn init_process_group(&mut self, backend: String) -> Result<Identity, HostError> {
+        if backend != BACKEND && !BACKEND_ALIASES.contains(&backend.as_str()) {
             return Err(SimError::InvalidArgument(format!(
-                "unknown backend {backend:?}: the KernBench host provides \"{BACKEND}\""
+                "unknown backend {backend:?}: the KernBench host provides \"{BACKEND}\" (\"nccl\" and \"gloo\" are accepted as its aliases)"
             ))
             .into());
         }
@@ -108,6 +135,34 @@ impl distributed::Host for RankState {
             .into());
         }
         self.initialized = true;
+        if backend != BACKEND {
+            lock(&self.world).note_backend_alias(&backend);
+        }
+        let (rank, world_size) = match self.launch {
+            LaunchMode::Driver => {
+                // The SDK answers get_rank from this identity: warn here, once.
+                self.warn_driver("init_process_group");
+                (0, 1)
+            }
+            LaunchMode::Spawn => (self.index, self.world_size),
+        };
+        Ok(Identity { rank, world_size })
+    }
+
+    fn get_backend(&mut self) -> Result<String, HostError> {
+        self.require_init("get_backend")?;
+        Ok(BACKEND.to_owned())
+    }
+
+    fn destroy_process_group(&mut self) -> Result<(), HostError> {
+        self.require_init("destroy_process_group")?;
+        if let Some(unfinished) = self.unfinished_work() {
+            return Err(SimError::InvalidArgument(format!(
+                "destroy_process_group with operations in flight: {unfinished}; wait for them first"
+            ))
+            .into());
+        }
+        self.initialized = false;
         Ok(())
     }
 
@@ -268,5 +323,91 @@ impl distributed::Host for RankState {
     ) -> Result<(), HostError> {
         let tensor = self.arg(&t)?;
         self.collective(g, Op::Recv { tensor, src }).await
+    }
+
+    fn isend(
+        &mut self,
+        t: Resource<TensorHandle>,
+        dst: u32,
+        g: Option<u32>,
+    ) -> Result<Resource<WorkHandle>, HostError> {
+        let tensor = self.arg(&t)?;
+        self.start(g, Op::Send { tensor, dst })
+    }
+
+    fn irecv(
+        &mut self,
+        t: Resource<TensorHandle>,
+        src: u32,
+        g: Option<u32>,
+    ) -> Result<Resource<WorkHandle>, HostError> {
+        let tensor = self.arg(&t)?;
+        self.start(g, Op::Recv { tensor, src })
+    }
+
+    fn barrier_async(&mut self, g: Option<u32>) -> Result<Resource<WorkHandle>, HostError> {
+        self.start(g, Op::Barrier)
+    }
+
+    fn all_reduce_async(
+        &mut self,
+        t: Resource<TensorHandle>,
+        op: ReduceOp,
+        g: Option<u32>,
+    ) -> Result<Resource<WorkHandle>, HostError> {
+        let (tensor, op) = (self.arg(&t)?, op.into());
+        self.start(g, Op::AllReduce { tensor, op })
+    }
+
+    fn broadcast_async(
+        &mut self,
+        t: Resource<TensorHandle>,
+        src: u32,
+        g: Option<u32>,
+    ) -> Result<Resource<WorkHandle>, HostError> {
+        let tensor = self.arg(&t)?;
+        self.start(g, Op::Broadcast { tensor, src })
+    }
+
+    fn reduce_async(
+        &mut self,
+        t: Resource<TensorHandle>,
+        dst: u32,
+        op: ReduceOp,
+        g: Option<u32>,
+    ) -> Result<Resource<WorkHandle>, HostError> {
+        let (tensor, op) = (self.arg(&t)?, op.into());
+        self.start(g, Op::Reduce { tensor, dst, op })
+    }
+
+    fn all_gather_into_tensor_async(
+        &mut self,
+        output: Resource<TensorHandle>,
+        input: Resource<TensorHandle>,
+        g: Option<u32>,
+    ) -> Result<Resource<WorkHandle>, HostError> {
+        let (input, output) = (self.arg(&input)?, self.arg(&output)?);
+        self.start(g, Op::AllGather { output, input })
+    }
+
+    fn reduce_scatter_tensor_async(
+        &mut self,
+        output: Resource<TensorHandle>,
+        input: Resource<TensorHandle>,
+        op: ReduceOp,
+        g: Option<u32>,
+    ) -> Result<Resource<WorkHandle>, HostError> {
+        let (input, output, op) = (self.arg(&input)?, self.arg(&output)?, op.into());
+        self.start(g, Op::ReduceScatter { output, input, op })
+    }
+
+    fn all_to_all_single_async(
+        &mut self,
+        output: Resource<TensorHandle>,
+        input: Resource<TensorHandle>,
+        g: Option<u32>,
+    ) -> Result<Resource<WorkHandle>, HostError> {
+        let (input, output) = (self.arg(&input)?, self.arg(&output)?);
+        self.start(g, Op::AllToAll { output, input })
     }
 }

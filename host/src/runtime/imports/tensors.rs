@@ -1,8 +1,8 @@
 //! `tensors`: the tensor resource. Handles live in the rank's resource table; data, placement
 //! and HBM live in the simulator, so collectives can reach every rank's tensors.
 
-use crate::runtime::bindings::kernbench::bench::tensors::{self, TensorOptions};
-use crate::runtime::bindings::kernbench::bench::types::{DpPolicy, Dtype, ShardSpec};
+use crate::runtime::bindings::v0_2::kernbench::bench::tensors::{self, TensorOptions};
+use crate::runtime::bindings::v0_2::kernbench::bench::types::{DpPolicy, Dtype, ShardSpec};
 use crate::runtime::error::HostError;
 use crate::runtime::state::{RankState, TensorHandle};
 use crate::runtime::world::lock;
@@ -46,7 +46,7 @@ impl RankState {
         Ok(self.table().get(handle)?.id)
     }
 
-    fn with_tensor<R>(
+    pub(super) fn with_tensor<R>(
         &mut self,
         handle: &Resource<TensorHandle>,
         f: impl FnOnce(&sim::tensor::Tensor) -> R,

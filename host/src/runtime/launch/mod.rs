@@ -80,7 +80,16 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
                 }
             })?;
             match command.wasi_cli_run().call_run(&mut store).await {
-                Ok(Ok(())) => Ok(()),
+                Ok(Ok(())) => match store.data().unfinished_work() {
+                    // An operation still in flight at exit could never be waited for.
+                    Some(unfinished) => Err(RankFailure::new(
+                        FailureKind::UnfinishedWork,
+                        format!(
+                            "the rank exited with operations in flight that never completed: {unfinished}"
+                        ),
+                    )),
+                    None => Ok(()),
+                },
                 Ok(Err(())) => Err(main_returned_error(
                     store.data().last_error.as_ref(),
                     &err_capture.text().text,
@@ -148,6 +157,7 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
         regions: world.regions.clone(),
         regions_dropped: world.regions_dropped,
         metrics: world.metrics.clone(),
+        backend_aliases: world.backend_aliases.clone(),
         wall_ms,
         options,
     })

@@ -61,6 +61,7 @@ pub(super) fn rank_store(
     state
         .table()
         .set_max_capacity(resource_table_capacity(options));
+    state.max_ops_in_flight = options.policy.limits.ops_in_flight_per_rank;
     let mut store = Store::new(engine.engine(), state);
     store.limiter(|s| s);
     if engine.options().fuel {

@@ -39,8 +39,11 @@ struct Slot<C> {
 /// What happened when a rank arrived.
 #[derive(Debug)]
 pub enum Arrival<C> {
-    /// Others are still missing; wait for the outcome to be posted.
-    Wait,
+    /// Others are still missing; the outcome is posted when the last arrives.
+    Wait {
+        /// The slot's sequence number in its scope, from 0.
+        seq: u64,
+    },
     /// This rank completed the slot: every member's call, in member order, and the slot's
     /// sequence number in its scope (the one numbering of a scope's collectives).
     Complete {
@@ -94,14 +97,17 @@ impl<C: CallMatch> Rendezvous<C> {
 
     /// `rank` calls `call` in `scope`, whose members (global ranks, ascending, which is also
     /// member order) are `members`. On [`Arrival::Complete`] the caller runs the collective and posts each
-    /// other member's outcome. On an error nothing is recorded for `rank`; the other ranks
-    /// that can no longer be released are returned by [`take_doomed`](Self::take_doomed).
+    /// other member's outcome. A `blocking` caller waits from now on (and may complete a
+    /// deadlock); an asynchronous one goes on running and may [`block`](Self::block) later.
+    /// On an error nothing is recorded for `rank`; the other ranks that can no longer be
+    /// released are returned by [`take_doomed`](Self::take_doomed).
     pub fn arrive(
         &mut self,
         scope: Scope,
         members: &[u32],
         rank: u32,
         call: C,
+        blocking: bool,
     ) -> Result<Arrival<C>, RendezvousError> {
         let seq_slot = self.next_seq.entry((scope, rank)).or_insert(0);
         let seq = *seq_slot;
@@ -142,8 +148,10 @@ impl<C: CallMatch> Rendezvous<C> {
         slot.arrived.push((rank, call.clone()));
         if slot.arrived.len() == slot.members.len() {
             let mut slot = entry.remove();
+            // Members blocked in this call are released; one that issued it asynchronously
+            // may be blocked in another, and stays so.
             for (r, _) in &slot.arrived {
-                self.waiting.remove(*r);
+                self.waiting.remove_if_in(*r, scope, seq);
             }
             // Members are listed in ascending rank order, so member order is rank order.
             slot.arrived.sort_unstable_by_key(|(r, _)| *r);
@@ -152,12 +160,22 @@ impl<C: CallMatch> Rendezvous<C> {
                 seq,
             });
         }
-        self.waiting.insert(rank, Pending { scope, seq, call });
+        if blocking {
+            self.block(rank, Pending { scope, seq, call })?;
+        }
+        Ok(Arrival::Wait { seq })
+    }
+
+    /// `rank` now waits for `pending`, a call it issued asynchronously whose slot is still
+    /// open. A deadlock error if that leaves every live rank waiting (the others are then in
+    /// [`take_doomed`](Self::take_doomed)).
+    pub fn block(&mut self, rank: u32, pending: Pending<C>) -> Result<(), RendezvousError> {
+        self.waiting.insert(rank, pending);
         if self.waiting.len() == self.live {
             let why = "every live rank is waiting and none of their calls can complete";
             let mut own = String::new();
-            for (r, wait) in self.waiting.take_ranks_with_waits() {
-                let message = format!("{wait}: {why}");
+            for (r, pending) in self.waiting.take_all() {
+                let message = format!("{}: {why}", self.describe_wait(r, &pending));
                 if r == rank {
                     own = message;
                 } else {
@@ -166,7 +184,7 @@ impl<C: CallMatch> Rendezvous<C> {
             }
             return Err(RendezvousError::Deadlock(own));
         }
-        Ok(Arrival::Wait)
+        Ok(())
     }
 
     /// `rank` has finished. Returns the waiting ranks that can now never be released, with the
@@ -200,8 +218,8 @@ impl<C: CallMatch> Rendezvous<C> {
             let why = format!(
                 "rank {rank} exited and every live rank is waiting; none of their calls can complete"
             );
-            for r in self.waiting.take_ranks_with_waits() {
-                doomed.push((r.0, format!("{}: {why}", r.1)));
+            for (r, pending) in self.waiting.take_all() {
+                doomed.push((r, format!("{}: {why}", self.describe_wait(r, &pending))));
             }
         }
         doomed.sort_by_key(|(r, _)| *r);
@@ -212,6 +230,34 @@ impl<C: CallMatch> Rendezvous<C> {
     /// the reason; the caller ends their waits.
     pub fn take_doomed(&mut self) -> Vec<(u32, String)> {
         std::mem::take(&mut self.doomed)
+    }
+
+    /// `rank 3 waits in barrier() (call #2 in group 1, still missing ranks 5, 6)`: the call,
+    /// where it meets, and the members that have not made it yet. Each rank's message names
+    /// only its own wait, so N deadlocked ranks cost N lines, not N x N.
+    fn describe_wait(&self, rank: u32, pending: &Pending<C>) -> String {
+        let key = SlotKey {
+            scope: pending.scope,
+            seq: pending.seq,
+        };
+        let missing: Vec<u32> = self.slots.get(&key).map_or_else(Vec::new, |slot| {
+            slot.members
+                .iter()
+                .copied()
+                .filter(|m| !slot.arrived.iter().any(|(r, _)| r == m))
+                .collect()
+        });
+        let still = match missing.as_slice() {
+            [] => String::new(),
+            [one] => format!(", still missing rank {one}"),
+            many => format!(", still missing ranks {}", list_ranks(many)),
+        };
+        format!(
+            "rank {rank} waits in {} (call #{} in {}{still})",
+            pending.call,
+            pending.seq + 1,
+            describe_scope(pending.scope)
+        )
     }
 
     /// What `rank` waits in, if it waits at a slot (for deadlock messages and reports).
@@ -232,6 +278,16 @@ impl<C: CallMatch> Rendezvous<C> {
     /// Forget that `rank` is waiting (its wait was ended by an error posted to it).
     pub fn abandon(&mut self, rank: u32) {
         self.waiting.remove(rank);
+    }
+}
+
+/// `2, 5, 6` or `0, 1, 2, 3, 4, 5, 6, 7 and 120 more`.
+fn list_ranks(ranks: &[u32]) -> String {
+    const SHOWN: usize = 8;
+    let shown: Vec<String> = ranks.iter().take(SHOWN).map(u32::to_string).collect();
+    match ranks.len().checked_sub(SHOWN) {
+        Some(more) if more > 0 => format!("{} and {more} more", shown.join(", ")),
+        _ => shown.join(", "),
     }
 }
 

@@ -2,7 +2,7 @@
 //! and departure, iterated in rank order for deadlock messages.
 
 use super::CallMatch;
-use super::scope::{Scope, describe_scope};
+use super::scope::Scope;
 
 /// A waiting rank's pending call, for messages and reports.
 #[derive(Debug, Clone)]
@@ -51,6 +51,18 @@ impl<C> Waiting<C> {
         }
     }
 
+    /// Forget `rank`'s wait if it waits at `(scope, seq)`.
+    pub(super) fn remove_if_in(&mut self, rank: u32, scope: Scope, seq: u64) {
+        if let Some(slot) = self.slot(rank)
+            && slot
+                .as_ref()
+                .is_some_and(|p| p.scope == scope && p.seq == seq)
+        {
+            *slot = None;
+            self.count -= 1;
+        }
+    }
+
     pub(super) fn get(&self, rank: u32) -> Option<&Pending<C>> {
         self.by_rank.get(rank as usize).and_then(Option::as_ref)
     }
@@ -68,25 +80,18 @@ impl<C> Waiting<C> {
 }
 
 impl<C: CallMatch> Waiting<C> {
-    /// Every waiting rank, ascending, with its own wait (`rank 3 waits in barrier (call #2 in
-    /// the world group)`); none waits afterwards. Each rank's message names only its own
-    /// wait, so N deadlocked ranks cost N lines, not N x N.
-    pub(super) fn take_ranks_with_waits(&mut self) -> Vec<(u32, String)> {
-        let waits: Vec<(u32, String)> = self
-            .iter()
-            .map(|(r, p)| {
-                let wait = format!(
-                    "rank {r} waits in {} (call #{} in {})",
-                    p.call,
-                    p.seq + 1,
-                    describe_scope(p.scope)
-                );
-                (r, wait)
-            })
-            .collect();
-        for (r, _) in &waits {
-            self.remove(*r);
+    /// Every waiting rank, ascending, with its wait; none waits afterwards.
+    pub(super) fn take_all(&mut self) -> Vec<(u32, Pending<C>)> {
+        let ranks: Vec<u32> = self.iter().map(|(r, _)| r).collect();
+        let mut out = Vec::with_capacity(ranks.len());
+        for r in ranks {
+            if let Some(slot) = self.slot(r)
+                && let Some(pending) = slot.take()
+            {
+                self.count -= 1;
+                out.push((r, pending));
+            }
         }
-        waits
+        out
     }
 }

@@ -1,7 +1,7 @@
 //! Hostile guest: uses tensor handles it does not own through raw bindings. argv[1]:
 //! `forged` (an integer never handed out), `dropped` (a handle after its drop).
 
-wit_bindgen::generate!({ path: "../../wit", world: "bench" });
+wit_bindgen::generate!({ path: "../../wit/since_v0.2.0", world: "bench" });
 
 use self::kernbench::bench::tensors::{Tensor, TensorOptions};
 use self::kernbench::bench::types::{DpPolicy, Dtype};

@@ -3,7 +3,7 @@
 
 wit_bindgen::generate!({
     inline: "
-        package kernbench:bench@0.2.0;
+        package kernbench:bench@0.3.0;
         interface distributed {
             get-rank: func() -> u32;
         }

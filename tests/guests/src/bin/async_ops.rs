@@ -1,0 +1,123 @@
+//! Test guest: asynchronous communication (`isend`, `irecv`, `async_op` collectives, work
+//! handles) and its wrong uses. argv[1] picks the case:
+//! - `exchange`: ranks 0 and 1 swap a tensor with isend + irecv, then one blocking send;
+//! - `overlap`: an all_reduce_async overlapped with a matmul, then waited;
+//! - `compute-first`: an irecv posted, the peer computes before sending;
+//! - `unfinished`: rank 0 exits with an isend nobody receives;
+//! - `deadlock`: both ranks wait on an irecv nobody sends;
+//! - `monitored`: rank 0 waits in monitored_barrier, rank 1 in a receive nobody sends;
+//! - `flood`: irecvs issued until `ops_in_flight_per_rank` refuses one.
+//!
+//! Every rank prints its clock after each step, so tests can check the closed forms.
+
+use kernbench::clock::now_ns;
+use kernbench::torch::distributed::{self as dist, P2POp};
+use kernbench::torch::{DType, DpPolicy, ReduceOp, Tensor, TensorOptions};
+
+fn main() -> Result<(), kernbench::Error> {
+    let case = std::env::args().nth(1).unwrap_or_default();
+    dist::init_process_group("ccl")?;
+    let rank = dist::get_rank()?;
+    let peer = 1 - rank;
+    let opts = TensorOptions::new(DType::F32).dp(DpPolicy::Single { cube: 0, pe: 0 });
+    match case.as_str() {
+        "exchange" => {
+            let mine = Tensor::full(&[1 << 16], f64::from(rank + 1), opts)?;
+            let mut theirs = Tensor::zeros(&[1 << 16], opts)?;
+            let works = dist::batch_isend_irecv(vec![
+                P2POp::Recv {
+                    tensor: &mut theirs,
+                    peer,
+                },
+                P2POp::Send {
+                    tensor: &mine,
+                    peer,
+                },
+            ])?;
+            println!("issued at {}", now_ns());
+            for w in works {
+                w.wait()?;
+            }
+            println!("exchanged at {}", now_ns());
+            let got = theirs.to_vec_f32()?;
+            println!(
+                "got {} everywhere: {}",
+                peer + 1,
+                got.iter().all(|&x| x == (peer + 1) as f32)
+            );
+            if rank == 0 {
+                dist::send(&mine, peer)?;
+            } else {
+                dist::recv(&mut theirs, peer)?;
+            }
+            println!("one-way at {}", now_ns());
+        }
+        "overlap" => {
+            let mut grad = Tensor::full(&[1 << 16], f64::from(rank + 1), opts)?;
+            let x = Tensor::ones(&[256, 256], opts)?;
+            let work = dist::all_reduce_async(&mut grad, ReduceOp::Sum)?;
+            println!("issued at {}", now_ns());
+            let _y = x.matmul(&x)?;
+            println!("computed at {}", now_ns());
+            work.wait()?;
+            println!("waited at {}", now_ns());
+            println!("sum {}", grad.to_vec_f32()?[0]);
+        }
+        "compute-first" => {
+            let mut t = Tensor::zeros(&[1 << 16], opts)?;
+            if rank == 0 {
+                let work = dist::irecv(&mut t, peer)?;
+                work.wait()?;
+            } else {
+                let x = Tensor::ones(&[256, 256], opts)?;
+                let _y = x.matmul(&x)?;
+                println!("computed at {}", now_ns());
+                dist::isend(&t, peer)?.wait()?;
+            }
+            println!("received at {}", now_ns());
+        }
+        "unfinished" => {
+            let t = Tensor::zeros(&[4], opts)?;
+            if rank == 0 {
+                drop(dist::isend(&t, peer)?);
+                println!("leaving with a send in flight");
+            }
+        }
+        "deadlock" => {
+            let mut t = Tensor::zeros(&[4], opts)?;
+            dist::irecv(&mut t, peer)?.wait()?;
+        }
+        "monitored" => {
+            if rank == 0 {
+                dist::monitored_barrier()?;
+            } else {
+                let mut t = Tensor::zeros(&[4], opts)?;
+                dist::irecv(&mut t, peer)?.wait()?;
+            }
+        }
+        "flood" => {
+            let mut n = 0u64;
+            let mut keep = Vec::new();
+            let mut tensors: Vec<Tensor> = Vec::new();
+            for _ in 0..64 {
+                tensors.push(Tensor::zeros(&[1], opts)?);
+            }
+            for t in &mut tensors {
+                match dist::irecv(t, peer) {
+                    Ok(w) => {
+                        keep.push(w);
+                        n += 1;
+                    }
+                    Err(e) => {
+                        println!("issued {n}, then: {e}");
+                        break;
+                    }
+                }
+            }
+            // Dropping a work does not cancel it: these receives stay in flight.
+            drop(keep);
+        }
+        other => panic!("unknown case {other:?}"),
+    }
+    Ok(())
+}
