@@ -20,24 +20,40 @@ pub enum DType {
     I32,
     /// Two's-complement 8-bit integer (`torch.int8`).
     I8,
+    /// IEEE binary64 (`torch.float64`).
+    F64,
+    /// Two's-complement 64-bit integer (`torch.int64`).
+    I64,
+    /// One byte per element, 0 or 1 (`torch.bool`), for masks.
+    Bool,
 }
 
 impl DType {
     /// Every type, in declaration order.
-    pub const ALL: [DType; 5] = [DType::F32, DType::BF16, DType::F16, DType::I32, DType::I8];
+    pub const ALL: [DType; 8] = [
+        DType::F32,
+        DType::BF16,
+        DType::F16,
+        DType::I32,
+        DType::I8,
+        DType::F64,
+        DType::I64,
+        DType::Bool,
+    ];
 
     /// Bytes per element.
     pub const fn itemsize(self) -> u64 {
         match self {
+            DType::F64 | DType::I64 => 8,
             DType::F32 | DType::I32 => 4,
             DType::BF16 | DType::F16 => 2,
-            DType::I8 => 1,
+            DType::I8 | DType::Bool => 1,
         }
     }
 
     /// Whether this is a floating-point type.
     pub const fn is_float(self) -> bool {
-        matches!(self, DType::F32 | DType::BF16 | DType::F16)
+        matches!(self, DType::F32 | DType::BF16 | DType::F16 | DType::F64)
     }
 
     /// The short name the JSON report uses everywhere (`f32`, `bf16` ...), as serde writes it.
@@ -48,6 +64,9 @@ impl DType {
             DType::F16 => "f16",
             DType::I32 => "i32",
             DType::I8 => "i8",
+            DType::F64 => "f64",
+            DType::I64 => "i64",
+            DType::Bool => "bool",
         }
     }
 
@@ -59,6 +78,9 @@ impl DType {
             DType::F16 => "float16",
             DType::I32 => "int32",
             DType::I8 => "int8",
+            DType::F64 => "float64",
+            DType::I64 => "int64",
+            DType::Bool => "bool",
         }
     }
 
@@ -71,6 +93,9 @@ impl DType {
             DType::F16 => "half",
             DType::I32 => "int32",
             DType::I8 => "int8",
+            DType::F64 => "double",
+            DType::I64 => "int64",
+            DType::Bool => "bool",
         }
     }
 }

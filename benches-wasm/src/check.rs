@@ -31,6 +31,10 @@ pub fn round_to(dtype: DType, x: f32) -> f32 {
         DType::F16 => f16::from_f32(x).to_f32(),
         DType::I32 => x as i64 as i32 as f32,
         DType::I8 => x as i64 as i8 as f32,
+        DType::F64 => x,
+        DType::I64 => x as i64 as f32,
+        // The sweeps refuse bool (`-d`); a mask holds 0 or 1.
+        DType::Bool => f32::from(u8::from(x != 0.0)),
     }
 }
 
@@ -64,7 +68,7 @@ pub fn reduced(dtype: DType, op: ReduceOp, n: u32, i: u64) -> f32 {
         return acc;
     }
     match dtype {
-        DType::I32 | DType::I8 => (acc as i64 / i64::from(n)) as f32,
+        DType::I32 | DType::I8 | DType::I64 => (acc as i64 / i64::from(n)) as f32,
         _ => round_to(dtype, acc / n as f32),
     }
 }
@@ -124,7 +128,7 @@ mod tests {
         }
         if op == ReduceOp::Avg {
             acc = match dtype {
-                DType::I32 | DType::I8 => (acc as i64 / i64::from(n)) as f32,
+                DType::I32 | DType::I8 | DType::I64 => (acc as i64 / i64::from(n)) as f32,
                 _ => round_to(dtype, acc / n as f32),
             };
         }

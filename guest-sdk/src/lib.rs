@@ -43,6 +43,7 @@ compile_error!(
 mod error;
 mod panic;
 mod tensor;
+mod tensor_ops;
 mod types;
 mod version;
 #[doc(hidden)]

@@ -46,7 +46,7 @@ impl TensorOptions {
         self
     }
 
-    fn wit(self) -> w::TensorOptions {
+    pub(crate) fn wit(self) -> w::TensorOptions {
         keep_stamp();
         w::TensorOptions {
             dp: self.dp.into(),
@@ -134,6 +134,14 @@ impl Tensor {
         let bytes = match o.dtype {
             DType::I32 => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
             DType::I8 => values.iter().map(|&v| v as i8 as u8).collect(),
+            DType::I64 => values
+                .iter()
+                .flat_map(|&v| i64::from(v).to_le_bytes())
+                .collect(),
+            DType::F64 => values
+                .iter()
+                .flat_map(|&v| f64::from(v).to_le_bytes())
+                .collect(),
             _ => encode_f32(o.dtype, &as_f32),
         };
         Tensor::from_bytes(shape, &bytes, o)
@@ -211,6 +219,29 @@ impl Tensor {
         Ok(decode_f32(self.dtype(), &self.to_bytes()?))
     }
 
+    /// All elements as `f64` (the exact values of an f64 tensor).
+    pub fn to_vec_f64(&self) -> Result<Vec<f64>> {
+        Ok(decode_f64(self.dtype(), &self.to_bytes()?))
+    }
+
+    /// All elements of an integer or bool tensor as `i64` (exact).
+    pub fn to_vec_i64(&self) -> Result<Vec<i64>> {
+        let bytes = self.to_bytes()?;
+        match self.dtype() {
+            DType::I64 => Ok(bytes
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(eight(c)))
+                .collect()),
+            DType::I32 | DType::I8 | DType::Bool => {
+                Ok(self.to_vec_i32()?.into_iter().map(i64::from).collect())
+            }
+            other => Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("to_vec_i64 needs an integer tensor, this one is {other}; use to_vec_f64"),
+            )),
+        }
+    }
+
     /// All elements of an integer tensor as `i32`.
     pub fn to_vec_i32(&self) -> Result<Vec<i32>> {
         let bytes = self.to_bytes()?;
@@ -220,6 +251,7 @@ impl Tensor {
                 .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
                 .collect()),
             DType::I8 => Ok(bytes.iter().map(|&b| i32::from(b as i8)).collect()),
+            DType::Bool => Ok(bytes.iter().map(|&b| i32::from(b != 0)).collect()),
             other => Err(Error::new(
                 ErrorKind::InvalidArgument,
                 format!("to_vec_i32 needs an integer tensor, this one is {other}; use to_vec_f32"),
@@ -227,15 +259,21 @@ impl Tensor {
         }
     }
 
-    /// `self + other`, placed like `self`.
+    /// `self + other`, placed like `self`; shapes broadcast as in PyTorch (`[2, 3] + [3]`).
     pub fn add(&self, other: &Tensor) -> Result<Tensor> {
+        if self.shape() != other.shape() {
+            return self.arith(w::ArithOp::Add, other);
+        }
         Ok(Tensor {
             inner: self.inner.add(&other.inner)?,
         })
     }
 
-    /// `self * other` elementwise, placed like `self`.
+    /// `self * other` elementwise, placed like `self`; shapes broadcast.
     pub fn mul(&self, other: &Tensor) -> Result<Tensor> {
+        if self.shape() != other.shape() {
+            return self.arith(w::ArithOp::Mul, other);
+        }
         Ok(Tensor {
             inner: self.inner.mul(&other.inner)?,
         })
@@ -321,6 +359,15 @@ pub(crate) fn encode_f32(dtype: DType, values: &[f32]) -> Vec<u8> {
             .flat_map(|&v| (v as i32).to_le_bytes())
             .collect(),
         DType::I8 => values.iter().map(|&v| v as i8 as u8).collect(),
+        DType::F64 => values
+            .iter()
+            .flat_map(|&v| f64::from(v).to_le_bytes())
+            .collect(),
+        DType::I64 => values
+            .iter()
+            .flat_map(|&v| (v as i64).to_le_bytes())
+            .collect(),
+        DType::Bool => values.iter().map(|&v| u8::from(v != 0.0)).collect(),
     }
 }
 
@@ -344,7 +391,40 @@ pub(crate) fn decode_f32(dtype: DType, bytes: &[u8]) -> Vec<f32> {
             .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f32)
             .collect(),
         DType::I8 => bytes.iter().map(|&b| f32::from(b as i8)).collect(),
+        DType::F64 => bytes
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(eight(c)) as f32)
+            .collect(),
+        DType::I64 => bytes
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(eight(c)) as f32)
+            .collect(),
+        DType::Bool => bytes.iter().map(|&b| f32::from(u8::from(b != 0))).collect(),
     }
+}
+
+/// Elements of `bytes` (of `dtype`) as `f64` (exact for every dtype but i64 beyond 2^53).
+pub(crate) fn decode_f64(dtype: DType, bytes: &[u8]) -> Vec<f64> {
+    match dtype {
+        DType::F64 => bytes
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(eight(c)))
+            .collect(),
+        DType::I64 => bytes
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(eight(c)) as f64)
+            .collect(),
+        other => decode_f32(other, bytes)
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+    }
+}
+
+fn eight(c: &[u8]) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    out.copy_from_slice(c);
+    out
 }
 
 #[cfg(test)]

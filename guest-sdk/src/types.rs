@@ -57,6 +57,9 @@ impl From<DType> for w::Dtype {
             DType::F16 => w::Dtype::F16,
             DType::I32 => w::Dtype::I32,
             DType::I8 => w::Dtype::I8,
+            DType::F64 => w::Dtype::F64,
+            DType::I64 => w::Dtype::I64,
+            DType::Bool => w::Dtype::Bool,
         }
     }
 }
@@ -69,6 +72,9 @@ impl From<w::Dtype> for DType {
             w::Dtype::F16 => DType::F16,
             w::Dtype::I32 => DType::I32,
             w::Dtype::I8 => DType::I8,
+            w::Dtype::F64 => DType::F64,
+            w::Dtype::I64 => DType::I64,
+            w::Dtype::Bool => DType::Bool,
         }
     }
 }

@@ -228,6 +228,14 @@ pub fn alltoall_perf() {
 #[test]
 pub fn sendrecv_perf() {
     small_sweep(artifacts::SENDRECV_PERF);
+    // The 0.2.0 dtypes nccl-tests knows (double, int64) sweep with exact checks too.
+    for d in ["double", "int64"] {
+        let mut args = SMALL.to_vec();
+        args.extend(["-d", d]);
+        let report = run_args(artifacts::ALL_REDUCE_PERF, 3, &args);
+        let rows = table_rows(&report);
+        assert!(!rows.is_empty() && rows.iter().all(|(_, w)| w == "0"), "-d {d}: {rows:?}");
+    }
     // Each rank sends to the next and receives from the previous at once (isend + irecv):
     // a step is one transfer, so at 64 MiB the busbw is within 1% of the inter-SIP link's
     // 50 GB/s (it was half of it while the exchange was two blocking calls).
@@ -317,7 +325,7 @@ fn sweep_arguments_are_checked() {
         (&["-b", "1Q"], &["-b", "1Q"]),
         (&["-e", "99999999999G"], &["-e"]),
         (&["-w", "-1"], &["-w"]),
-        (&["-d", "double"], &["-d", "double"]),
+        (&["-d", "bool"], &["-d", "bool", "double or int64"]),
         (&["-o", "xor"], &["-o", "xor"]),
         (&["--check-max"], &["--check-max"]),
     ];

@@ -436,3 +436,36 @@ pub fn object_collectives() {
         ]
     );
 }
+
+#[test]
+pub fn list_collectives() {
+    for n in [3u32, 4] {
+        let report = run(artifacts::LIST_COLLECTIVES, n);
+        assert_ok(&report);
+        for r in &report.ranks {
+            let mut expected =
+                String::from("all_gather: true\nreduce_scatter: true\nall_to_all: true\n");
+            if r.rank == 1 {
+                let all: Vec<String> = (0..n).map(|i| format!("{}.0", i)).collect();
+                expected += &format!("gather at 1: [{}]\n", all.join(", "));
+            }
+            expected += &format!("scatter: [{}.0]\n", 7 * r.rank);
+            if r.rank % 2 == 0 {
+                let evens: Vec<String> = (0..n)
+                    .filter(|x| x % 2 == 0)
+                    .map(|i| format!("{i}.0"))
+                    .collect();
+                expected += &format!(
+                    "group all_gather (group rank {}): [{}]\n",
+                    r.rank / 2,
+                    evens.join(", ")
+                );
+            }
+            expected += &format!(
+                "invalid argument: all_gather: the list has {} tensors but the group has {n} members\n",
+                n - 1
+            );
+            assert_eq!(r.stdout, expected, "n = {n}, rank {}", r.rank);
+        }
+    }
+}

@@ -288,3 +288,71 @@ pub fn wit_v0_1_bench() {
     assert_eq!(now, golden);
     assert_eq!(report.ranks[1].stdout.lines().nth(3), Some("from 0: 0"));
 }
+
+/// The WIT 0.2 tensor API gives PyTorch's values, shapes and dtypes (worked out by hand from
+/// PyTorch's rules), the same on every run, and random tensors that differ per rank.
+#[test]
+pub fn tensor_api() {
+    let report = run(artifacts::TENSOR_API, 2);
+    assert_ok(&report);
+    let expected = [
+        "a+row [2, 3] float32 [11.0, 22.0, 33.0, 14.0, 25.0, 36.0]",
+        "a-row [2, 3] float32 [-9.0, -18.0, -27.0, -6.0, -15.0, -24.0]",
+        "a/2 [2, 3] float32 [0.5, 1.0, 1.5, 2.0, 2.5, 3.0]",
+        "relu [2, 3] float32 [0.0, 0.0, 0.0, 1.0, 2.0, 3.0]",
+        "neg [2, 3] float32 [-1.0, -2.0, -3.0, -4.0, -5.0, -6.0]",
+        "sum [] float32 [21.0]",
+        "sum0 [3] float32 [5.0, 7.0, 9.0]",
+        "mean1k [2, 1] float32 [2.0, 5.0]",
+        "max1 [2] float32 [3.0, 6.0]",
+        "min0 [3] float32 [1.0, 2.0, 3.0]",
+        "softmax [2] float32 [0.5, 0.5]",
+        "reshape [3, 2] float32 [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]",
+        "narrow [2, 2] float32 [2.0, 3.0, 5.0, 6.0]",
+        "cat [3, 3] float32 [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 1.0, 2.0, 3.0]",
+        "to_i64 [2, 3] int64 [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]",
+        "isum [] int64 [6.0]",
+        "idiv [3] float32 [0.5, 1.0, 1.5]",
+        "bmm [2, 2, 2] float32 [2.0, 3.0, 6.0, 11.0, 46.0, 55.0, 66.0, 79.0]",
+        "randn differs per draw: true",
+    ];
+    let tail = [
+        "rand in [0, 1): true",
+        "f64 all_reduce [2] float64 [2.0, 2.0]",
+        "i64 all_reduce [1] int64 [2.0]",
+        "bool all (min) [2] bool [0.0, 1.0]",
+        "invalid argument: add: shapes [2, 3] float32 and [2] float32 cannot be broadcast (dimension -1 is 3 and 2)",
+        "invalid argument: reshape: shape [4, -1] is invalid for [2, 3] float32 (6 elements)",
+        "invalid argument: matmul: inner dimensions differ ([2, 3] float32 @ [2, 3] float32)",
+        "invalid argument: mean needs a floating-point tensor, got [3] int32; convert it with to(dtype)",
+        "invalid argument: rand/randn need a floating-point dtype, got int32",
+    ];
+    let mut randn = Vec::new();
+    for r in &report.ranks {
+        let lines: Vec<&str> = r.stdout.lines().collect();
+        assert_eq!(&lines[..expected.len()], expected, "rank {}", r.rank);
+        assert_eq!(&lines[expected.len() + 1..], tail, "rank {}", r.rank);
+        randn.push(
+            lines[expected.len()]
+                .split_once(" randn ")
+                .unwrap()
+                .1
+                .to_owned(),
+        );
+    }
+    assert_ne!(randn[0], randn[1], "ranks draw different random tensors");
+    let again = run(artifacts::TENSOR_API, 2);
+    let stdout = |rep: &kernbench_host::report::RunReport| -> Vec<String> {
+        rep.ranks.iter().map(|r| r.stdout.clone()).collect()
+    };
+    assert_eq!(stdout(&again), stdout(&report), "a run is reproducible");
+    let times: Vec<u64> = report.ranks.iter().map(|r| r.sim_time_ns).collect();
+    assert_eq!(
+        times,
+        again
+            .ranks
+            .iter()
+            .map(|r| r.sim_time_ns)
+            .collect::<Vec<_>>()
+    );
+}

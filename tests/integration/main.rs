@@ -16,10 +16,12 @@ mod required {
         tp_mlp,
     };
     pub use crate::collectives::{
-        async_ops, group_deadlock, mismatch, object_collectives, timed_collectives, work_misuse,
+        async_ops, group_deadlock, list_collectives, mismatch, object_collectives,
+        timed_collectives, work_misuse,
     };
     pub use crate::core::{
-        devices, early_exit, env_probe, panic_rank, rank_before_init, slow_ok, wit_v0_1_bench,
+        devices, early_exit, env_probe, panic_rank, rank_before_init, slow_ok, tensor_api,
+        wit_v0_1_bench,
     };
     pub use crate::sandbox::{
         bad_handles, big_buffer, collective_before_init, file_open, group_flood, hbm_exhaust,

@@ -42,12 +42,13 @@ fn parse_dtype(name: &str) -> Result<DType, Error> {
         .or_else(|| {
             DType::ALL
                 .into_iter()
+                .filter(|d| *d != DType::Bool)
                 .find(|d| [d.nccl_name(), d.name(), d.torch_name()].contains(&name))
         })
         .ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidArgument,
-                format!("-d {name}: use float, bfloat16, half, int32 or int8"),
+                format!("-d {name}: use float, bfloat16, half, int32, int8, double or int64"),
             )
         })
 }

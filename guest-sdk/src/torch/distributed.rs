@@ -26,9 +26,11 @@
 //! ```
 
 mod device_mesh;
+mod lists;
 mod objects;
 
 pub use device_mesh::{DeviceMesh, init_device_mesh};
+pub use lists::{all_gather, all_to_all, gather, reduce_scatter, scatter};
 pub use objects::{all_gather_object, broadcast_object_list};
 
 use crate::error::Result;

@@ -24,3 +24,12 @@ pub const int32: DType = DType::I32;
 /// `torch.int8`.
 #[allow(non_upper_case_globals)]
 pub const int8: DType = DType::I8;
+/// `torch.float64`.
+#[allow(non_upper_case_globals)]
+pub const float64: DType = DType::F64;
+/// `torch.int64`.
+#[allow(non_upper_case_globals)]
+pub const int64: DType = DType::I64;
+/// `torch.bool`.
+#[allow(non_upper_case_globals)]
+pub const bool: DType = DType::Bool;

@@ -85,6 +85,10 @@ pub struct RankState {
     pub next_work: u64,
     /// Most operations in flight (`ops_in_flight_per_rank`).
     pub max_ops_in_flight: u64,
+    /// Seed of this rank's random tensors (from the run's seed and the rank).
+    pub tensor_seed: u64,
+    /// Random tensors this rank has made (each draws from its own seed).
+    pub random_draws: u64,
     wasi: WasiCtx,
     table: ResourceTable,
     limits: WasmLimits,
@@ -122,6 +126,8 @@ impl RankState {
             works: BTreeMap::new(),
             next_work: 0,
             max_ops_in_flight: u64::MAX,
+            tensor_seed: 0,
+            random_draws: 0,
             wasi,
             table: ResourceTable::new(),
             limits,

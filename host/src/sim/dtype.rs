@@ -13,6 +13,9 @@ pub fn scalar_bytes(dtype: DType, value: f64) -> Vec<u8> {
         DType::F16 => f16::from_f64(value).to_le_bytes().to_vec(),
         DType::I32 => (value as i32).to_le_bytes().to_vec(),
         DType::I8 => (value as i8).to_le_bytes().to_vec(),
+        DType::F64 => value.to_le_bytes().to_vec(),
+        DType::I64 => (value as i64).to_le_bytes().to_vec(),
+        DType::Bool => vec![u8::from(value != 0.0)],
     }
 }
 

@@ -58,7 +58,43 @@ pub fn matmul_into(
         DType::F16 => float_matmul::<f16>(a, b, dims, out, stop),
         DType::I32 => int_matmul::<i32>(a, b, dims, out, stop),
         DType::I8 => int_matmul::<i8>(a, b, dims, out, stop),
+        DType::F64 => f64_matmul(a, b, dims, out, stop),
+        DType::I64 => int_matmul::<i64>(a, b, dims, out, stop),
+        DType::Bool => Err(SimError::Unsupported(
+            "matmul of bool tensors: convert them with to(dtype) first".into(),
+        )),
     }
+}
+
+/// f64: accumulated in f64, as PyTorch does.
+fn f64_matmul(
+    a: &[u8],
+    b: &[u8],
+    d: Dims,
+    out: &mut [u8],
+    stop: &dyn Fn() -> bool,
+) -> Result<(), SimError> {
+    let bf = decode::<f64, f64>(b, |x| x)?;
+    let mut acc = vec![0f64; d.n];
+    let (row_bytes, out_row_bytes) = (d.k * 8, d.n * 8);
+    for i in 0..d.m {
+        if stop() {
+            return Err(interrupted());
+        }
+        acc.fill(0.0);
+        let a_row = &a[i * row_bytes..(i + 1) * row_bytes];
+        for (p, a_elem) in a_row.chunks_exact(8).enumerate() {
+            let aip = f64::read_le(a_elem);
+            for (c, &bv) in acc.iter_mut().zip(&bf[p * d.n..(p + 1) * d.n]) {
+                *c += aip * bv;
+            }
+        }
+        let out_row = &mut out[i * out_row_bytes..(i + 1) * out_row_bytes];
+        for (o, &c) in out_row.chunks_exact_mut(8).zip(&acc) {
+            c.write_le(o);
+        }
+    }
+    Ok(())
 }
 
 fn interrupted() -> SimError {
@@ -179,28 +215,37 @@ fn float_matmul<T: F32Compute>(
     Ok(())
 }
 
-/// Integer types: widened to i32, accumulated with wrapping, wrapped back to the type.
+/// Integer types: widened to i64, accumulated with wrapping, wrapped back to the type (the
+/// low bits: the exact result modulo 2^bits, since wrapping i64 arithmetic is exact modulo
+/// 2^64).
 trait IntElem: Elem {
-    fn widen(self) -> i32;
-    fn narrow(v: i32) -> Self;
+    fn widen(self) -> i64;
+    fn narrow(v: i64) -> Self;
 }
 
-impl IntElem for i32 {
-    fn widen(self) -> i32 {
+impl IntElem for i64 {
+    fn widen(self) -> i64 {
         self
     }
-    fn narrow(v: i32) -> Self {
+    fn narrow(v: i64) -> Self {
         v
     }
 }
 
-impl IntElem for i8 {
-    fn widen(self) -> i32 {
-        i32::from(self)
+impl IntElem for i32 {
+    fn widen(self) -> i64 {
+        i64::from(self)
     }
-    fn narrow(v: i32) -> Self {
-        // Keeps the low 8 bits: the exact result modulo 2^8, since wrapping i32
-        // arithmetic is exact modulo 2^32.
+    fn narrow(v: i64) -> Self {
+        v as i32
+    }
+}
+
+impl IntElem for i8 {
+    fn widen(self) -> i64 {
+        i64::from(self)
+    }
+    fn narrow(v: i64) -> Self {
         v as i8
     }
 }
@@ -212,8 +257,8 @@ fn int_matmul<T: IntElem>(
     out: &mut [u8],
     stop: &dyn Fn() -> bool,
 ) -> Result<(), SimError> {
-    let bw = decode::<T, i32>(b, T::widen)?;
-    let mut acc = vec![0i32; d.n];
+    let bw = decode::<T, i64>(b, T::widen)?;
+    let mut acc = vec![0i64; d.n];
     let row_bytes = d.k * T::SIZE;
     let out_row_bytes = d.n * T::SIZE;
     for i in 0..d.m {

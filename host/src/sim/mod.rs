@@ -21,7 +21,9 @@ pub mod reduce;
 pub mod simulator;
 pub mod store;
 pub mod tensor;
+pub mod tensor_ops;
 pub mod topology;
+pub mod values;
 
 pub use call::{CollectiveCall, Op, TensorArg, ranks_excerpt};
 pub use ccl::{Algorithm, CclConfig, CollectiveKind, ResolvedWorldSize, WorldSizeSource};
@@ -37,4 +39,5 @@ pub use placement::{DpPolicy, ShardSpec, Span};
 pub use reduce::{BinaryOp, ReduceOp};
 pub use simulator::Simulator;
 pub use store::{Init, NewTensor, SimLimits, TensorId, TensorStore};
+pub use tensor_ops::{Arith, Distribution, Reduction, Unary};
 pub use topology::{Topology, TopologySpec};

@@ -135,7 +135,9 @@ impl Simulator {
         Ok(())
     }
 
-    /// `a @ b` for 2-D tensors, the result placed by `dp` on `device` (defaults: `a`'s).
+    /// `a @ b` for 2-D tensors, or batched: `[b, m, k] @ [b, k, n]` or `[b, m, k] @ [k, n]`
+    /// (the matrix used for every batch), the result placed by `dp` on `device` (defaults:
+    /// `a`'s).
     pub fn matmul(
         &mut self,
         rank: u32,
@@ -146,12 +148,17 @@ impl Simulator {
     ) -> Result<TensorId, SimError> {
         let (ta, tb) = (self.store.tensor(a)?, self.store.tensor(b)?);
         check_pair("matmul", ta, tb)?;
-        let (&[m, k], &[k2, n]) = (ta.shape.as_slice(), tb.shape.as_slice()) else {
-            return invalid!(
-                "matmul needs two 2-D tensors, got {} and {}",
-                ta.describe(),
-                tb.describe()
-            );
+        let (batch, m, k, k2, n, b_batched) = match (ta.shape.as_slice(), tb.shape.as_slice()) {
+            (&[m, k], &[k2, n]) => (None, m, k, k2, n, false),
+            (&[bs, m, k], &[bs2, k2, n]) if bs == bs2 => (Some(bs), m, k, k2, n, true),
+            (&[bs, m, k], &[k2, n]) => (Some(bs), m, k, k2, n, false),
+            _ => {
+                return invalid!(
+                    "matmul needs 2-D tensors, or a 3-D batch with a matching 3-D batch or a 2-D matrix, got {} and {}",
+                    ta.describe(),
+                    tb.describe()
+                );
+            }
         };
         if k != k2 {
             return invalid!(
@@ -162,7 +169,10 @@ impl Simulator {
         }
         let src_sip = ta.device;
         let req = NewTensor {
-            shape: vec![m, n],
+            shape: match batch {
+                Some(bs) => vec![bs, m, n],
+                None => vec![m, n],
+            },
             dtype: ta.dtype,
             dp,
             device: device.unwrap_or(ta.device),
@@ -170,14 +180,18 @@ impl Simulator {
         };
         let real = ta.data.is_some() && tb.data.is_some();
         if real {
-            let flops = 2u64.saturating_mul(m).saturating_mul(k).saturating_mul(n);
+            let flops = 2u64
+                .saturating_mul(batch.unwrap_or(1))
+                .saturating_mul(m)
+                .saturating_mul(k)
+                .saturating_mul(n);
             self.store.charge_host_flops("matmul", flops)?;
         }
         // Allocate first: the result's quotas and real-data budget are checked before any
         // host memory is taken, and the product is written straight into the tensor.
         let out = self.store.allocate(rank, req)?;
         if real {
-            let computed = self.matmul_into(out, a, b, (m, k, n));
+            let computed = self.matmul_into(out, a, b, (m, k, n), (batch.unwrap_or(1), b_batched));
             if let Err(e) = computed {
                 self.store.free(out);
                 return Err(e);
@@ -195,13 +209,15 @@ impl Simulator {
         Ok(out)
     }
 
-    /// Compute `a @ b` into `out`'s data, stopping between rows when the deadline passes.
+    /// Compute `a @ b` into `out`'s data, batch by batch (`b` the same matrix for every batch
+    /// unless `b_batched`), stopping between rows when the deadline passes.
     fn matmul_into(
         &mut self,
         out: TensorId,
         a: TensorId,
         b: TensorId,
         dims: (u64, u64, u64),
+        (batches, b_batched): (u64, bool),
     ) -> Result<(), SimError> {
         let mut data =
             self.store.tensor_mut(out)?.data.take().ok_or_else(|| {
@@ -211,14 +227,21 @@ impl Simulator {
             let (ta, tb) = (self.store.tensor(a)?, self.store.tensor(b)?);
             let (x, y) = (ta.data("matmul")?, tb.data("matmul")?);
             let store = &self.store;
-            kernels::matmul_into(
-                ta.dtype,
-                x.bytes(),
-                y.bytes(),
-                dims,
-                data.bytes_mut(),
-                &|| store.past_deadline(),
-            )
+            let item = ta.dtype.itemsize() as usize;
+            let (m, k, n) = (dims.0 as usize, dims.1 as usize, dims.2 as usize);
+            let (a_len, b_len, o_len) = (m * k * item, k * n * item, m * n * item);
+            for i in 0..batches as usize {
+                let b_at = if b_batched { i * b_len } else { 0 };
+                kernels::matmul_into(
+                    ta.dtype,
+                    &x.bytes()[i * a_len..(i + 1) * a_len],
+                    &y.bytes()[b_at..b_at + b_len],
+                    dims,
+                    &mut data.bytes_mut()[i * o_len..(i + 1) * o_len],
+                    &|| store.past_deadline(),
+                )?;
+            }
+            Ok(())
         })();
         self.store.tensor_mut(out)?.data = Some(data);
         result

@@ -118,6 +118,11 @@ impl TensorStore {
         }
     }
 
+    /// The limits the store enforces.
+    pub fn limits(&self) -> &SimLimits {
+        &self.limits
+    }
+
     /// The topology tensors are placed on.
     pub fn topology(&self) -> &Topology {
         &self.topology

@@ -71,30 +71,6 @@ macro_rules! type_conversions {
             }
         }
 
-        impl From<types::Dtype> for sim::DType {
-            fn from(d: types::Dtype) -> Self {
-                match d {
-                    types::Dtype::F32 => sim::DType::F32,
-                    types::Dtype::Bf16 => sim::DType::BF16,
-                    types::Dtype::F16 => sim::DType::F16,
-                    types::Dtype::I32 => sim::DType::I32,
-                    types::Dtype::I8 => sim::DType::I8,
-                }
-            }
-        }
-
-        impl From<sim::DType> for types::Dtype {
-            fn from(d: sim::DType) -> Self {
-                match d {
-                    sim::DType::F32 => types::Dtype::F32,
-                    sim::DType::BF16 => types::Dtype::Bf16,
-                    sim::DType::F16 => types::Dtype::F16,
-                    sim::DType::I32 => types::Dtype::I32,
-                    sim::DType::I8 => types::Dtype::I8,
-                }
-            }
-        }
-
         impl From<types::DpPolicy> for sim::DpPolicy {
             fn from(p: types::DpPolicy) -> Self {
                 match p {
@@ -149,10 +125,72 @@ mod conversions_v0_2 {
     use super::sim::{self, SimError};
     use super::wit_v0_2::kernbench::bench::types;
     type_conversions!();
+
+    impl From<types::Dtype> for sim::DType {
+        fn from(d: types::Dtype) -> Self {
+            match d {
+                types::Dtype::F32 => sim::DType::F32,
+                types::Dtype::Bf16 => sim::DType::BF16,
+                types::Dtype::F16 => sim::DType::F16,
+                types::Dtype::I32 => sim::DType::I32,
+                types::Dtype::I8 => sim::DType::I8,
+                types::Dtype::F64 => sim::DType::F64,
+                types::Dtype::I64 => sim::DType::I64,
+                types::Dtype::Bool => sim::DType::Bool,
+            }
+        }
+    }
+
+    impl From<sim::DType> for types::Dtype {
+        fn from(d: sim::DType) -> Self {
+            match d {
+                sim::DType::F32 => types::Dtype::F32,
+                sim::DType::BF16 => types::Dtype::Bf16,
+                sim::DType::F16 => types::Dtype::F16,
+                sim::DType::I32 => types::Dtype::I32,
+                sim::DType::I8 => types::Dtype::I8,
+                sim::DType::F64 => types::Dtype::F64,
+                sim::DType::I64 => types::Dtype::I64,
+                sim::DType::Bool => types::Dtype::Bool,
+            }
+        }
+    }
 }
 
 mod conversions_v0_1 {
     use super::sim::{self, SimError};
     use super::wit_v0_1::kernbench::bench::types;
     type_conversions!();
+
+    impl From<types::Dtype> for sim::DType {
+        fn from(d: types::Dtype) -> Self {
+            match d {
+                types::Dtype::F32 => sim::DType::F32,
+                types::Dtype::Bf16 => sim::DType::BF16,
+                types::Dtype::F16 => sim::DType::F16,
+                types::Dtype::I32 => sim::DType::I32,
+                types::Dtype::I8 => sim::DType::I8,
+            }
+        }
+    }
+
+    /// A 0.1.0 component can only have made tensors of 0.1.0 dtypes; the others have no
+    /// 0.1.0 name.
+    impl TryFrom<sim::DType> for types::Dtype {
+        type Error = SimError;
+        fn try_from(d: sim::DType) -> Result<Self, SimError> {
+            Ok(match d {
+                sim::DType::F32 => types::Dtype::F32,
+                sim::DType::BF16 => types::Dtype::Bf16,
+                sim::DType::F16 => types::Dtype::F16,
+                sim::DType::I32 => types::Dtype::I32,
+                sim::DType::I8 => types::Dtype::I8,
+                other => {
+                    return Err(SimError::Unsupported(format!(
+                        "{other} has no kernbench:bench@0.1.0 name"
+                    )));
+                }
+            })
+        }
+    }
 }

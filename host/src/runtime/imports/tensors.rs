@@ -1,7 +1,9 @@
 //! `tensors`: the tensor resource. Handles live in the rank's resource table; data, placement
 //! and HBM live in the simulator, so collectives can reach every rank's tensors.
 
-use crate::runtime::bindings::v0_2::kernbench::bench::tensors::{self, TensorOptions};
+use crate::runtime::bindings::v0_2::kernbench::bench::tensors::{
+    self, ArithOp, Distribution, Reduction, TensorOptions, UnaryOp,
+};
 use crate::runtime::bindings::v0_2::kernbench::bench::types::{DpPolicy, Dtype, ShardSpec};
 use crate::runtime::error::HostError;
 use crate::runtime::state::{RankState, TensorHandle};
@@ -55,6 +57,14 @@ impl RankState {
         let world = lock(&self.world);
         let tensor = world.sim.store.tensor(id).map_err(wasmtime::Error::new)?;
         Ok(f(tensor))
+    }
+
+    /// The seed of this rank's next random tensor: its random-number seed (from the run's
+    /// seed and the rank) mixed with how many it drew before.
+    fn next_tensor_seed(&mut self) -> u64 {
+        self.random_draws += 1;
+        crate::runtime::capabilities::rank_seed(self.tensor_seed, self.random_draws as u32)
+            ^ self.random_draws.rotate_left(32)
     }
 
     fn check_buffer(&self, op: &str, len: u64) -> Result<(), SimError> {
@@ -270,6 +280,169 @@ impl tensors::HostTensor for RankState {
     ) -> Result<(), HostError> {
         let (dst, src) = (self.tensor_id(&t)?, self.tensor_id(&src)?);
         Ok(lock(&self.world).sim.copy_from(self.index, dst, src)?)
+    }
+
+    fn arange(
+        &mut self,
+        start: f64,
+        end: f64,
+        step: f64,
+        dtype: Dtype,
+        options: TensorOptions,
+    ) -> Result<Resource<TensorHandle>, HostError> {
+        let device = options.device.unwrap_or_else(|| self.default_device());
+        let id = lock(&self.world).sim.arange(
+            self.index,
+            (start, end, step),
+            dtype.into(),
+            options.dp.into(),
+            device,
+        )?;
+        self.adopt(id)
+    }
+
+    fn random(
+        &mut self,
+        shape: Vec<u64>,
+        dist: Distribution,
+        dtype: Dtype,
+        options: TensorOptions,
+    ) -> Result<Resource<TensorHandle>, HostError> {
+        let device = options.device.unwrap_or_else(|| self.default_device());
+        let dist = match dist {
+            Distribution::Uniform => sim::Distribution::Uniform,
+            Distribution::Normal => sim::Distribution::Normal,
+        };
+        let seed = self.next_tensor_seed();
+        let id = lock(&self.world).sim.random(
+            self.index,
+            dist,
+            shape,
+            dtype.into(),
+            options.dp.into(),
+            device,
+            seed,
+        )?;
+        self.adopt(id)
+    }
+
+    fn cat(
+        &mut self,
+        tensors: Vec<Resource<TensorHandle>>,
+        dim: i64,
+    ) -> Result<Resource<TensorHandle>, HostError> {
+        let max = lock(&self.world).sim.store.limits().max_tensors_per_rank;
+        if tensors.len() as u64 > max {
+            return Err(SimError::LimitExceeded(format!(
+                "cat of {} tensors: more than a rank may hold (tensors_per_rank = {max})",
+                tensors.len()
+            ))
+            .into());
+        }
+        let ids = tensors
+            .iter()
+            .map(|t| self.tensor_id(t))
+            .collect::<wasmtime::Result<Vec<_>>>()?;
+        let id = lock(&self.world).sim.cat(self.index, &ids, dim)?;
+        self.adopt(id)
+    }
+
+    fn arith(
+        &mut self,
+        t: Resource<TensorHandle>,
+        op: ArithOp,
+        other: Resource<TensorHandle>,
+    ) -> Result<Resource<TensorHandle>, HostError> {
+        let (a, b) = (self.tensor_id(&t)?, self.tensor_id(&other)?);
+        let op = match op {
+            ArithOp::Add => sim::Arith::Add,
+            ArithOp::Sub => sim::Arith::Sub,
+            ArithOp::Mul => sim::Arith::Mul,
+            ArithOp::Div => sim::Arith::Div,
+        };
+        let id = lock(&self.world).sim.arith(self.index, op, a, b)?;
+        self.adopt(id)
+    }
+
+    fn unary(
+        &mut self,
+        t: Resource<TensorHandle>,
+        op: UnaryOp,
+    ) -> Result<Resource<TensorHandle>, HostError> {
+        let a = self.tensor_id(&t)?;
+        let op = match op {
+            UnaryOp::Neg => sim::Unary::Neg,
+            UnaryOp::Relu => sim::Unary::Relu,
+            UnaryOp::Gelu => sim::Unary::Gelu,
+        };
+        let id = lock(&self.world).sim.unary(self.index, op, a)?;
+        self.adopt(id)
+    }
+
+    fn reduce_dim(
+        &mut self,
+        t: Resource<TensorHandle>,
+        op: Reduction,
+        dim: Option<i64>,
+        keepdim: bool,
+    ) -> Result<Resource<TensorHandle>, HostError> {
+        let a = self.tensor_id(&t)?;
+        let op = match op {
+            Reduction::Sum => sim::Reduction::Sum,
+            Reduction::Mean => sim::Reduction::Mean,
+            Reduction::Max => sim::Reduction::Max,
+            Reduction::Min => sim::Reduction::Min,
+        };
+        let id = lock(&self.world)
+            .sim
+            .reduce_dim(self.index, op, a, dim, keepdim)?;
+        self.adopt(id)
+    }
+
+    fn softmax(
+        &mut self,
+        t: Resource<TensorHandle>,
+        dim: i64,
+    ) -> Result<Resource<TensorHandle>, HostError> {
+        let a = self.tensor_id(&t)?;
+        let id = lock(&self.world).sim.softmax(self.index, a, dim)?;
+        self.adopt(id)
+    }
+
+    fn reshape(
+        &mut self,
+        t: Resource<TensorHandle>,
+        shape: Vec<i64>,
+    ) -> Result<Resource<TensorHandle>, HostError> {
+        let a = self.tensor_id(&t)?;
+        let id = lock(&self.world).sim.reshape(self.index, a, &shape)?;
+        self.adopt(id)
+    }
+
+    fn narrow(
+        &mut self,
+        t: Resource<TensorHandle>,
+        dim: i64,
+        start: u64,
+        length: u64,
+    ) -> Result<Resource<TensorHandle>, HostError> {
+        let a = self.tensor_id(&t)?;
+        let id = lock(&self.world)
+            .sim
+            .narrow(self.index, a, dim, start, length)?;
+        self.adopt(id)
+    }
+
+    fn to_dtype(
+        &mut self,
+        t: Resource<TensorHandle>,
+        dtype: Dtype,
+    ) -> Result<Resource<TensorHandle>, HostError> {
+        let a = self.tensor_id(&t)?;
+        let id = lock(&self.world)
+            .sim
+            .to_dtype(self.index, a, dtype.into())?;
+        self.adopt(id)
     }
 
     fn drop(&mut self, t: Resource<TensorHandle>) -> wasmtime::Result<()> {

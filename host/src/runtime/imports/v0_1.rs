@@ -17,8 +17,8 @@ fn dtype(d: v1::types::Dtype) -> v2::types::Dtype {
     sim::DType::from(d).into()
 }
 
-fn dtype_back(d: v2::types::Dtype) -> v1::types::Dtype {
-    sim::DType::from(d).into()
+fn dtype_back(d: v2::types::Dtype) -> wasmtime::Result<v1::types::Dtype> {
+    v1::types::Dtype::try_from(sim::DType::from(d)).map_err(wasmtime::Error::new)
 }
 
 fn options(o: v1::tensors::TensorOptions) -> v2::tensors::TensorOptions {
@@ -95,7 +95,7 @@ impl v1::tensors::HostTensor for RankState {
     }
 
     fn dtype(&mut self, t: Tensor) -> wasmtime::Result<v1::types::Dtype> {
-        v2::tensors::HostTensor::dtype(self, t).map(dtype_back)
+        v2::tensors::HostTensor::dtype(self, t).and_then(dtype_back)
     }
 
     fn device(&mut self, t: Tensor) -> wasmtime::Result<u32> {

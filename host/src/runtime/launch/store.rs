@@ -62,6 +62,9 @@ pub(super) fn rank_store(
         .table()
         .set_max_capacity(resource_table_capacity(options));
     state.max_ops_in_flight = options.policy.limits.ops_in_flight_per_rank;
+    // Not the WASI generators' seed itself: tensors draw from their own stream.
+    state.tensor_seed =
+        crate::runtime::capabilities::rank_seed(options.seed, index).rotate_left(23);
     let mut store = Store::new(engine.engine(), state);
     store.limiter(|s| s);
     if engine.options().fuel {

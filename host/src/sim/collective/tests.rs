@@ -139,6 +139,7 @@ fn reference(dtype: DType, op: ReduceOp, inputs: &[Vec<u8>]) -> Vec<u8> {
                     out.extend_from_slice(&(acc as i32).to_le_bytes());
                 }
             }
+            other => panic!("no reference for {other} (DTYPES holds the 0.1.0 dtypes)"),
         }
     }
     out

@@ -35,6 +35,17 @@ pub fn binary_into(
         (DType::I32, BinaryOp::Mul) => map2_into::<i32>(a, b, out, i32::wrapping_mul),
         (DType::I8, BinaryOp::Add) => map2_into::<i8>(a, b, out, i8::wrapping_add),
         (DType::I8, BinaryOp::Mul) => map2_into::<i8>(a, b, out, i8::wrapping_mul),
+        (DType::F64, BinaryOp::Add) => map2_into::<f64>(a, b, out, |x, y| x + y),
+        (DType::F64, BinaryOp::Mul) => map2_into::<f64>(a, b, out, |x, y| x * y),
+        (DType::I64, BinaryOp::Add) => map2_into::<i64>(a, b, out, i64::wrapping_add),
+        (DType::I64, BinaryOp::Mul) => map2_into::<i64>(a, b, out, i64::wrapping_mul),
+        // bool + bool is "or", bool * bool is "and", as in PyTorch.
+        (DType::Bool, BinaryOp::Add) => {
+            map2_into::<u8>(a, b, out, |x, y| u8::from(x != 0 || y != 0))
+        }
+        (DType::Bool, BinaryOp::Mul) => {
+            map2_into::<u8>(a, b, out, |x, y| u8::from(x != 0 && y != 0))
+        }
     }
     Ok(())
 }
@@ -51,6 +62,9 @@ pub fn scale_assign(dtype: DType, data: &mut [u8], factor: f64) -> Result<(), Si
         DType::F16 => half_map1::<f16>(data, |a| a * f),
         DType::I32 => map1_assign::<i32>(data, |a| (f64::from(a) * factor) as i32),
         DType::I8 => map1_assign::<i8>(data, |a| (f64::from(a) * factor) as i8),
+        DType::F64 => map1_assign::<f64>(data, |a| a * factor),
+        DType::I64 => map1_assign::<i64>(data, |a| (a as f64 * factor) as i64),
+        DType::Bool => map1_assign::<u8>(data, |a| u8::from(f64::from(a) * factor != 0.0)),
     }
     Ok(())
 }

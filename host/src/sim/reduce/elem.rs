@@ -31,7 +31,7 @@ macro_rules! impl_elem {
         }
     )*};
 }
-impl_elem!(f32, bf16, f16, i32, i8);
+impl_elem!(f32, bf16, f16, i32, i8, f64, i64, u8);
 
 /// A float type computed through f32: f32 itself (identity) and the 16-bit types.
 pub(in crate::sim) trait F32Compute: Elem {
@@ -154,4 +154,4 @@ macro_rules! impl_wrapping {
         }
     )*};
 }
-impl_wrapping!(i32, i8);
+impl_wrapping!(i32, i8, i64);

@@ -17,8 +17,30 @@ pub fn reduce_assign(dtype: DType, op: ReduceOp, acc: &mut [u8], x: &[u8]) -> Re
         DType::F16 => reduce_half::<f16>(op, acc, x),
         DType::I32 => reduce_int::<i32>(op, acc, x),
         DType::I8 => reduce_int::<i8>(op, acc, x),
+        DType::F64 => reduce_f64(op, acc, x),
+        DType::I64 => reduce_int::<i64>(op, acc, x),
+        // As PyTorch reduces bool: sum and max are "any", product and min are "all".
+        DType::Bool => match op {
+            ReduceOp::Sum | ReduceOp::Avg | ReduceOp::Max => {
+                map2_assign::<u8>(acc, x, |a, b| u8::from(a != 0 || b != 0))
+            }
+            ReduceOp::Product | ReduceOp::Min => {
+                map2_assign::<u8>(acc, x, |a, b| u8::from(a != 0 && b != 0))
+            }
+        },
     }
     Ok(())
+}
+
+fn reduce_f64(op: ReduceOp, acc: &mut [u8], x: &[u8]) {
+    let min = |a: f64, b: f64| !a.is_nan() && (b.is_nan() || b < a);
+    let max = |a: f64, b: f64| !a.is_nan() && (b.is_nan() || b > a);
+    match op {
+        ReduceOp::Sum | ReduceOp::Avg => map2_assign::<f64>(acc, x, |a, b| a + b),
+        ReduceOp::Product => map2_assign::<f64>(acc, x, |a, b| a * b),
+        ReduceOp::Min => map2_assign::<f64>(acc, x, |a, b| if min(a, b) { b } else { a }),
+        ReduceOp::Max => map2_assign::<f64>(acc, x, |a, b| if max(a, b) { b } else { a }),
+    }
 }
 
 /// `acc += x` elementwise, with the Sum semantics of [`reduce_assign`].
@@ -41,6 +63,11 @@ pub fn finish_avg(dtype: DType, acc: &mut [u8], n: u32) -> Result<(), SimError> 
         // |sum| <= 2^31 and n >= 1, so the quotient fits the type again.
         DType::I32 => map1_assign::<i32>(acc, |a| (i64::from(a) / ni) as i32),
         DType::I8 => map1_assign::<i8>(acc, |a| (i64::from(a) / ni) as i8),
+        DType::F64 => map1_assign::<f64>(acc, |a| a / f64::from(n)),
+        DType::I64 => map1_assign::<i64>(acc, |a| a / ni),
+        DType::Bool => {
+            return invalid!("avg of bool tensors is undefined: use sum (any) or min (all)");
+        }
     }
     Ok(())
 }

@@ -128,6 +128,7 @@ fn ref_elem(dtype: DType, op: ReduceOp, a: &[u8], b: &[u8]) -> Vec<u8> {
             };
             vec![r as u8]
         }
+        other => panic!("no reference for {other}: new_dtypes_reduce_as_pytorch_does covers it"),
     }
 }
 
@@ -393,4 +394,40 @@ fn size_mismatches_are_errors_naming_sizes() {
     );
     let err = scale_assign(DType::BF16, &mut [0; 3], 2.0).unwrap_err();
     assert!(matches!(err, SimError::InvalidArgument(_)));
+}
+
+#[test]
+fn new_dtypes_reduce_as_pytorch_does() {
+    let f64s = |v: &[f64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let mut acc = f64s(&[0.1, f64::NAN, 3.0]);
+    reduce_assign(
+        DType::F64,
+        ReduceOp::Sum,
+        &mut acc,
+        &f64s(&[0.2, 1.0, -1.0]),
+    )
+    .unwrap();
+    let got: Vec<f64> = acc
+        .chunks(8)
+        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(got[0], 0.1 + 0.2, "summed in f64");
+    assert!(got[1].is_nan());
+    let i64s = |v: &[i64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let mut acc = i64s(&[i64::MAX, -5]);
+    reduce_assign(DType::I64, ReduceOp::Sum, &mut acc, &i64s(&[1, 2])).unwrap();
+    assert_eq!(acc, i64s(&[i64::MIN, -3]), "int64 wraps");
+    finish_avg(DType::I64, &mut acc, 2).unwrap();
+    assert_eq!(acc, i64s(&[i64::MIN / 2, -1]), "avg truncates toward zero");
+    let (mut any, mut all) = (vec![0u8, 1, 0, 1], vec![0u8, 1, 0, 1]);
+    reduce_assign(DType::Bool, ReduceOp::Sum, &mut any, &[0, 0, 1, 1]).unwrap();
+    reduce_assign(DType::Bool, ReduceOp::Min, &mut all, &[0, 0, 1, 1]).unwrap();
+    assert_eq!(
+        (any.as_slice(), all.as_slice()),
+        ([0, 1, 1, 1].as_slice(), [0, 0, 0, 1].as_slice())
+    );
+    assert!(
+        finish_avg(DType::Bool, &mut any, 2).is_err(),
+        "avg of bool is refused"
+    );
 }

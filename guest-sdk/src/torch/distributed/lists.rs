@@ -1,0 +1,197 @@
+//! The list forms of PyTorch's collectives, built as PyTorch's NCCL backend builds them:
+//! `all_gather` and `reduce_scatter` through one flat tensor and the `_tensor` collective
+//! (then copies in or out), `all_to_all`, `gather` and `scatter` as point-to-point transfers
+//! issued together and waited for together. List index i is group rank i; roots are global
+//! ranks. The simulated time is that of the pieces (the copies, the collective, the
+//! transfers: until the cost model shares links, transfers issued together overlap fully).
+
+use super::{ProcessGroup, Work};
+use crate::error::{Error, ErrorKind, Result};
+use crate::tensor::{Tensor, TensorOptions};
+use crate::types::ReduceOp;
+
+fn invalid(message: String) -> Error {
+    Error::new(ErrorKind::InvalidArgument, message)
+}
+
+/// `shape` with its first dimension multiplied by `n` (a 0-d shape becomes `[n]`).
+fn stacked(shape: &[u64], n: u32) -> Vec<u64> {
+    match shape.split_first() {
+        Some((first, rest)) => [vec![first * u64::from(n)], rest.to_vec()].concat(),
+        None => vec![u64::from(n)],
+    }
+}
+
+/// A scratch tensor's options: `t`'s dtype, policy and device.
+fn like(t: &Tensor) -> TensorOptions {
+    TensorOptions::new(t.dtype())
+        .dp(t.dp_policy())
+        .device(t.device())
+}
+
+fn as_i64(shape: &[u64]) -> Vec<i64> {
+    shape.iter().map(|&d| d as i64).collect()
+}
+
+impl ProcessGroup {
+    fn check_len(&self, what: &str, len: usize) -> Result<u32> {
+        let n = self.size()?;
+        if len != n as usize {
+            return Err(invalid(format!(
+                "{what}: the list has {len} tensors but the group has {n} members"
+            )));
+        }
+        Ok(n)
+    }
+
+    fn my_index(&self, what: &str) -> Result<u32> {
+        self.rank()?
+            .ok_or_else(|| invalid(format!("{what}: this rank is not a member of the group")))
+    }
+
+    /// Every member's `input`, in group order, into `outputs` (`all_gather`).
+    pub fn all_gather(&self, outputs: &mut [Tensor], input: &Tensor) -> Result<()> {
+        let n = self.check_len("all_gather", outputs.len())?;
+        let shape = input.shape();
+        let mut flat = Tensor::zeros(&stacked(&shape, n), like(input))?;
+        self.all_gather_into_tensor(&mut flat, input)?;
+        let rows = shape.first().copied().unwrap_or(1);
+        for (i, out) in outputs.iter_mut().enumerate() {
+            let block = flat
+                .narrow(0, i as u64 * rows, rows)?
+                .reshape(&as_i64(&shape))?;
+            out.copy_(&block)?;
+        }
+        Ok(())
+    }
+
+    /// Reduce `inputs[i]` over the members into member i's `output` (`reduce_scatter`).
+    pub fn reduce_scatter(
+        &self,
+        output: &mut Tensor,
+        inputs: &[Tensor],
+        op: ReduceOp,
+    ) -> Result<()> {
+        self.check_len("reduce_scatter", inputs.len())?;
+        let parts = inputs
+            .iter()
+            .map(|t| t.reshape(&[-1]))
+            .collect::<Result<Vec<_>>>()?;
+        let refs: Vec<&Tensor> = parts.iter().collect();
+        let flat = Tensor::cat(&refs, 0)?;
+        let mut mine = Tensor::zeros(&[output.numel()], like(output))?;
+        self.reduce_scatter_tensor(&mut mine, &flat, op)?;
+        output.copy_(&mine.reshape(&as_i64(&output.shape()))?)
+    }
+
+    /// `inputs[j]` goes to member j; `outputs[i]` receives member i's (`all_to_all`).
+    pub fn all_to_all(&self, outputs: &mut [Tensor], inputs: &[Tensor]) -> Result<()> {
+        self.check_len("all_to_all", outputs.len())?;
+        self.check_len("all_to_all", inputs.len())?;
+        let me = self.my_index("all_to_all")? as usize;
+        let mut works: Vec<Work<'_>> = Vec::with_capacity(2 * inputs.len());
+        for (i, (out, input)) in outputs.iter_mut().zip(inputs).enumerate() {
+            if i == me {
+                out.copy_(input)?;
+                continue;
+            }
+            let peer = self.global_rank(i as u32)?;
+            works.push(self.isend(input, peer)?);
+            works.push(self.irecv(out, peer)?);
+        }
+        works.into_iter().try_for_each(Work::wait)
+    }
+
+    /// Every member's `tensor` into `gather_list` on global rank `dst` (`gather`); the others
+    /// pass `None`.
+    pub fn gather(
+        &self,
+        tensor: &Tensor,
+        gather_list: Option<&mut [Tensor]>,
+        dst: u32,
+    ) -> Result<()> {
+        let me = self.my_index("gather")?;
+        if self.global_rank(me)? != dst {
+            if gather_list.is_some() {
+                return Err(invalid(format!(
+                    "gather: only the destination (rank {dst}) passes a gather_list"
+                )));
+            }
+            return self.isend(tensor, dst)?.wait();
+        }
+        let list = gather_list.ok_or_else(|| {
+            invalid(format!(
+                "gather: the destination (rank {dst}) must pass a gather_list"
+            ))
+        })?;
+        self.check_len("gather", list.len())?;
+        let mut works = Vec::with_capacity(list.len());
+        for (i, slot) in list.iter_mut().enumerate() {
+            if i as u32 == me {
+                slot.copy_(tensor)?;
+            } else {
+                works.push(self.irecv(slot, self.global_rank(i as u32)?)?);
+            }
+        }
+        works.into_iter().try_for_each(Work::wait)
+    }
+
+    /// `scatter_list[i]` of global rank `src` into member i's `tensor` (`scatter`); the
+    /// others pass `None`.
+    pub fn scatter(
+        &self,
+        tensor: &mut Tensor,
+        scatter_list: Option<&[Tensor]>,
+        src: u32,
+    ) -> Result<()> {
+        let me = self.my_index("scatter")?;
+        if self.global_rank(me)? != src {
+            if scatter_list.is_some() {
+                return Err(invalid(format!(
+                    "scatter: only the source (rank {src}) passes a scatter_list"
+                )));
+            }
+            return self.irecv(tensor, src)?.wait();
+        }
+        let list = scatter_list.ok_or_else(|| {
+            invalid(format!(
+                "scatter: the source (rank {src}) must pass a scatter_list"
+            ))
+        })?;
+        self.check_len("scatter", list.len())?;
+        let mut works = Vec::with_capacity(list.len());
+        for (i, piece) in list.iter().enumerate() {
+            if i as u32 == me {
+                tensor.copy_(piece)?;
+            } else {
+                works.push(self.isend(piece, self.global_rank(i as u32)?)?);
+            }
+        }
+        works.into_iter().try_for_each(Work::wait)
+    }
+}
+
+/// [`ProcessGroup::all_gather`] over the world.
+pub fn all_gather(outputs: &mut [Tensor], input: &Tensor) -> Result<()> {
+    ProcessGroup::WORLD.all_gather(outputs, input)
+}
+
+/// [`ProcessGroup::reduce_scatter`] over the world.
+pub fn reduce_scatter(output: &mut Tensor, inputs: &[Tensor], op: ReduceOp) -> Result<()> {
+    ProcessGroup::WORLD.reduce_scatter(output, inputs, op)
+}
+
+/// [`ProcessGroup::all_to_all`] over the world.
+pub fn all_to_all(outputs: &mut [Tensor], inputs: &[Tensor]) -> Result<()> {
+    ProcessGroup::WORLD.all_to_all(outputs, inputs)
+}
+
+/// [`ProcessGroup::gather`] over the world.
+pub fn gather(tensor: &Tensor, gather_list: Option<&mut [Tensor]>, dst: u32) -> Result<()> {
+    ProcessGroup::WORLD.gather(tensor, gather_list, dst)
+}
+
+/// [`ProcessGroup::scatter`] over the world.
+pub fn scatter(tensor: &mut Tensor, scatter_list: Option<&[Tensor]>, src: u32) -> Result<()> {
+    ProcessGroup::WORLD.scatter(tensor, scatter_list, src)
+}
