@@ -41,6 +41,7 @@ compile_error!(
 );
 
 mod error;
+mod identity;
 mod panic;
 mod tensor;
 mod tensor_ops;

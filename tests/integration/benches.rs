@@ -234,7 +234,10 @@ pub fn sendrecv_perf() {
         args.extend(["-d", d]);
         let report = run_args(artifacts::ALL_REDUCE_PERF, 3, &args);
         let rows = table_rows(&report);
-        assert!(!rows.is_empty() && rows.iter().all(|(_, w)| w == "0"), "-d {d}: {rows:?}");
+        assert!(
+            !rows.is_empty() && rows.iter().all(|(_, w)| w == "0"),
+            "-d {d}: {rows:?}"
+        );
     }
     // Each rank sends to the next and receives from the previous at once (isend + irecv):
     // a step is one transfer, so at 64 MiB the busbw is within 1% of the inter-SIP link's

@@ -7,15 +7,17 @@ use crate::wit::accelerator as w;
 /// Bind this rank to device `index` (`torch.accelerator.set_device_index`).
 pub fn set_device_index(index: u32) -> Result<()> {
     crate::version::keep_stamp();
-    Ok(w::set_device_index(index)?)
+    w::set_device_index(index)?;
+    crate::identity::bound(index);
+    Ok(())
 }
 
 /// The bound device, if any (`torch.accelerator.current_device_index`).
 pub fn current_device_index() -> Option<u32> {
-    w::current_device_index()
+    crate::identity::current_device(w::current_device_index)
 }
 
 /// Number of devices (`torch.accelerator.device_count`).
 pub fn device_count() -> u32 {
-    w::device_count()
+    crate::identity::device_count(w::device_count)
 }

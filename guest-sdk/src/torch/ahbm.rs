@@ -7,17 +7,19 @@ use crate::wit::ahbm as w;
 /// Bind this rank to SIP `device` (`torch.cuda.set_device`). Out-of-range devices are errors.
 pub fn set_device(device: u32) -> Result<()> {
     crate::version::keep_stamp();
-    Ok(w::set_device(device)?)
+    w::set_device(device)?;
+    crate::identity::bound(device);
+    Ok(())
 }
 
 /// The SIP this rank is bound to, if `set_device` was called.
 pub fn current_device() -> Option<u32> {
-    w::current_device()
+    crate::identity::current_device(w::current_device)
 }
 
 /// Number of SIPs in the system.
 pub fn device_count() -> u32 {
-    w::device_count()
+    crate::identity::device_count(w::device_count)
 }
 
 /// Wait for this rank's outstanding device work. Simulated work completes when it is

@@ -34,24 +34,18 @@ pub use lists::{all_gather, all_to_all, gather, reduce_scatter, scatter};
 pub use objects::{all_gather_object, broadcast_object_list};
 
 use crate::error::Result;
+use crate::identity;
 use crate::tensor::Tensor;
 use crate::types::ReduceOp;
 use crate::wit::distributed as w;
-use std::cell::Cell;
 use std::marker::PhantomData;
-
-thread_local! {
-    /// `(rank, world size)` as `init_process_group` answered them: `get_rank` and
-    /// `get_world_size` need no host call after it.
-    static IDENTITY: Cell<Option<(u32, u32)>> = const { Cell::new(None) };
-}
 
 /// Join the default process group. The backend is `"ccl"`; `"nccl"` and `"gloo"` are
 /// accepted as its aliases, so a ported script keeps its line (the report names the alias).
 pub fn init_process_group(backend: &str) -> Result<()> {
     crate::version::keep_stamp();
     let id = w::init_process_group(backend)?;
-    IDENTITY.set(Some((id.rank, id.world_size)));
+    identity::set_identity(Some((id.rank, id.world_size)));
     Ok(())
 }
 
@@ -62,7 +56,7 @@ pub fn is_initialized() -> bool {
 
 /// This rank (an error before `init_process_group`; always 0 in driver mode).
 pub fn get_rank() -> Result<u32> {
-    match IDENTITY.get() {
+    match identity::identity() {
         Some((rank, _)) => Ok(rank),
         None => Ok(w::get_rank()?),
     }
@@ -70,7 +64,7 @@ pub fn get_rank() -> Result<u32> {
 
 /// Number of ranks (1 in driver mode).
 pub fn get_world_size() -> Result<u32> {
-    match IDENTITY.get() {
+    match identity::identity() {
         Some((_, size)) => Ok(size),
         None => Ok(w::get_world_size()?),
     }
@@ -85,7 +79,7 @@ pub fn get_backend() -> Result<String> {
 /// operations are still in flight; `init_process_group` may be called again afterwards.
 pub fn destroy_process_group() -> Result<()> {
     w::destroy_process_group()?;
-    IDENTITY.set(None);
+    identity::set_identity(None);
     Ok(())
 }
 

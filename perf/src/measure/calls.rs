@@ -26,23 +26,36 @@ pub(super) fn instantiate(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     )])
 }
 
+/// Identity queries (three per iteration, per query) and one trivial host call per iteration,
+/// each as (loop of `calls` iterations minus an empty run) / calls.
 pub(super) fn host_call(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     let engine = env.engine(1)?;
     let bench = load(&engine, &env.calls)?;
     let calls = env.scale(10_000_000);
-    let mut values = Vec::new();
+    let (mut identity, mut host) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         let empty = wall_ms(&engine, &bench, 1, &["0".into()])?;
-        let full = wall_ms(&engine, &bench, 1, &[calls.to_string()])?;
-        values.push((full - empty) * 1e6 / calls as f64);
+        let full = wall_ms(&engine, &bench, 1, &[calls.to_string(), "identity".into()])?;
+        identity.push((full - empty) * 1e6 / (3 * calls) as f64);
+        let full = wall_ms(&engine, &bench, 1, &[calls.to_string(), "host".into()])?;
+        host.push((full - empty) * 1e6 / calls as f64);
     }
-    Ok(vec![Metric::at_most(
-        "trivial host call (get-rank) from a guest loop",
-        60.0,
-        "ns",
-        values,
-        None,
-    )])
+    Ok(vec![
+        Metric::at_most(
+            "identity call (get_rank, get_world_size, device_count) from a guest loop",
+            60.0,
+            "ns",
+            identity,
+            None,
+        ),
+        Metric::at_most(
+            "trivial host call (clock now-ns) from a guest loop",
+            60.0,
+            "ns",
+            host,
+            None,
+        ),
+    ])
 }
 
 pub(super) fn barrier(env: &Env, runs: usize) -> Result<Vec<Metric>> {
