@@ -156,6 +156,17 @@ pub fn mismatch() {
             "rank 1 called new_group([0, 1]) as its call #1, but another rank's call #1 was new_group([0])",
         ],
     );
+    // Calls that match but cannot run are named by what went wrong, not a mismatch.
+    let mut options = RunOptions::new(topology(2));
+    options.args = vec!["bool-avg".to_owned()];
+    let report = run_with(artifacts::MISMATCH, options).unwrap();
+    let failure = report.failure.unwrap();
+    assert_eq!(failure.kind, FailureKind::InvalidArgument.name());
+    assert_eq!(
+        failure.message,
+        "all_reduce could not run: avg of bool tensors is undefined: use sum (any) or min (all)"
+    );
+
     // Two blocking sends to each other: each direction is its own channel (as MPI orders
     // messages), so neither send is matched and both ranks wait: a deadlock naming both.
     let mut options = RunOptions::new(topology(2));

@@ -1,6 +1,7 @@
 //! Test guest: ranks make collective calls that cannot meet. argv[1] picks the mismatch:
 //! `op` (all_reduce vs broadcast), `redop` (sum vs max), `shape`, `dtype`, `root`,
-//! `group` (different new_group lists), `sendsend` (two ranks send to each other).
+//! `group` (different new_group lists), `sendsend` (two ranks send to each other); and one
+//! whose calls match but cannot run: `bool-avg` (every rank averages a bool tensor).
 
 use kernbench::torch::{DType, ReduceOp, Tensor, distributed as dist};
 
@@ -28,6 +29,10 @@ fn main() -> Result<(), kernbench::Error> {
             dist::new_group(ranks)?;
         }
         "sendsend" => dist::send(&t, 1 - rank)?,
+        "bool-avg" => {
+            let mut mask = Tensor::ones(&[4], DType::Bool)?;
+            dist::all_reduce(&mut mask, ReduceOp::Avg)?;
+        }
         other => panic!("unknown mismatch case {other:?}"),
     }
     dist::barrier()?;
