@@ -454,8 +454,9 @@ pub fn list_collectives() {
         let report = run(artifacts::LIST_COLLECTIVES, n);
         assert_ok(&report);
         for r in &report.ranks {
-            let mut expected =
-                String::from("all_gather: true\nreduce_scatter: true\nall_to_all: true\n");
+            let mut expected = String::from(
+                "all_gather: true\nall_gather_async: true\nreduce_scatter: true\nall_to_all: true\n",
+            );
             if r.rank == 1 {
                 let all: Vec<String> = (0..n).map(|i| format!("{}.0", i)).collect();
                 expected += &format!("gather at 1: [{}]\n", all.join(", "));

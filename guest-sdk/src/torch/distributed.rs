@@ -30,7 +30,10 @@ mod lists;
 mod objects;
 
 pub use device_mesh::{DeviceMesh, init_device_mesh};
-pub use lists::{all_gather, all_to_all, gather, reduce_scatter, scatter};
+pub use lists::{
+    all_gather, all_gather_async, all_to_all, all_to_all_async, gather, gather_async,
+    reduce_scatter, reduce_scatter_async, scatter, scatter_async,
+};
 pub use objects::{all_gather_object, broadcast_object_list};
 
 use crate::error::Result;
@@ -87,17 +90,37 @@ pub fn destroy_process_group() -> Result<()> {
 /// `_async` collective. It borrows the tensors it moves, so they cannot be touched until it
 /// is waited for. Dropping it does not cancel the operation; it must still complete before
 /// the rank exits (the host fails a rank that exits with operations in flight).
-#[derive(Debug)]
 #[must_use = "an operation in flight must be waited for"]
 pub struct Work<'a> {
-    inner: w::Work,
+    /// The host operations it is made of (a list collective may be several transfers).
+    parts: Vec<w::Work>,
+    /// What finishes it once they are done (copying a flat buffer out into a list ...).
+    then: Option<Finish<'a>>,
     tensors: PhantomData<&'a mut Tensor>,
 }
 
-impl Work<'_> {
+/// The last step of a composed operation, run by [`Work::wait`].
+type Finish<'a> = Box<dyn FnOnce() -> Result<()> + 'a>;
+
+impl std::fmt::Debug for Work<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Work")
+            .field("parts", &self.parts.len())
+            .field("finish", &self.then.is_some())
+            .finish()
+    }
+}
+
+impl<'a> Work<'a> {
     fn new(inner: w::Work) -> Self {
+        Work::of(vec![inner], None)
+    }
+
+    /// A work made of `parts`, finished by `then` once they are done.
+    fn of(parts: Vec<w::Work>, then: Option<Finish<'a>>) -> Self {
         Work {
-            inner,
+            parts,
+            then,
             tensors: PhantomData,
         }
     }
@@ -105,13 +128,19 @@ impl Work<'_> {
     /// Block until the operation is done; this rank's simulated clock moves to
     /// `max(now, completion)`.
     pub fn wait(self) -> Result<()> {
-        Ok(self.inner.wait()?)
+        for part in &self.parts {
+            part.wait()?;
+        }
+        match self.then {
+            Some(finish) => finish(),
+            None => Ok(()),
+        }
     }
 
     /// Whether the operation is done, without waiting (its simulated completion may still be
     /// ahead of this rank's clock: only `wait` moves the clock).
     pub fn is_completed(&self) -> bool {
-        self.inner.is_completed()
+        self.parts.iter().all(w::Work::is_completed)
     }
 }
 

@@ -1,4 +1,5 @@
-//! The list forms of PyTorch's collectives, built as PyTorch's NCCL backend builds them:
+//! The list forms of PyTorch's collectives (each with an `_async` form returning a [`Work`]),
+//! built as PyTorch's NCCL backend builds them:
 //! `all_gather` and `reduce_scatter` through one flat tensor and the `_tensor` collective
 //! (then copies in or out), `all_to_all`, `gather` and `scatter` as point-to-point transfers
 //! issued together and waited for together. List index i is group rank i; roots are global
@@ -33,6 +34,11 @@ fn as_i64(shape: &[u64]) -> Vec<i64> {
     shape.iter().map(|&d| d as i64).collect()
 }
 
+/// The host parts of `works`, as one work's parts.
+fn parts(works: Vec<Work<'_>>) -> Vec<crate::wit::distributed::Work> {
+    works.into_iter().flat_map(|w| w.parts).collect()
+}
+
 impl ProcessGroup {
     fn check_len(&self, what: &str, len: usize) -> Result<u32> {
         let n = self.size()?;
@@ -51,18 +57,31 @@ impl ProcessGroup {
 
     /// Every member's `input`, in group order, into `outputs` (`all_gather`).
     pub fn all_gather(&self, outputs: &mut [Tensor], input: &Tensor) -> Result<()> {
+        self.all_gather_async(outputs, input)?.wait()
+    }
+
+    /// [`all_gather`](Self::all_gather) with `async_op=True`: the copies into `outputs` run
+    /// when the work is waited for.
+    pub fn all_gather_async<'a>(
+        &self,
+        outputs: &'a mut [Tensor],
+        input: &'a Tensor,
+    ) -> Result<Work<'a>> {
         let n = self.check_len("all_gather", outputs.len())?;
         let shape = input.shape();
         let mut flat = Tensor::zeros(&stacked(&shape, n), like(input))?;
-        self.all_gather_into_tensor(&mut flat, input)?;
+        let gathered = parts(vec![self.all_gather_into_tensor_async(&mut flat, input)?]);
         let rows = shape.first().copied().unwrap_or(1);
-        for (i, out) in outputs.iter_mut().enumerate() {
-            let block = flat
-                .narrow(0, i as u64 * rows, rows)?
-                .reshape(&as_i64(&shape))?;
-            out.copy_(&block)?;
-        }
-        Ok(())
+        let finish = move || -> Result<()> {
+            for (i, out) in outputs.iter_mut().enumerate() {
+                let block = flat
+                    .narrow(0, i as u64 * rows, rows)?
+                    .reshape(&as_i64(&shape))?;
+                out.copy_(&block)?;
+            }
+            Ok(())
+        };
+        Ok(Work::of(gathered, Some(Box::new(finish))))
     }
 
     /// Reduce `inputs[i]` over the members into member i's `output` (`reduce_scatter`).
@@ -72,20 +91,46 @@ impl ProcessGroup {
         inputs: &[Tensor],
         op: ReduceOp,
     ) -> Result<()> {
+        self.reduce_scatter_async(output, inputs, op)?.wait()
+    }
+
+    /// [`reduce_scatter`](Self::reduce_scatter) with `async_op=True`.
+    pub fn reduce_scatter_async<'a>(
+        &self,
+        output: &'a mut Tensor,
+        inputs: &[Tensor],
+        op: ReduceOp,
+    ) -> Result<Work<'a>> {
         self.check_len("reduce_scatter", inputs.len())?;
-        let parts = inputs
+        let pieces = inputs
             .iter()
             .map(|t| t.reshape(&[-1]))
             .collect::<Result<Vec<_>>>()?;
-        let refs: Vec<&Tensor> = parts.iter().collect();
+        let refs: Vec<&Tensor> = pieces.iter().collect();
         let flat = Tensor::cat(&refs, 0)?;
         let mut mine = Tensor::zeros(&[output.numel()], like(output))?;
-        self.reduce_scatter_tensor(&mut mine, &flat, op)?;
-        output.copy_(&mine.reshape(&as_i64(&output.shape()))?)
+        let reduced = parts(vec![
+            self.reduce_scatter_tensor_async(&mut mine, &flat, op)?,
+        ]);
+        let finish = move || -> Result<()> {
+            // `flat` lives until the reduction is done.
+            drop(flat);
+            output.copy_(&mine.reshape(&as_i64(&output.shape()))?)
+        };
+        Ok(Work::of(reduced, Some(Box::new(finish))))
     }
 
     /// `inputs[j]` goes to member j; `outputs[i]` receives member i's (`all_to_all`).
     pub fn all_to_all(&self, outputs: &mut [Tensor], inputs: &[Tensor]) -> Result<()> {
+        self.all_to_all_async(outputs, inputs)?.wait()
+    }
+
+    /// [`all_to_all`](Self::all_to_all) with `async_op=True`.
+    pub fn all_to_all_async<'a>(
+        &self,
+        outputs: &'a mut [Tensor],
+        inputs: &'a [Tensor],
+    ) -> Result<Work<'a>> {
         self.check_len("all_to_all", outputs.len())?;
         self.check_len("all_to_all", inputs.len())?;
         let me = self.my_index("all_to_all")? as usize;
@@ -99,7 +144,7 @@ impl ProcessGroup {
             works.push(self.isend(input, peer)?);
             works.push(self.irecv(out, peer)?);
         }
-        works.into_iter().try_for_each(Work::wait)
+        Ok(Work::of(parts(works), None))
     }
 
     /// Every member's `tensor` into `gather_list` on global rank `dst` (`gather`); the others
@@ -110,6 +155,16 @@ impl ProcessGroup {
         gather_list: Option<&mut [Tensor]>,
         dst: u32,
     ) -> Result<()> {
+        self.gather_async(tensor, gather_list, dst)?.wait()
+    }
+
+    /// [`gather`](Self::gather) with `async_op=True`.
+    pub fn gather_async<'a>(
+        &self,
+        tensor: &'a Tensor,
+        gather_list: Option<&'a mut [Tensor]>,
+        dst: u32,
+    ) -> Result<Work<'a>> {
         let me = self.my_index("gather")?;
         if self.global_rank(me)? != dst {
             if gather_list.is_some() {
@@ -117,7 +172,7 @@ impl ProcessGroup {
                     "gather: only the destination (rank {dst}) passes a gather_list"
                 )));
             }
-            return self.isend(tensor, dst)?.wait();
+            return self.isend(tensor, dst);
         }
         let list = gather_list.ok_or_else(|| {
             invalid(format!(
@@ -133,7 +188,7 @@ impl ProcessGroup {
                 works.push(self.irecv(slot, self.global_rank(i as u32)?)?);
             }
         }
-        works.into_iter().try_for_each(Work::wait)
+        Ok(Work::of(parts(works), None))
     }
 
     /// `scatter_list[i]` of global rank `src` into member i's `tensor` (`scatter`); the
@@ -144,6 +199,16 @@ impl ProcessGroup {
         scatter_list: Option<&[Tensor]>,
         src: u32,
     ) -> Result<()> {
+        self.scatter_async(tensor, scatter_list, src)?.wait()
+    }
+
+    /// [`scatter`](Self::scatter) with `async_op=True`.
+    pub fn scatter_async<'a>(
+        &self,
+        tensor: &'a mut Tensor,
+        scatter_list: Option<&'a [Tensor]>,
+        src: u32,
+    ) -> Result<Work<'a>> {
         let me = self.my_index("scatter")?;
         if self.global_rank(me)? != src {
             if scatter_list.is_some() {
@@ -151,7 +216,7 @@ impl ProcessGroup {
                     "scatter: only the source (rank {src}) passes a scatter_list"
                 )));
             }
-            return self.irecv(tensor, src)?.wait();
+            return self.irecv(tensor, src);
         }
         let list = scatter_list.ok_or_else(|| {
             invalid(format!(
@@ -167,7 +232,7 @@ impl ProcessGroup {
                 works.push(self.isend(piece, self.global_rank(i as u32)?)?);
             }
         }
-        works.into_iter().try_for_each(Work::wait)
+        Ok(Work::of(parts(works), None))
     }
 }
 
@@ -194,4 +259,41 @@ pub fn gather(tensor: &Tensor, gather_list: Option<&mut [Tensor]>, dst: u32) -> 
 /// [`ProcessGroup::scatter`] over the world.
 pub fn scatter(tensor: &mut Tensor, scatter_list: Option<&[Tensor]>, src: u32) -> Result<()> {
     ProcessGroup::WORLD.scatter(tensor, scatter_list, src)
+}
+
+/// [`ProcessGroup::all_gather_async`] over the world.
+pub fn all_gather_async<'a>(outputs: &'a mut [Tensor], input: &'a Tensor) -> Result<Work<'a>> {
+    ProcessGroup::WORLD.all_gather_async(outputs, input)
+}
+
+/// [`ProcessGroup::reduce_scatter_async`] over the world.
+pub fn reduce_scatter_async<'a>(
+    output: &'a mut Tensor,
+    inputs: &[Tensor],
+    op: ReduceOp,
+) -> Result<Work<'a>> {
+    ProcessGroup::WORLD.reduce_scatter_async(output, inputs, op)
+}
+
+/// [`ProcessGroup::all_to_all_async`] over the world.
+pub fn all_to_all_async<'a>(outputs: &'a mut [Tensor], inputs: &'a [Tensor]) -> Result<Work<'a>> {
+    ProcessGroup::WORLD.all_to_all_async(outputs, inputs)
+}
+
+/// [`ProcessGroup::gather_async`] over the world.
+pub fn gather_async<'a>(
+    tensor: &'a Tensor,
+    gather_list: Option<&'a mut [Tensor]>,
+    dst: u32,
+) -> Result<Work<'a>> {
+    ProcessGroup::WORLD.gather_async(tensor, gather_list, dst)
+}
+
+/// [`ProcessGroup::scatter_async`] over the world.
+pub fn scatter_async<'a>(
+    tensor: &'a mut Tensor,
+    scatter_list: Option<&'a [Tensor]>,
+    src: u32,
+) -> Result<Work<'a>> {
+    ProcessGroup::WORLD.scatter_async(tensor, scatter_list, src)
 }

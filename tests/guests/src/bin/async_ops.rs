@@ -97,11 +97,11 @@ fn main() -> Result<(), kernbench::Error> {
         }
         "flood" => {
             let mut n = 0u64;
-            let mut keep = Vec::new();
             let mut tensors: Vec<Tensor> = Vec::new();
             for _ in 0..64 {
                 tensors.push(Tensor::zeros(&[1], opts)?);
             }
+            let mut keep = Vec::new();
             for t in &mut tensors {
                 match dist::irecv(t, peer) {
                     Ok(w) => {

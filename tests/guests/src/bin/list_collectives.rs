@@ -28,11 +28,23 @@ fn main() -> Result<(), kernbench::Error> {
         .all(|(i, t)| vals(t).is_ok_and(|v| v == [i as f32, i as f32 + 0.5]));
     println!("all_gather: {ok}");
 
+    // The same with async_op: the copies into the list happen at wait; compute overlaps.
+    let mut later = zeros(n, 2)?;
+    let work = dist::all_gather_async(&mut later, &input)?;
+    let _busy =
+        Tensor::ones(&[64, 64], DType::F32)?.matmul(&Tensor::ones(&[64, 64], DType::F32)?)?;
+    work.wait()?;
+    let same = later
+        .iter()
+        .zip(&gathered)
+        .all(|(a, b)| vals(a).ok() == vals(b).ok());
+    println!("all_gather_async: {same}");
+
     let inputs = (0..n)
         .map(|i| Tensor::full(&[2], f64::from(r * 10 + i), DType::F32))
         .collect::<Result<Vec<_>, _>>()?;
     let mut mine = Tensor::zeros(&[2], DType::F32)?;
-    dist::reduce_scatter(&mut mine, &inputs, ReduceOp::Sum)?;
+    dist::reduce_scatter_async(&mut mine, &inputs, ReduceOp::Sum)?.wait()?;
     let expected = (10 * (0..n).sum::<u32>() + n * r) as f32;
     println!("reduce_scatter: {}", vals(&mine)? == [expected, expected]);
 
@@ -40,7 +52,7 @@ fn main() -> Result<(), kernbench::Error> {
         .map(|j| Tensor::full(&[1], f64::from(100 * r + j), DType::F32))
         .collect::<Result<Vec<_>, _>>()?;
     let mut received = zeros(n, 1)?;
-    dist::all_to_all(&mut received, &sends)?;
+    dist::all_to_all_async(&mut received, &sends)?.wait()?;
     let ok = received
         .iter()
         .enumerate()
