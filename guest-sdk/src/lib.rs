@@ -50,6 +50,7 @@ mod version;
 #[doc(hidden)]
 mod wit;
 
+pub mod args;
 pub mod clock;
 pub mod metrics;
 pub mod torch;

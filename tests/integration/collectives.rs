@@ -364,6 +364,21 @@ pub fn async_ops() {
         );
     }
 
+    // A send and a receive of different sizes are a mismatch naming both, async or not.
+    let report = async_case("sizes");
+    let failure = report.failure.unwrap();
+    assert_eq!(failure.kind, "collective-mismatch");
+    assert!(
+        failure
+            .message
+            .contains("recv(tensor [8] float32, from rank 0)")
+            && failure
+                .message
+                .contains("send(tensor [4] float32, to rank 1)"),
+        "{}",
+        failure.message
+    );
+
     // monitored_barrier names the rank that never arrives.
     let report = async_case("monitored");
     let error = report.ranks[0].error.clone().unwrap_or_default();

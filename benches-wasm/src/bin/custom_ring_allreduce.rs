@@ -13,9 +13,9 @@
 //! can check `custom_ns = builtin_ns + (n - 1) * add_ns` to the nanosecond: the transfers
 //! cost exactly the built-in ring's, the reduction is the guest's own extra work.
 
+use kernbench::args::{self, Args, Long};
 use kernbench::torch::{self, DType, ReduceOp, Tensor, TensorOptions, distributed as dist};
 use kernbench::{Error, ErrorKind, clock, metrics};
-use kernbench_benches::args::{self, Args, Long};
 
 /// Element i of chunk c on rank r: a small integer.
 fn value(r: u32, c: u32, i: u64) -> f32 {

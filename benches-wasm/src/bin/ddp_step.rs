@@ -7,11 +7,11 @@
 //! exact), so a wrong collective fails loudly. `--batch`, `--hidden`, `--steps`; `--meta`
 //! times a large model without data.
 
+use kernbench::args::{self, Args, Long};
 use kernbench::torch::{
     self, DType, DpPolicy, ReduceOp, Tensor, TensorOptions, distributed as dist, profiler,
 };
 use kernbench::{Error, ErrorKind, clock, metrics};
-use kernbench_benches::args::{self, Args, Long};
 
 /// Input element (row i, col j) of rank r: a small integer, so every product and sum is exact.
 fn x_value(r: u32, i: u64, j: u64) -> f32 {

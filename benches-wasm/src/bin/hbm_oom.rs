@@ -9,7 +9,7 @@ const ROWS: u64 = 1 << 14;
 const COLS: u64 = 1 << 14;
 
 fn main() -> Result<(), kernbench::Error> {
-    kernbench_benches::args::Args::none()?; // takes no arguments
+    kernbench::args::Args::none()?; // takes no arguments
     dist::init_process_group("ccl")?;
     let rank = dist::get_rank()?;
     torch::ahbm::set_device(rank)?;

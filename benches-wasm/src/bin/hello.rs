@@ -5,7 +5,7 @@
 use kernbench::torch::{self, distributed as dist};
 
 fn main() -> Result<(), kernbench::Error> {
-    kernbench_benches::args::Args::none()?; // takes no arguments
+    kernbench::args::Args::none()?; // takes no arguments
     dist::init_process_group("ccl")?;
     let rank = dist::get_rank()?;
     let world_size = dist::get_world_size()?;

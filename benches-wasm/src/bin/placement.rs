@@ -4,7 +4,7 @@
 use kernbench::torch::{self, DType, DpPolicy, Tensor, TensorOptions, distributed as dist};
 
 fn main() -> Result<(), kernbench::Error> {
-    kernbench_benches::args::Args::none()?; // takes no arguments
+    kernbench::args::Args::none()?; // takes no arguments
     dist::init_process_group("ccl")?;
     let rank = dist::get_rank()?;
     torch::ahbm::set_device(rank)?;

@@ -6,11 +6,11 @@
 //! an all_reduce over the TP group yields `X W1 W2`. A DP all_reduce (avg) then averages the
 //! replicas' outputs. Both results are checked exactly against a guest-side reference.
 
+use kernbench::args::{self, Args, Long};
 use kernbench::torch::{
     self, DType, DpPolicy, ReduceOp, Tensor, TensorOptions, distributed as dist, profiler,
 };
 use kernbench::{Error, ErrorKind, clock, metrics};
-use kernbench_benches::args::{self, Args, Long};
 
 fn x_value(dp: u32, i: u64, j: u64) -> f32 {
     ((u64::from(dp) + i + 2 * j) % 5) as f32 - 2.0

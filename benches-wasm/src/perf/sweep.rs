@@ -2,7 +2,7 @@
 //! contradictory ones refused); the names nccl-tests prints for types and reduce ops are the
 //! shared vocabulary's (`DType::nccl_name`, `ReduceOp::name`).
 
-use crate::args::{self, Args, Long, Short};
+use kernbench::args::{self, Args, Long, Short};
 use kernbench::torch::{DType, ReduceOp};
 use kernbench::{Error, ErrorKind};
 

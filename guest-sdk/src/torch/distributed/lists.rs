@@ -5,6 +5,24 @@
 //! issued together and waited for together. List index i is group rank i; roots are global
 //! ranks. The simulated time is that of the pieces (the copies, the collective, the
 //! transfers: until the cost model shares links, transfers issued together overlap fully).
+//!
+//! ```no_run
+//! use kernbench::torch::{distributed as dist, DType, Tensor};
+//! # fn main() -> Result<(), kernbench::Error> {
+//! dist::init_process_group("ccl")?;
+//! let (rank, n) = (dist::get_rank()?, dist::get_world_size()?);
+//! let mine = Tensor::full(&[4], f64::from(rank), DType::F32)?;
+//! let mut all = (0..n).map(|_| Tensor::zeros(&[4], DType::F32)).collect::<Result<Vec<_>, _>>()?;
+//! dist::all_gather(&mut all, &mine)?; // all[i] holds rank i's tensor
+//! if rank == 0 {
+//!     let mut at_root = (0..n).map(|_| Tensor::zeros(&[4], DType::F32)).collect::<Result<Vec<_>, _>>()?;
+//!     dist::gather(&mine, Some(&mut at_root), 0)?;
+//! } else {
+//!     dist::gather(&mine, None, 0)?;
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 use super::{ProcessGroup, Work};
 use crate::error::{Error, ErrorKind, Result};

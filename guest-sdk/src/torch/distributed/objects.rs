@@ -1,6 +1,18 @@
 //! Collectives over objects, as `broadcast_object_list` and `all_gather_object`: an object is
 //! its bytes (serialize it however the bench likes), moved as `int8` tensors after their
 //! lengths, as PyTorch moves pickles. The simulated time is that of the collectives used.
+//!
+//! ```no_run
+//! use kernbench::torch::distributed as dist;
+//! # fn main() -> Result<(), kernbench::Error> {
+//! dist::init_process_group("ccl")?;
+//! let mut config = vec![b"lr=0.1".to_vec(), b"steps=10".to_vec()];
+//! dist::broadcast_object_list(&mut config, 0)?; // rank 0's list everywhere
+//! let names = dist::all_gather_object(format!("rank {}", dist::get_rank()?).as_bytes())?;
+//! println!("{} ranks", names.len());
+//! # Ok(())
+//! # }
+//! ```
 
 use super::{all_gather_into_tensor, broadcast, get_world_size};
 use crate::error::{Error, ErrorKind, Result};

@@ -5,6 +5,7 @@
 //! - `compute-first`: an irecv posted, the peer computes before sending;
 //! - `unfinished`: rank 0 exits with an isend nobody receives;
 //! - `deadlock`: both ranks wait on an irecv nobody sends;
+//! - `sizes`: rank 0 sends 4 floats, rank 1 posts a receive of 8;
 //! - `monitored`: rank 0 waits in monitored_barrier, rank 1 in a receive nobody sends;
 //! - `flood`: irecvs issued until `ops_in_flight_per_rank` refuses one.
 //!
@@ -86,6 +87,15 @@ fn main() -> Result<(), kernbench::Error> {
         "deadlock" => {
             let mut t = Tensor::zeros(&[4], opts)?;
             dist::irecv(&mut t, peer)?.wait()?;
+        }
+        "sizes" => {
+            let mut t = Tensor::zeros(&[if rank == 0 { 4 } else { 8 }], opts)?;
+            let work = if rank == 0 {
+                dist::isend(&t, peer)?
+            } else {
+                dist::irecv(&mut t, peer)?
+            };
+            work.wait()?;
         }
         "monitored" => {
             if rank == 0 {

@@ -1,11 +1,12 @@
-//! Bench arguments (argv after `kernbench run BENCH --`), read with [`lexopt`]: each bench
+//! Bench arguments (argv after `kernbench run BENCH --`), read with [`lexopt`] (a small,
+//! well-kept getopt-style parser; the bundled benches use this module too): each bench
 //! matches the flags it accepts and hands anything else to [`unexpected`], so an unknown flag,
 //! a stray word, a missing or unparsable value is an `InvalidArgument` error naming the
 //! argument, and `main` returns it. Values follow getopt: `-b 8`, `-b8`, `--minbytes 8`,
 //! `--minbytes=8`; a flag given twice keeps its last value.
 //!
 //! ```no_run
-//! use kernbench_benches::args::{self, Args, Long, Short};
+//! use kernbench::args::{self, Args, Long, Short};
 //!
 //! fn main() -> Result<(), kernbench::Error> {
 //!     let (mut steps, mut meta) = (2u32, false);
@@ -23,7 +24,7 @@
 //! }
 //! ```
 
-use kernbench::{Error, ErrorKind};
+use crate::{Error, ErrorKind};
 use std::fmt::Display;
 use std::str::FromStr;
 
