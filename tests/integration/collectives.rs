@@ -335,17 +335,21 @@ pub fn async_ops() {
         );
     }
 
-    // Exiting with a send nobody receives names it.
+    // A rank that exits waits for what it left in flight: a send nobody receives is a
+    // deadlock naming it, whichever rank the host happened to run first.
     let report = async_case("unfinished");
     let failure = report.failure.unwrap();
-    assert_eq!(
-        (failure.kind.as_str(), failure.rank),
-        ("unfinished-work", Some(0))
-    );
+    assert_eq!((failure.kind.as_str(), failure.rank), ("deadlock", Some(0)));
     assert_eq!(
         failure.message,
-        "the rank exited with operations in flight that never completed: send(tensor [4] float32, to rank 1) (call #1 in point-to-point 0->1 in the world group)"
+        "rank 0 waits in send(tensor [4] float32, to rank 1) (call #1 in point-to-point 0->1 in the world group) but member rank 1 exited without making that call; it can never complete"
     );
+    assert_eq!(report.ranks[0].stdout, "leaving with a send in flight\n");
+
+    // A tensor dropped while its send is in flight stays alive until the send has run.
+    let report = async_case("dropped-tensor");
+    assert_ok(&report);
+    assert_eq!(report.ranks[1].stdout, "received true\n");
 
     // Waiting on receives nobody sends is a deadlock naming each rank's pending receive.
     let report = async_case("deadlock");
@@ -402,7 +406,14 @@ pub fn async_ops() {
         report.ranks[0].stdout,
         "issued 16, then: limit exceeded: recv: this rank already has 16 operations in flight, the most it may (ops_in_flight_per_rank); wait for some first\n"
     );
-    assert_eq!(report.failure.unwrap().kind, "unfinished-work");
+    // The dropped receives are still in flight when the ranks exit: nobody sends, a deadlock.
+    let failure = report.failure.unwrap();
+    assert_eq!(failure.kind, "deadlock");
+    assert!(
+        failure.message.contains("waits in recv(tensor [1] float32"),
+        "{}",
+        failure.message
+    );
 }
 
 #[test]
@@ -418,17 +429,24 @@ pub fn work_misuse() {
             "backend ccl\ncompleted: true\nsecond wait: Error::InvalidArgument(\"wait on a work that was already waited for: each operation is waited for once\")\n"
         );
     }
+    // Leaving the group waits for the work in flight: rank 0's receive needs rank 1's send,
+    // which comes after a barrier rank 0 never reaches, so the wait is a named deadlock.
     let mut options = RunOptions::new(topology(2));
     options.args = vec!["destroy-busy".to_owned()];
     let report = run_with(artifacts::WORK_MISUSE, options).unwrap();
-    assert_ok(&report);
-    assert_eq!(
-        report.ranks[0].stdout,
-        "backend ccl\ndestroy: Error::InvalidArgument(\"destroy_process_group with operations in flight: recv(tensor [4] float32, from rank 1) (call #2 in point-to-point 1->0 in the world group); wait for them first\")\ninitialized after destroy: false\n"
-    );
-    assert_eq!(
-        report.ranks[1].stdout,
-        "backend ccl\ninitialized after destroy: false\n"
+    let failure = report.failure.unwrap();
+    assert_eq!(failure.kind, "deadlock");
+    let errors: Vec<String> = report
+        .ranks
+        .iter()
+        .filter_map(|r| r.error.clone())
+        .collect();
+    let named = |needle: &str| errors.iter().any(|e| e.contains(needle));
+    assert!(
+        named(
+            "rank 0 waits in recv(tensor [4] float32, from rank 1) (call #2 in point-to-point 1->0 in the world group, still missing rank 1)"
+        ) && named("rank 1 waits in barrier() (call #1 in the world group, still missing rank 0)"),
+        "{errors:?}"
     );
 }
 

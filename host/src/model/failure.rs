@@ -17,9 +17,6 @@ pub enum FailureKind {
     CollectiveMismatch,
     /// Waiting ranks can never be released.
     Deadlock,
-    /// The rank ended with asynchronous operations (`isend`, `async_op` ...) that never
-    /// completed.
-    UnfinishedWork,
     /// The per-rank instruction budget ran out.
     FuelExhausted,
     /// The run's wall-clock deadline passed.
@@ -50,7 +47,6 @@ impl FailureKind {
             FailureKind::ExitStatus => "exit-status",
             FailureKind::CollectiveMismatch => "collective-mismatch",
             FailureKind::Deadlock => "deadlock",
-            FailureKind::UnfinishedWork => "unfinished-work",
             FailureKind::FuelExhausted => "fuel-exhausted",
             FailureKind::DeadlineExceeded => "deadline-exceeded",
             FailureKind::MemoryLimit => "memory-limit",

@@ -22,6 +22,7 @@ pub mod v0_2 {
             "kernbench:bench/distributed.send": async | trappable,
             "kernbench:bench/distributed.recv": async | trappable,
             "kernbench:bench/distributed.[method]work.wait": async | trappable,
+            "kernbench:bench/distributed.destroy-process-group": async | trappable,
             default: trappable,
         },
         trappable_error_type: {

@@ -7,7 +7,7 @@ use super::error::Abort;
 use crate::model::{FailureKind, LaunchMode, MetricSeries, RegionRecord, RunProgress};
 use crate::sched::rendezvous::Pending;
 use crate::sched::{Arrival, CallMatch, Mailbox, Rendezvous, RendezvousError, Scope};
-use crate::sim::{CclConfig, CollectiveCall, SimError, Simulator, ranks_excerpt};
+use crate::sim::{CclConfig, CollectiveCall, SimError, Simulator, TensorId, ranks_excerpt};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -291,15 +291,25 @@ impl World {
     }
 }
 
+/// The tensors a call moves.
+fn tensors_of(call: &CollectiveCall) -> impl Iterator<Item = TensorId> + '_ {
+    call.op()
+        .input()
+        .into_iter()
+        .chain(call.op().output())
+        .map(|t| t.id)
+}
+
 /// Issue `call` in `scope` (whose members are `members`) for `rank`, at its current
 /// simulated time. The last member to arrive runs `complete` on the world (moving data; it
 /// returns the operation's end time) and posts the outcome to every member. A `blocking`
-/// issuer waits from now on (see [`wait`]); an asynchronous one goes on running.
+/// issuer waits from now on (see [`wait`]); an asynchronous one goes on running. The call's
+/// tensors stay alive until it has run, even if the guest drops them meanwhile.
 pub fn issue(
     world: &SharedWorld,
     rank: u32,
     scope: Scope,
-    members: &[u32],
+    members: &Arc<[u32]>,
     call: CollectiveCall,
     blocking: bool,
     complete: impl FnOnce(&mut World, &[(u32, CollectiveCall)], &[u64], u64) -> Outcome,
@@ -312,7 +322,17 @@ pub fn issue(
         ticket: ticket.clone(),
     };
     let kept = (!blocking).then(|| arrived.clone());
-    let seq = match w.rendezvous.arrive(scope, members, rank, arrived, blocking) {
+    let pinned: Vec<TensorId> = tensors_of(&arrived.call).collect();
+    for id in &pinned {
+        w.sim.store.pin(*id);
+    }
+    let arrival = w.rendezvous.arrive(scope, members, rank, arrived, blocking);
+    if arrival.is_err() {
+        for id in &pinned {
+            w.sim.store.unpin(*id);
+        }
+    }
+    let seq = match arrival {
         Ok(Arrival::Complete { calls, seq }) => {
             let mut tickets = Vec::with_capacity(calls.len());
             let mut arrivals = Vec::with_capacity(calls.len());
@@ -325,6 +345,11 @@ pub fn issue(
                 })
                 .collect();
             let outcome = complete(&mut w, &calls, &arrivals, seq);
+            for (_, call) in &calls {
+                for id in tensors_of(call) {
+                    w.sim.store.unpin(id);
+                }
+            }
             if let Some(progress) = &w.progress {
                 progress.collective_done();
             }
@@ -393,6 +418,7 @@ mod tests {
         let call = call.unwrap_or_else(|e| panic!("{e}"));
         async move {
             let scope = Scope::Group(0);
+            let members: Arc<[u32]> = Arc::from(members);
             let issued = issue(world, rank, scope, &members, call, true, |_, _, _, _| Ok(7))?;
             wait(world, rank, issued).await
         }

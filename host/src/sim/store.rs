@@ -94,6 +94,11 @@ pub struct TensorStore {
     shards_per_rank: HashMap<u32, u64>,
     hbm_per_rank: HashMap<u32, u64>,
     host_flops: u64,
+    /// Tensors an operation in flight still moves, with how many such operations: freeing
+    /// one is deferred until the last completes (as PyTorch's `Work` keeps its tensors alive).
+    pinned: HashMap<TensorId, u32>,
+    /// Pinned tensors whose owner freed them: freed when unpinned.
+    deferred: std::collections::HashSet<TensorId>,
 }
 
 impl TensorStore {
@@ -115,6 +120,8 @@ impl TensorStore {
             shards_per_rank: HashMap::new(),
             hbm_per_rank: HashMap::new(),
             host_flops: 0,
+            pinned: HashMap::new(),
+            deferred: std::collections::HashSet::new(),
         }
     }
 
@@ -262,7 +269,30 @@ impl TensorStore {
     }
 
     /// Drop a tensor and give back its HBM. Unknown ids are ignored (already dropped).
+    /// Keep `id` alive while an operation in flight moves it.
+    pub fn pin(&mut self, id: TensorId) {
+        *self.pinned.entry(id).or_insert(0) += 1;
+    }
+
+    /// An operation that moved `id` is over; a free deferred while it ran happens now.
+    pub fn unpin(&mut self, id: TensorId) {
+        if let Some(count) = self.pinned.get_mut(&id) {
+            *count -= 1;
+            if *count == 0 {
+                self.pinned.remove(&id);
+                if self.deferred.remove(&id) {
+                    self.free(id);
+                }
+            }
+        }
+    }
+
+    /// Free a tensor (at once, or when the last operation in flight that moves it is over).
     pub fn free(&mut self, id: TensorId) {
+        if self.pinned.contains_key(&id) {
+            self.deferred.insert(id);
+            return;
+        }
         if let Some(t) = self.tensors.remove(&id) {
             self.hbm.release(&t.shards);
             if t.data.is_some() {

@@ -75,10 +75,11 @@ fn name(op: Arith) -> &'static str {
 }
 
 /// `dim` (negative counts from the end) as an index into `rank` dims.
+/// A 0-d tensor takes dim 0 or -1, as in PyTorch.
 fn normalize_dim(op: &str, dim: i64, rank: usize, t: &Tensor) -> Result<usize, SimError> {
-    let r = rank as i64;
+    let r = (rank as i64).max(1);
     let d = if dim < 0 { dim + r } else { dim };
-    if d < 0 || d >= r.max(1) || (rank == 0 && d != 0) {
+    if d < 0 || d >= r {
         return invalid!(
             "{op}: dimension {dim} is out of range for {} ({} dimensions)",
             t.describe(),
@@ -211,11 +212,16 @@ fn unary(op: Unary, x: Num) -> Num {
 /// `a` replaces the running max (min) `acc` when it is larger (smaller) or NaN, as PyTorch's
 /// max propagates NaN.
 fn takes(op: Reduction, acc: Num, a: Num) -> bool {
+    let max = op == Reduction::Max;
+    if let (Num::Int(x), Num::Int(y)) = (acc, a) {
+        // Exact for every i64, not through f64.
+        return if max { y > x } else { y < x };
+    }
     let (x, y) = (acc.as_f64(), a.as_f64());
     if x.is_nan() {
         return false;
     }
-    y.is_nan() || if op == Reduction::Max { y > x } else { y < x }
+    y.is_nan() || if max { y > x } else { y < x }
 }
 
 impl Simulator {
@@ -425,6 +431,10 @@ impl Simulator {
             _ => dtype,
         };
         let input_shards = ta.shards.clone();
+        if ta.data.is_some() {
+            // The work is a read of every input element, not a write of every result.
+            self.store.charge_host_flops(opname, numel(&shape))?;
+        }
         let out = self.result_like(rank, a, out_shape, out_dtype, 1, opname)?;
         let (outer, len, inner) = (outer as usize, len as usize, inner as usize);
         self.fill_from(out, &[a], |src, dst| {
@@ -484,27 +494,24 @@ impl Simulator {
         let outer = numel(&shape[..d.min(shape.len())]) as usize;
         let inner = numel(shape.get(d + 1..).unwrap_or(&[])) as usize;
         let out = self.result_like(rank, a, shape, dtype, 4, "softmax")?;
+        // Three passes straight over the source (max, sum of exp, write): no temporaries.
         self.fill_from(out, &[a], |src, dst| {
             for o in 0..outer {
                 for i in 0..inner {
                     let idx = |j: usize| (o * len + j) * inner + i;
-                    let xs: Vec<f64> = (0..len)
-                        .map(|j| values::read(dtype, src[0], idx(j)).as_f64())
-                        .collect();
+                    let x = |j: usize| values::read(dtype, src[0], idx(j)).as_f64();
                     if dtype == DType::F64 {
-                        let m = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                        let e: Vec<f64> = xs.iter().map(|x| (x - m).exp()).collect();
-                        let s: f64 = e.iter().sum();
-                        for (j, v) in e.iter().enumerate() {
-                            values::write(dtype, dst, idx(j), Num::F64(v / s));
+                        let m = (0..len).map(x).fold(f64::NEG_INFINITY, f64::max);
+                        let s: f64 = (0..len).map(|j| (x(j) - m).exp()).sum();
+                        for j in 0..len {
+                            values::write(dtype, dst, idx(j), Num::F64((x(j) - m).exp() / s));
                         }
                     } else {
-                        let xs: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
-                        let m = xs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                        let e: Vec<f32> = xs.iter().map(|x| (x - m).exp()).collect();
-                        let s: f32 = e.iter().sum();
-                        for (j, v) in e.iter().enumerate() {
-                            values::write(dtype, dst, idx(j), Num::F32(v / s));
+                        let x = |j: usize| x(j) as f32;
+                        let m = (0..len).map(x).fold(f32::NEG_INFINITY, f32::max);
+                        let s: f32 = (0..len).map(|j| (x(j) - m).exp()).sum();
+                        for j in 0..len {
+                            values::write(dtype, dst, idx(j), Num::F32((x(j) - m).exp() / s));
                         }
                     }
                 }
@@ -531,11 +538,13 @@ impl Simulator {
         if inferred > 1 || shape.iter().any(|&d| d < -1) {
             return bad();
         }
-        let known: u64 = shape
+        let Some(known) = shape
             .iter()
             .filter(|&&d| d >= 0)
-            .map(|&d| d as u64)
-            .product();
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+        else {
+            return bad();
+        };
         let mut out_shape: Vec<u64> = Vec::with_capacity(shape.len());
         for &d in shape {
             out_shape.push(if d == -1 {
@@ -547,7 +556,10 @@ impl Simulator {
                 d as u64
             });
         }
-        if numel(&out_shape) != n {
+        let product = out_shape
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d));
+        if product != Some(n) {
             return bad();
         }
         let (dtype, same_view) = (
@@ -636,7 +648,12 @@ impl Simulator {
             sizes.push(t.shape[d] as usize);
         }
         let mut out_shape = shape0.clone();
-        out_shape[d] = sizes.iter().map(|&s| s as u64).sum();
+        out_shape[d] = sizes
+            .iter()
+            .try_fold(0u64, |acc, &s| acc.checked_add(s as u64))
+            .ok_or_else(|| {
+                SimError::InvalidArgument("cat: the joined dimension overflows 64 bits".into())
+            })?;
         let item = dtype.itemsize() as usize;
         let outer = numel(&shape0[..d]) as usize;
         let inner = numel(&shape0[d + 1..]) as usize * item;
@@ -737,7 +754,8 @@ impl Simulator {
         self.store
             .charge_host_flops("random", n.saturating_mul(4))?;
         let out = self.store.allocate(rank, req)?;
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        // PCG: a specified algorithm, so a seed draws the same tensor on every host version.
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
         self.fill_from(out, &[], |_, dst| {
             for i in 0..n as usize {
                 let v = match dist {

@@ -76,7 +76,10 @@ pub fn all_gather_object(object: &[u8]) -> Result<Vec<Vec<u8>>> {
     let lengths = lengths_of(&all)?;
     let longest = lengths.iter().copied().max().unwrap_or(0).max(1);
     let padded = bytes_tensor(object, longest)?;
-    let mut gathered = Tensor::zeros(&[(n * longest) as u64], DType::I8)?;
+    let total = (n as u64)
+        .checked_mul(longest as u64)
+        .ok_or_else(|| too_big(longest))?;
+    let mut gathered = Tensor::zeros(&[total], DType::I8)?;
     all_gather_into_tensor(&mut gathered, &padded)?;
     let bytes = gathered.to_bytes()?;
     Ok(lengths

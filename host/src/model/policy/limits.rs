@@ -162,7 +162,9 @@ impl Limits {
             host_flops_per_op: Some(1 << 34),
             host_flops_per_run: Some(1 << 37),
             groups_per_run: 1024,
-            ops_in_flight_per_rank: 4096,
+            // Open slots hold each arrival (~200 B): 1024 ranks x 1024 in flight stay near
+            // 200 MiB of host memory.
+            ops_in_flight_per_rank: 1024,
             metric_series_per_run: 4096,
             regions_per_run: 65_536,
             collective_records_per_run: 65_536,

@@ -48,7 +48,12 @@ impl RankState {
     /// against the group, arrive at its slot (a group, or the directed channel of a
     /// send/recv), and, if this rank is the last to arrive, run it on the simulator for every
     /// member. Never waits: a `blocking` issuer counts as waiting from now on.
-    fn issue(&mut self, g: Option<u32>, op: Op, blocking: bool) -> Result<Issued, HostError> {
+    pub(super) fn issue(
+        &mut self,
+        g: Option<u32>,
+        op: Op,
+        blocking: bool,
+    ) -> Result<Issued, HostError> {
         self.require_init(op.name())?;
         let group = g.unwrap_or(0);
         let name = op.name();
@@ -96,14 +101,6 @@ impl RankState {
         world::wait(&self.world, self.index, issued)
             .await
             .map_err(HostError::from)
-    }
-
-    /// An asynchronous collective or point-to-point call: issue it and hand the guest a work
-    /// handle. The rank's count of operations in flight is checked first.
-    fn start(&mut self, g: Option<u32>, op: Op) -> Result<Resource<WorkHandle>, HostError> {
-        self.check_work_room(op.name())?;
-        let issued = self.issue(g, op, false)?;
-        self.adopt_work(issued)
     }
 }
 
@@ -154,14 +151,11 @@ impl distributed::Host for RankState {
         Ok(BACKEND.to_owned())
     }
 
-    fn destroy_process_group(&mut self) -> Result<(), HostError> {
+    /// Leaving the group first waits for every operation still in flight (dropped handles
+    /// included), as the end of the rank's program does.
+    async fn destroy_process_group(&mut self) -> Result<(), HostError> {
         self.require_init("destroy_process_group")?;
-        if let Some(unfinished) = self.unfinished_work() {
-            return Err(SimError::InvalidArgument(format!(
-                "destroy_process_group with operations in flight: {unfinished}; wait for them first"
-            ))
-            .into());
-        }
+        self.drain_work().await?;
         self.initialized = false;
         Ok(())
     }

@@ -1,38 +1,31 @@
 //! `distributed.work`: operations in flight. Issuing never waits; `wait` blocks until the
-//! operation completes and moves the rank's clock to its end; a rank's operations in flight
-//! are bounded (`ops_in_flight_per_rank`) and must all complete before it exits.
+//! operation completes and moves the rank's clock to its end. A rank's operations in flight
+//! are bounded (`ops_in_flight_per_rank`); when the rank exits, or leaves the process group,
+//! the host waits for every one it has not waited for (dropped handles included), so an
+//! operation that can never complete ends the run as a deadlock naming it, and one that
+//! failed fails the rank, whatever order the host happened to run the ranks in.
 
 use crate::runtime::bindings::v0_2::kernbench::bench::distributed;
-use crate::runtime::error::HostError;
+use crate::runtime::error::{Abort, HostError};
 use crate::runtime::state::{InFlight, RankState, WorkHandle};
 use crate::runtime::world::{self, Issued, lock};
-use crate::sched::rendezvous::describe_scope;
-use crate::sim::SimError;
+use crate::sim::{Op, SimError};
 use wasmtime::component::Resource;
 
-/// `isend(tensor f32[4], to rank 1) (call #1 in point-to-point 0->1 in the world group)`.
-fn describe(issued: &Issued) -> String {
-    let call = issued
-        .call
-        .as_ref()
-        .map_or_else(|| "an operation".to_owned(), |a| a.to_string());
-    format!(
-        "{call} (call #{} in {})",
-        issued.seq + 1,
-        describe_scope(issued.scope)
-    )
-}
-
-/// At most this many operations are listed in one message; the rest are counted.
-const LISTED: usize = 8;
+/// Simulated time one `is-completed` poll costs: a loop that polls until an operation is
+/// done moves the rank's clock toward the operation's end, as real time passes while a
+/// rank spins, instead of spinning forever at one instant.
+pub const POLL_NS: u64 = 100;
 
 impl RankState {
     /// Refuse a new asynchronous operation when the rank already has the most in flight. A
-    /// dropped handle whose operation has completed no longer counts.
-    pub(super) fn check_work_room(&mut self, what: &str) -> Result<(), SimError> {
+    /// dropped handle whose operation completed without error no longer counts.
+    fn check_work_room(&mut self, what: &str) -> Result<(), SimError> {
         if self.works.len() as u64 >= self.max_ops_in_flight {
-            self.works
-                .retain(|_, w| !(w.dropped && w.issued.ticket.is_ready()));
+            self.works.retain(|_, w| {
+                let done = w.issued.ticket.peek(|o| matches!(o, Some(Ok(_))));
+                !(w.dropped && done)
+            });
         }
         if self.works.len() as u64 >= self.max_ops_in_flight {
             return Err(SimError::LimitExceeded(format!(
@@ -43,49 +36,52 @@ impl RankState {
         Ok(())
     }
 
-    /// Keep an issued operation and hand the guest its work handle.
-    pub(super) fn adopt_work(&mut self, issued: Issued) -> Result<Resource<WorkHandle>, HostError> {
+    /// An asynchronous collective or point-to-point call: the work handle is made first (so
+    /// a full resource table refuses the call before anything is issued), then the call is
+    /// issued and kept until it is waited for.
+    pub(super) fn start(
+        &mut self,
+        g: Option<u32>,
+        op: Op,
+    ) -> Result<Resource<WorkHandle>, HostError> {
+        self.check_work_room(op.name())?;
         let id = self.next_work;
-        self.next_work += 1;
-        self.works.insert(
-            id,
-            InFlight {
-                issued,
-                dropped: false,
-            },
-        );
-        match self.table().push(WorkHandle { id, waited: false }) {
-            Ok(handle) => Ok(handle),
-            Err(e) => {
-                self.works.remove(&id);
-                Err(SimError::LimitExceeded(format!(
-                    "the rank's resource table is full (resource_table_entries): {e}"
+        let handle = self
+            .table()
+            .push(WorkHandle { id, waited: false })
+            .map_err(|e| {
+                SimError::LimitExceeded(format!(
+                    "{}: the rank's resource table is full (resource_table_entries): {e}",
+                    op.name()
                 ))
-                .into())
+            })?;
+        match self.issue(g, op, false) {
+            Ok(issued) => {
+                self.next_work += 1;
+                self.works.insert(
+                    id,
+                    InFlight {
+                        issued,
+                        dropped: false,
+                    },
+                );
+                Ok(handle)
+            }
+            Err(e) => {
+                let _ = self.table().delete(handle);
+                Err(e)
             }
         }
     }
 
-    /// The operations still in flight that have not completed, named, or none.
-    pub fn unfinished_work(&self) -> Option<String> {
-        let unfinished: Vec<&Issued> = self
-            .works
-            .values()
-            .map(|w| &w.issued)
-            .filter(|issued| !issued.ticket.is_ready())
-            .collect();
-        if unfinished.is_empty() {
-            return None;
+    /// Wait for every operation this rank has not waited for, in issue order: the end of
+    /// the rank's program, or `destroy_process_group`.
+    pub async fn drain_work(&mut self) -> Result<(), Abort> {
+        let pending = std::mem::take(&mut self.works);
+        for (_, w) in pending {
+            world::wait(&self.world, self.index, w.issued).await?;
         }
-        let mut names: Vec<String> = unfinished
-            .iter()
-            .take(LISTED)
-            .map(|i| describe(i))
-            .collect();
-        if unfinished.len() > LISTED {
-            names.push(format!("and {} more", unfinished.len() - LISTED));
-        }
-        Some(names.join("; "))
+        Ok(())
     }
 
     fn work(&mut self, handle: &Resource<WorkHandle>) -> Result<WorkHandle, HostError> {
@@ -96,7 +92,7 @@ impl RankState {
 impl distributed::HostWork for RankState {
     async fn wait(&mut self, handle: Resource<WorkHandle>) -> Result<(), HostError> {
         let work = self.work(&handle)?;
-        let issued = match self.works.remove(&work.id) {
+        let issued: Issued = match self.works.remove(&work.id) {
             Some(w) if !work.waited => w.issued,
             _ => {
                 return Err(SimError::InvalidArgument(
@@ -115,15 +111,23 @@ impl distributed::HostWork for RankState {
     }
 
     /// Done means done in simulated time: the operation has run and its end is not after
-    /// this rank's clock. (Whether a peer has issued its side yet depends on how far the
-    /// host has run that peer, so polling before the peer issued can see `false` where a
-    /// later poll sees `true`; `wait` never depends on it.)
+    /// this rank's clock, which each poll moves by [`POLL_NS`]. (Whether a peer has issued
+    /// its side yet depends on how far the host has run that peer, so a poll before the peer
+    /// issued can see `false` where a later poll sees `true`; `wait` never depends on it.)
     fn is_completed(&mut self, handle: Resource<WorkHandle>) -> wasmtime::Result<bool> {
         let work = *self.table().get(&handle).map_err(wasmtime::Error::new)?;
         if work.waited {
             return Ok(true);
         }
-        let now = lock(&self.world).sim.clocks.get(self.index);
+        let now = {
+            let mut world = lock(&self.world);
+            world
+                .sim
+                .clocks
+                .advance(self.index, POLL_NS)
+                .map_err(wasmtime::Error::new)?;
+            world.sim.clocks.get(self.index)
+        };
         Ok(self.works.get(&work.id).is_none_or(|w| {
             w.issued
                 .ticket
@@ -132,15 +136,11 @@ impl distributed::HostWork for RankState {
     }
 
     /// Dropping a handle does not cancel its operation (as in PyTorch): it stays in flight,
-    /// and must complete before the rank exits.
+    /// and the rank waits for it when it exits.
     fn drop(&mut self, handle: Resource<WorkHandle>) -> wasmtime::Result<()> {
         let work = self.table().delete(handle).map_err(wasmtime::Error::new)?;
         if let Some(w) = self.works.get_mut(&work.id) {
-            if w.issued.ticket.is_ready() {
-                self.works.remove(&work.id);
-            } else {
-                w.dropped = true;
-            }
+            w.dropped = true;
         }
         Ok(())
     }

@@ -80,16 +80,13 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
                 }
             })?;
             match command.wasi_cli_run().call_run(&mut store).await {
-                Ok(Ok(())) => match store.data().unfinished_work() {
-                    // An operation still in flight at exit could never be waited for.
-                    Some(unfinished) => Err(RankFailure::new(
-                        FailureKind::UnfinishedWork,
-                        format!(
-                            "the rank exited with operations in flight that never completed: {unfinished}"
-                        ),
-                    )),
-                    None => Ok(()),
-                },
+                // The rank's program is over; its operations in flight still have to end
+                // (a deadlock or a failure among them fails the rank).
+                Ok(Ok(())) => store
+                    .data_mut()
+                    .drain_work()
+                    .await
+                    .map_err(|abort| RankFailure::new(abort.kind, abort.message)),
                 Ok(Err(())) => Err(main_returned_error(
                     store.data().last_error.as_ref(),
                     &err_capture.text().text,

@@ -16,6 +16,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
 use std::collections::hash_map::Entry;
 use std::fmt;
+use std::sync::Arc;
 use waiting::Waiting;
 
 /// How calls at one slot are checked against each other.
@@ -32,7 +33,9 @@ struct SlotKey {
 
 #[derive(Debug)]
 struct Slot<C> {
-    members: Vec<u32>,
+    /// Shared with the group: an open slot costs no copy of a large member list.
+    members: Arc<[u32]>,
+    /// Grows with arrivals only (each bounded by its rank's operations in flight).
     arrived: Vec<(u32, C)>,
 }
 
@@ -104,7 +107,7 @@ impl<C: CallMatch> Rendezvous<C> {
     pub fn arrive(
         &mut self,
         scope: Scope,
-        members: &[u32],
+        members: &Arc<[u32]>,
         rank: u32,
         call: C,
         blocking: bool,
@@ -140,8 +143,8 @@ impl<C: CallMatch> Rendezvous<C> {
         let mut entry = match self.slots.entry(key) {
             Entry::Occupied(entry) => entry,
             Entry::Vacant(entry) => entry.insert_entry(Slot {
-                members: members.to_vec(),
-                arrived: Vec::with_capacity(members.len()),
+                members: members.clone(),
+                arrived: Vec::new(),
             }),
         };
         let slot = entry.get_mut();

@@ -1,6 +1,11 @@
 //! Matching, mismatches and deadlocks at the rendezvous, with a stand-in call type.
 
 use super::*;
+use std::sync::Arc;
+
+fn ms(members: &[u32]) -> Arc<[u32]> {
+    members.into()
+}
 
 #[derive(Debug, Clone, PartialEq)]
 struct Op(&'static str);
@@ -28,14 +33,14 @@ fn last_arrival_completes_in_member_order() {
     let mut rv = Rendezvous::new(3);
     let members = [0, 1, 2];
     assert!(matches!(
-        rv.arrive(WORLD, &members, 2, Op("barrier"), true),
+        rv.arrive(WORLD, &ms(&members), 2, Op("barrier"), true),
         Ok(Arrival::Wait { .. })
     ));
     assert!(matches!(
-        rv.arrive(WORLD, &members, 0, Op("barrier"), true),
+        rv.arrive(WORLD, &ms(&members), 0, Op("barrier"), true),
         Ok(Arrival::Wait { .. })
     ));
-    match rv.arrive(WORLD, &members, 1, Op("barrier"), true) {
+    match rv.arrive(WORLD, &ms(&members), 1, Op("barrier"), true) {
         Ok(Arrival::Complete { calls, seq }) => {
             assert_eq!(calls.iter().map(|(r, _)| *r).collect::<Vec<_>>(), [0, 1, 2]);
             assert_eq!(seq, 0);
@@ -50,19 +55,19 @@ fn sequence_numbers_keep_successive_calls_apart() {
     let mut rv = Rendezvous::new(2);
     let m = [0, 1];
     assert!(matches!(
-        rv.arrive(WORLD, &m, 0, Op("a"), true),
+        rv.arrive(WORLD, &ms(&m), 0, Op("a"), true),
         Ok(Arrival::Wait { .. })
     ));
     assert!(matches!(
-        rv.arrive(WORLD, &m, 1, Op("a"), true),
+        rv.arrive(WORLD, &ms(&m), 1, Op("a"), true),
         Ok(Arrival::Complete { seq: 0, .. })
     ));
     assert!(matches!(
-        rv.arrive(WORLD, &m, 1, Op("b"), true),
+        rv.arrive(WORLD, &ms(&m), 1, Op("b"), true),
         Ok(Arrival::Wait { .. })
     ));
     assert!(matches!(
-        rv.arrive(WORLD, &m, 0, Op("b"), true),
+        rv.arrive(WORLD, &ms(&m), 0, Op("b"), true),
         Ok(Arrival::Complete { seq: 1, .. })
     ));
 }
@@ -72,11 +77,11 @@ fn mismatch_names_both_calls() {
     let mut rv = Rendezvous::new(2);
     let m = [0, 1];
     assert!(matches!(
-        rv.arrive(WORLD, &m, 0, Op("all_reduce"), true),
+        rv.arrive(WORLD, &ms(&m), 0, Op("all_reduce"), true),
         Ok(Arrival::Wait { .. })
     ));
     let err = rv
-        .arrive(WORLD, &m, 1, Op("broadcast"), true)
+        .arrive(WORLD, &ms(&m), 1, Op("broadcast"), true)
         .map(|_| ())
         .unwrap_err();
     assert_eq!(
@@ -90,11 +95,11 @@ fn waiting_on_an_exited_member_is_reported_for_each_waiter() {
     let mut rv = Rendezvous::new(3);
     let m = [0, 1, 2];
     assert!(matches!(
-        rv.arrive(WORLD, &m, 1, Op("barrier"), true),
+        rv.arrive(WORLD, &ms(&m), 1, Op("barrier"), true),
         Ok(Arrival::Wait { .. })
     ));
     assert!(matches!(
-        rv.arrive(WORLD, &m, 2, Op("barrier"), true),
+        rv.arrive(WORLD, &ms(&m), 2, Op("barrier"), true),
         Ok(Arrival::Wait { .. })
     ));
     let doomed = rv.rank_exited(0);
@@ -108,7 +113,7 @@ fn waiting_on_an_exited_member_is_reported_for_each_waiter() {
     );
     // A later arrival that needs the exited rank fails at once.
     let err = rv
-        .arrive(WORLD, &m, 1, Op("barrier"), true)
+        .arrive(WORLD, &ms(&m), 1, Op("barrier"), true)
         .map(|_| ())
         .unwrap_err();
     assert!(matches!(err, RendezvousError::Deadlock(_)));
@@ -118,11 +123,11 @@ fn waiting_on_an_exited_member_is_reported_for_each_waiter() {
 fn all_live_ranks_waiting_in_different_groups_is_a_deadlock() {
     let mut rv = Rendezvous::new(2);
     assert!(matches!(
-        rv.arrive(Scope::Group(1), &[0, 1], 0, Op("barrier"), true),
+        rv.arrive(Scope::Group(1), &ms(&[0, 1]), 0, Op("barrier"), true),
         Ok(Arrival::Wait { .. })
     ));
     let err = rv
-        .arrive(Scope::Group(2), &[0, 1], 1, Op("barrier"), true)
+        .arrive(Scope::Group(2), &ms(&[0, 1]), 1, Op("barrier"), true)
         .map(|_| ())
         .unwrap_err();
     // Each rank's message names its own wait only: N ranks, N lines, not N x N.
@@ -146,13 +151,13 @@ fn all_live_ranks_waiting_in_different_groups_is_a_deadlock() {
 fn exit_that_leaves_only_waiters_dooms_them_all() {
     let mut rv = Rendezvous::new(3);
     assert!(matches!(
-        rv.arrive(Scope::Group(1), &[0, 1], 0, Op("x"), true),
+        rv.arrive(Scope::Group(1), &ms(&[0, 1]), 0, Op("x"), true),
         Ok(Arrival::Wait { .. })
     ));
     let doomed = rv.rank_exited(2);
     assert_eq!(doomed.len(), 0, "rank 1 still runs");
     assert!(matches!(
-        rv.arrive(Scope::Group(2), &[1, 2], 1, Op("y"), true),
+        rv.arrive(Scope::Group(2), &ms(&[1, 2]), 1, Op("y"), true),
         Err(RendezvousError::Deadlock(_))
     ));
 }
@@ -173,11 +178,11 @@ fn an_asynchronous_arrival_does_not_wait_until_its_rank_blocks_on_it() {
     };
     // Rank 0 issues a send to 1 and a receive from 1, neither matched yet: it still runs.
     assert!(matches!(
-        rv.arrive(ab, &m, 0, Op("p2p"), false),
+        rv.arrive(ab, &ms(&m), 0, Op("p2p"), false),
         Ok(Arrival::Wait { seq: 0 })
     ));
     assert!(matches!(
-        rv.arrive(ba, &m, 0, Op("p2p"), false),
+        rv.arrive(ba, &ms(&m), 0, Op("p2p"), false),
         Ok(Arrival::Wait { seq: 0 })
     ));
     assert!(rv.none_waiting());
@@ -190,13 +195,13 @@ fn an_asynchronous_arrival_does_not_wait_until_its_rank_blocks_on_it() {
     };
     assert_eq!(rv.block(0, pending), Ok(()));
     assert!(matches!(
-        rv.arrive(ab, &m, 1, Op("p2p"), true),
+        rv.arrive(ab, &ms(&m), 1, Op("p2p"), true),
         Ok(Arrival::Complete { seq: 0, .. })
     ));
     assert_eq!(rv.waiting_count(), 1);
     assert!(rv.pending(0).is_some_and(|p| p.scope == ba));
     assert!(matches!(
-        rv.arrive(ba, &m, 1, Op("p2p"), true),
+        rv.arrive(ba, &ms(&m), 1, Op("p2p"), true),
         Ok(Arrival::Complete { seq: 0, .. })
     ));
     assert!(rv.none_waiting());
@@ -212,11 +217,11 @@ fn blocking_on_an_unmatched_operation_when_everyone_waits_is_a_deadlock() {
         dst: 1,
     };
     assert!(matches!(
-        rv.arrive(ab, &m, 0, Op("isend"), false),
+        rv.arrive(ab, &ms(&m), 0, Op("isend"), false),
         Ok(Arrival::Wait { .. })
     ));
     assert!(matches!(
-        rv.arrive(WORLD, &m, 1, Op("barrier"), true),
+        rv.arrive(WORLD, &ms(&m), 1, Op("barrier"), true),
         Ok(Arrival::Wait { .. })
     ));
     let pending = Pending {

@@ -4,6 +4,7 @@
 //! - `overlap`: an all_reduce_async overlapped with a matmul, then waited;
 //! - `compute-first`: an irecv posted, the peer computes before sending;
 //! - `unfinished`: rank 0 exits with an isend nobody receives;
+//! - `dropped-tensor`: rank 0 drops its work and its tensor before rank 1 receives it;
 //! - `deadlock`: both ranks wait on an irecv nobody sends;
 //! - `sizes`: rank 0 sends 4 floats, rank 1 posts a receive of 8;
 //! - `monitored`: rank 0 waits in monitored_barrier, rank 1 in a receive nobody sends;
@@ -82,6 +83,19 @@ fn main() -> Result<(), kernbench::Error> {
             if rank == 0 {
                 drop(dist::isend(&t, peer)?);
                 println!("leaving with a send in flight");
+            }
+        }
+        "dropped-tensor" => {
+            if rank == 0 {
+                let t = Tensor::full(&[1 << 10], 7.0, opts)?;
+                drop(dist::isend(&t, peer)?);
+                drop(t);
+                dist::barrier()?;
+            } else {
+                let mut t = Tensor::zeros(&[1 << 10], opts)?;
+                dist::barrier()?;
+                dist::irecv(&mut t, peer)?.wait()?;
+                println!("received {}", t.to_vec_f32()?.iter().all(|&x| x == 7.0));
             }
         }
         "deadlock" => {

@@ -1,7 +1,7 @@
 //! Hostile guest: uses work handles the SDK's types rule out, through the raw 0.2.0 bindings.
 //! Ranks 0 and 1 exchange a tensor; then argv[1] picks: `wait-twice` waits for a
 //! finished work again; `destroy-busy` has rank 0 call destroy_process_group with a receive in
-//! flight, then both leave once idle.
+//! flight that only a send after a barrier could complete (leaving waits for it: a deadlock).
 
 wit_bindgen::generate!({ path: "../../wit/since_v0.2.0", world: "bench" });
 
