@@ -166,6 +166,26 @@ pub enum P2POp<'a> {
 /// Start every transfer of `ops` (in the world group) and return their works, in order. As
 /// in PyTorch, the order of sends and receives within a batch does not matter for matching:
 /// each direction between two ranks is its own ordered channel.
+///
+/// ```no_run
+/// use kernbench::torch::distributed::{self as dist, P2POp};
+/// use kernbench::torch::{DType, Tensor};
+/// # fn main() -> Result<(), kernbench::Error> {
+/// dist::init_process_group("ccl")?;
+/// let (rank, n) = (dist::get_rank()?, dist::get_world_size()?);
+/// let mine = Tensor::full(&[1024], f64::from(rank), DType::F32)?;
+/// let mut from_prev = Tensor::zeros(&[1024], DType::F32)?;
+/// // A ring shift: both directions of every link busy at once, one transfer time in all.
+/// let works = dist::batch_isend_irecv(vec![
+///     P2POp::Send { tensor: &mine, peer: (rank + 1) % n },
+///     P2POp::Recv { tensor: &mut from_prev, peer: (rank + n - 1) % n },
+/// ])?;
+/// for w in works {
+///     w.wait()?;
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub fn batch_isend_irecv<'a>(ops: Vec<P2POp<'a>>) -> Result<Vec<Work<'a>>> {
     ProcessGroup::WORLD.batch_isend_irecv(ops)
 }

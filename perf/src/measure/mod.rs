@@ -71,7 +71,7 @@ impl Env {
                 "--release",
                 "--quiet",
                 "-p",
-                "kernbench-host",
+                "kernbench-cli",
                 "--bin",
                 "kernbench",
             ])
