@@ -41,9 +41,9 @@ pub const WIT_VERSION: &str = wit_version!();
 pub const HOST_WIT_VERSIONS: &[&str] = &["0.1.0", "0.2.0"];
 
 /// The versions that have shipped: their WIT never changes again (`wit/RELEASED.sha256`
-/// holds each file's SHA-256 and a test compares). The newest version joins this list when it
-/// is released; until then it may still grow.
-pub const RELEASED_WIT_VERSIONS: &[&str] = &["0.1.0"];
+/// holds each file's SHA-256 and a test compares). A new version joins this list when it is
+/// released; until then it may still grow.
+pub const RELEASED_WIT_VERSIONS: &[&str] = &["0.1.0", "0.2.0"];
 
 /// `kernbench:bench@<version>`, as components name it in their imports.
 pub const WIT_PACKAGE_VERSION: &str = concat!("kernbench:bench@", wit_version!());
