@@ -66,37 +66,6 @@ pub fn matmul_into(
     }
 }
 
-/// f64: accumulated in f64, as PyTorch does.
-fn f64_matmul(
-    a: &[u8],
-    b: &[u8],
-    d: Dims,
-    out: &mut [u8],
-    stop: &dyn Fn() -> bool,
-) -> Result<(), SimError> {
-    let bf = decode::<f64, f64>(b, |x| x)?;
-    let mut acc = vec![0f64; d.n];
-    let (row_bytes, out_row_bytes) = (d.k * 8, d.n * 8);
-    for i in 0..d.m {
-        if stop() {
-            return Err(interrupted());
-        }
-        acc.fill(0.0);
-        let a_row = &a[i * row_bytes..(i + 1) * row_bytes];
-        for (p, a_elem) in a_row.chunks_exact(8).enumerate() {
-            let aip = f64::read_le(a_elem);
-            for (c, &bv) in acc.iter_mut().zip(&bf[p * d.n..(p + 1) * d.n]) {
-                *c += aip * bv;
-            }
-        }
-        let out_row = &mut out[i * out_row_bytes..(i + 1) * out_row_bytes];
-        for (o, &c) in out_row.chunks_exact_mut(8).zip(&acc) {
-            c.write_le(o);
-        }
-    }
-    Ok(())
-}
-
 fn interrupted() -> SimError {
     SimError::Interrupted(
         "the run's wall-clock deadline passed during a host matmul; it was stopped between rows"
@@ -183,6 +152,46 @@ fn decode<T: Elem, U>(bytes: &[u8], f: impl Fn(T) -> U) -> Result<Vec<U>, SimErr
     Ok(v)
 }
 
+/// The row-by-row kernel every dtype shares: `b` widened once, each row of the result
+/// accumulated in `A` (f32 for f32/bf16/f16, f64 for f64, wrapping i64 for integers) with
+/// `mul_add(acc, a, b)`, then narrowed back to `T`; `stop` is asked between rows.
+#[allow(clippy::too_many_arguments)]
+fn matmul_rows<T: Elem, A: Copy + Default>(
+    a: &[u8],
+    b: &[u8],
+    d: Dims,
+    out: &mut [u8],
+    stop: &dyn Fn() -> bool,
+    widen: impl Fn(T) -> A,
+    narrow: impl Fn(A) -> T,
+    mul_add: impl Fn(A, A, A) -> A,
+) -> Result<(), SimError> {
+    let bw = decode::<T, A>(b, &widen)?;
+    let mut acc = vec![A::default(); d.n];
+    let row_bytes = d.k * T::SIZE;
+    let out_row_bytes = d.n * T::SIZE;
+    for i in 0..d.m {
+        if stop() {
+            return Err(interrupted());
+        }
+        acc.fill(A::default());
+        let a_row = &a[i * row_bytes..(i + 1) * row_bytes];
+        for (p, a_elem) in a_row.chunks_exact(T::SIZE).enumerate() {
+            let aip = widen(T::read_le(a_elem));
+            let b_row = &bw[p * d.n..(p + 1) * d.n];
+            for (c, &bv) in acc.iter_mut().zip(b_row) {
+                *c = mul_add(*c, aip, bv);
+            }
+        }
+        let out_row = &mut out[i * out_row_bytes..(i + 1) * out_row_bytes];
+        for (o, &c) in out_row.chunks_exact_mut(T::SIZE).zip(&acc) {
+            narrow(c).write_le(o);
+        }
+    }
+    Ok(())
+}
+
+/// f32, bf16, f16: accumulated in f32, rounded once per result element.
 fn float_matmul<T: F32Compute>(
     a: &[u8],
     b: &[u8],
@@ -190,29 +199,20 @@ fn float_matmul<T: F32Compute>(
     out: &mut [u8],
     stop: &dyn Fn() -> bool,
 ) -> Result<(), SimError> {
-    let bf = decode::<T, f32>(b, T::to_f32)?;
-    let mut acc = vec![0f32; d.n];
-    let row_bytes = d.k * T::SIZE;
-    let out_row_bytes = d.n * T::SIZE;
-    for i in 0..d.m {
-        if stop() {
-            return Err(interrupted());
-        }
-        acc.fill(0.0);
-        let a_row = &a[i * row_bytes..(i + 1) * row_bytes];
-        for (p, a_elem) in a_row.chunks_exact(T::SIZE).enumerate() {
-            let aip = T::read_le(a_elem).to_f32();
-            let b_row = &bf[p * d.n..(p + 1) * d.n];
-            for (c, &bv) in acc.iter_mut().zip(b_row) {
-                *c += aip * bv;
-            }
-        }
-        let out_row = &mut out[i * out_row_bytes..(i + 1) * out_row_bytes];
-        for (o, &c) in out_row.chunks_exact_mut(T::SIZE).zip(&acc) {
-            T::from_f32(c).write_le(o);
-        }
-    }
-    Ok(())
+    matmul_rows::<T, f32>(a, b, d, out, stop, T::to_f32, T::from_f32, |c, x, y| {
+        c + x * y
+    })
+}
+
+/// f64: accumulated in f64, as PyTorch does.
+fn f64_matmul(
+    a: &[u8],
+    b: &[u8],
+    d: Dims,
+    out: &mut [u8],
+    stop: &dyn Fn() -> bool,
+) -> Result<(), SimError> {
+    matmul_rows::<f64, f64>(a, b, d, out, stop, |x| x, |x| x, |c, x, y| c + x * y)
 }
 
 /// Integer types: widened to i64, accumulated with wrapping, wrapped back to the type (the
@@ -257,29 +257,9 @@ fn int_matmul<T: IntElem>(
     out: &mut [u8],
     stop: &dyn Fn() -> bool,
 ) -> Result<(), SimError> {
-    let bw = decode::<T, i64>(b, T::widen)?;
-    let mut acc = vec![0i64; d.n];
-    let row_bytes = d.k * T::SIZE;
-    let out_row_bytes = d.n * T::SIZE;
-    for i in 0..d.m {
-        if stop() {
-            return Err(interrupted());
-        }
-        acc.fill(0);
-        let a_row = &a[i * row_bytes..(i + 1) * row_bytes];
-        for (p, a_elem) in a_row.chunks_exact(T::SIZE).enumerate() {
-            let aip = T::read_le(a_elem).widen();
-            let b_row = &bw[p * d.n..(p + 1) * d.n];
-            for (c, &bv) in acc.iter_mut().zip(b_row) {
-                *c = c.wrapping_add(aip.wrapping_mul(bv));
-            }
-        }
-        let out_row = &mut out[i * out_row_bytes..(i + 1) * out_row_bytes];
-        for (o, &c) in out_row.chunks_exact_mut(T::SIZE).zip(&acc) {
-            T::narrow(c).write_le(o);
-        }
-    }
-    Ok(())
+    matmul_rows::<T, i64>(a, b, d, out, stop, T::widen, T::narrow, |c, x, y| {
+        c.wrapping_add(x.wrapping_mul(y))
+    })
 }
 
 #[cfg(test)]

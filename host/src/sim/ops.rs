@@ -13,7 +13,9 @@ use super::simulator::Simulator;
 use super::store::{Init, NewTensor, TensorId};
 use super::tensor::Tensor;
 
-fn check_pair(op: &str, a: &Tensor, b: &Tensor) -> Result<(), SimError> {
+/// Two operands of one op: same device, same dtype (no implicit promotion), both real or
+/// both meta. Every binary tensor op checks this.
+pub(super) fn check_pair(op: &str, a: &Tensor, b: &Tensor) -> Result<(), SimError> {
     if a.device != b.device {
         return invalid!(
             "{op}: operands are on different devices (SIP {} and SIP {}); move one with to_device first",
@@ -22,7 +24,11 @@ fn check_pair(op: &str, a: &Tensor, b: &Tensor) -> Result<(), SimError> {
         );
     }
     if a.dtype != b.dtype {
-        return invalid!("{op}: dtypes differ ({} and {})", a.dtype, b.dtype);
+        return invalid!(
+            "{op}: dtypes differ ({} and {}); convert one with to(dtype) first",
+            a.describe(),
+            b.describe()
+        );
     }
     if a.data.is_some() != b.data.is_some() {
         return invalid!("{op}: cannot mix a meta tensor with one that holds data");

@@ -89,6 +89,15 @@ fn normalize_dim(op: &str, dim: i64, rank: usize, t: &Tensor) -> Result<usize, S
     Ok(d as usize)
 }
 
+/// `shape` seen around dimension `d`: (elements before it, its size, elements after it), so
+/// element `(o, j, i)` is at `(o * size + j) * inner + i`. A 0-d shape is one element.
+fn around(shape: &[u64], d: usize) -> (usize, usize, usize) {
+    let outer = numel(&shape[..d.min(shape.len())]);
+    let size = shape.get(d).copied().unwrap_or(1);
+    let inner = numel(shape.get(d + 1..).unwrap_or(&[]));
+    (outer as usize, size as usize, inner as usize)
+}
+
 /// PyTorch's broadcast of two shapes (aligned at the right; each pair equal or one of them
 /// 1), or an error naming both.
 pub fn broadcast_shapes(op: &str, a: &Tensor, b: &Tensor) -> Result<Vec<u64>, SimError> {
@@ -278,25 +287,7 @@ impl Simulator {
     }
 
     fn same_kind(&self, op: &str, a: TensorId, b: TensorId) -> Result<(), SimError> {
-        let (ta, tb) = (self.store.tensor(a)?, self.store.tensor(b)?);
-        if ta.device != tb.device {
-            return invalid!(
-                "{op}: operands are on different devices (SIP {} and SIP {}); move one with to_device first",
-                ta.device,
-                tb.device
-            );
-        }
-        if ta.dtype != tb.dtype {
-            return invalid!(
-                "{op}: dtypes differ ({} and {}); convert one with to(dtype) first",
-                ta.describe(),
-                tb.describe()
-            );
-        }
-        if ta.data.is_some() != tb.data.is_some() {
-            return invalid!("{op}: cannot mix a meta tensor with one that holds data");
-        }
-        Ok(())
+        super::ops::check_pair(op, self.store.tensor(a)?, self.store.tensor(b)?)
     }
 
     /// `a op b` elementwise with broadcasting.
@@ -399,14 +390,11 @@ impl Simulator {
         let (outer, len, inner, out_shape) = match dim {
             Some(d) => {
                 let d = normalize_dim(opname, d, shape.len(), ta)?;
-                let size = shape.get(d).copied().unwrap_or(1);
-                let outer = numel(&shape[..d.min(shape.len())]);
-                let inner = numel(shape.get(d + 1..).unwrap_or(&[]));
+                let (outer, size, inner) = around(&shape, d);
                 let mut s = shape.clone();
-                if s.is_empty() {
-                } else if keepdim {
+                if keepdim && !s.is_empty() {
                     s[d] = 1;
-                } else {
+                } else if !s.is_empty() {
                     s.remove(d);
                 }
                 (outer, size, inner, s)
@@ -417,7 +405,7 @@ impl Simulator {
                 } else {
                     Vec::new()
                 };
-                (1, numel(&shape), 1, s)
+                (1, numel(&shape) as usize, 1, s)
             }
         };
         if len == 0 && matches!(op, Reduction::Max | Reduction::Min) {
@@ -436,7 +424,6 @@ impl Simulator {
             self.store.charge_host_flops(opname, numel(&shape))?;
         }
         let out = self.result_like(rank, a, out_shape, out_dtype, 1, opname)?;
-        let (outer, len, inner) = (outer as usize, len as usize, inner as usize);
         self.fill_from(out, &[a], |src, dst| {
             for o in 0..outer {
                 for i in 0..inner {
@@ -490,9 +477,7 @@ impl Simulator {
             );
         }
         let d = normalize_dim("softmax", dim, shape.len(), ta)?;
-        let len = shape.get(d).copied().unwrap_or(1) as usize;
-        let outer = numel(&shape[..d.min(shape.len())]) as usize;
-        let inner = numel(shape.get(d + 1..).unwrap_or(&[])) as usize;
+        let (outer, len, inner) = around(&shape, d);
         let out = self.result_like(rank, a, shape, dtype, 4, "softmax")?;
         // Three passes straight over the source (max, sum of exp, write): no temporaries.
         self.fill_from(out, &[a], |src, dst| {
@@ -602,9 +587,9 @@ impl Simulator {
         let mut out_shape = shape.clone();
         out_shape[d] = length;
         let item = dtype.itemsize() as usize;
-        let outer = numel(&shape[..d]) as usize;
-        let inner = numel(&shape[d + 1..]) as usize * item;
-        let (size, start, length) = (shape[d] as usize, start as usize, length as usize);
+        let (outer, size, inner) = around(&shape, d);
+        let inner = inner * item;
+        let (start, length) = (start as usize, length as usize);
         let out = self.result_like(rank, a, out_shape, dtype, 1, "narrow")?;
         self.fill_from(out, &[a], |src, dst| {
             for o in 0..outer {
@@ -655,8 +640,8 @@ impl Simulator {
                 SimError::InvalidArgument("cat: the joined dimension overflows 64 bits".into())
             })?;
         let item = dtype.itemsize() as usize;
-        let outer = numel(&shape0[..d]) as usize;
-        let inner = numel(&shape0[d + 1..]) as usize * item;
+        let (outer, _, inner) = around(&shape0, d);
+        let inner = inner * item;
         let total: usize = sizes.iter().sum();
         let out = self.result_like(rank, first, out_shape, dtype, 1, "cat")?;
         self.fill_from(out, tensors, |src, dst| {
