@@ -110,10 +110,15 @@ fn tree_and_intercube_follow_their_closed_forms() {
     );
 }
 
-fn expect_mismatch(case: &str, needles: &[&str]) {
+/// The guest at `path` on 2 SIPs with `case` as its argument.
+fn two_ranks(path: &str, case: &str) -> RunReport {
     let mut options = RunOptions::new(topology(2));
     options.args = vec![case.to_owned()];
-    let report = run_with(artifacts::MISMATCH, options).unwrap();
+    run_with(path, options).unwrap()
+}
+
+fn expect_mismatch(case: &str, needles: &[&str]) {
+    let report = two_ranks(artifacts::MISMATCH, case);
     assert_eq!(report.status, RunStatus::Failed, "{case}");
     let failure = report.failure.unwrap();
     assert_eq!(
@@ -157,9 +162,7 @@ pub fn mismatch() {
         ],
     );
     // Calls that match but cannot run are named by what went wrong, not a mismatch.
-    let mut options = RunOptions::new(topology(2));
-    options.args = vec!["bool-avg".to_owned()];
-    let report = run_with(artifacts::MISMATCH, options).unwrap();
+    let report = two_ranks(artifacts::MISMATCH, "bool-avg");
     let failure = report.failure.unwrap();
     assert_eq!(failure.kind, FailureKind::InvalidArgument.name());
     assert_eq!(
@@ -169,9 +172,7 @@ pub fn mismatch() {
 
     // Two blocking sends to each other: each direction is its own channel (as MPI orders
     // messages), so neither send is matched and both ranks wait: a deadlock naming both.
-    let mut options = RunOptions::new(topology(2));
-    options.args = vec!["sendsend".to_owned()];
-    let report = run_with(artifacts::MISMATCH, options).unwrap();
+    let report = two_ranks(artifacts::MISMATCH, "sendsend");
     let failure = report.failure.unwrap();
     assert_eq!(failure.kind, FailureKind::Deadlock.name());
     for needle in [
@@ -266,9 +267,7 @@ fn trace_has_a_track_per_rank_with_collectives_and_regions() {
 }
 
 fn async_case(case: &str) -> RunReport {
-    let mut options = RunOptions::new(topology(2));
-    options.args = vec![case.to_owned()];
-    run_with(artifacts::ASYNC_OPS, options).unwrap()
+    two_ranks(artifacts::ASYNC_OPS, case)
 }
 
 /// `label` at T ns printed by `rank`: T.
@@ -418,9 +417,7 @@ pub fn async_ops() {
 
 #[test]
 pub fn work_misuse() {
-    let mut options = RunOptions::new(topology(2));
-    options.args = vec!["wait-twice".to_owned()];
-    let report = run_with(artifacts::WORK_MISUSE, options).unwrap();
+    let report = two_ranks(artifacts::WORK_MISUSE, "wait-twice");
     assert_ok(&report);
     assert_eq!(report.backend_aliases, ["gloo"]);
     for r in &report.ranks {
@@ -431,9 +428,7 @@ pub fn work_misuse() {
     }
     // Leaving the group waits for the work in flight: rank 0's receive needs rank 1's send,
     // which comes after a barrier rank 0 never reaches, so the wait is a named deadlock.
-    let mut options = RunOptions::new(topology(2));
-    options.args = vec!["destroy-busy".to_owned()];
-    let report = run_with(artifacts::WORK_MISUSE, options).unwrap();
+    let report = two_ranks(artifacts::WORK_MISUSE, "destroy-busy");
     let failure = report.failure.unwrap();
     assert_eq!(failure.kind, "deadlock");
     let errors: Vec<String> = report

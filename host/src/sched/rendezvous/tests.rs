@@ -28,6 +28,11 @@ impl CallMatch for Op {
 
 const WORLD: Scope = Scope::Group(0);
 
+/// Point-to-point from `src` to `dst` in the world group.
+fn channel(src: u32, dst: u32) -> Scope {
+    Scope::Channel { group: 0, src, dst }
+}
+
 #[test]
 fn last_arrival_completes_in_member_order() {
     let mut rv = Rendezvous::new(3);
@@ -166,16 +171,8 @@ fn exit_that_leaves_only_waiters_dooms_them_all() {
 fn an_asynchronous_arrival_does_not_wait_until_its_rank_blocks_on_it() {
     let mut rv = Rendezvous::new(2);
     let m = [0, 1];
-    let ab = Scope::Channel {
-        group: 0,
-        src: 0,
-        dst: 1,
-    };
-    let ba = Scope::Channel {
-        group: 0,
-        src: 1,
-        dst: 0,
-    };
+    let ab = channel(0, 1);
+    let ba = channel(1, 0);
     // Rank 0 issues a send to 1 and a receive from 1, neither matched yet: it still runs.
     assert!(matches!(
         rv.arrive(ab, &ms(&m), 0, Op("p2p"), false),
@@ -211,11 +208,7 @@ fn an_asynchronous_arrival_does_not_wait_until_its_rank_blocks_on_it() {
 fn blocking_on_an_unmatched_operation_when_everyone_waits_is_a_deadlock() {
     let mut rv = Rendezvous::new(2);
     let m = [0, 1];
-    let ab = Scope::Channel {
-        group: 0,
-        src: 0,
-        dst: 1,
-    };
+    let ab = channel(0, 1);
     assert!(matches!(
         rv.arrive(ab, &ms(&m), 0, Op("isend"), false),
         Ok(Arrival::Wait { .. })
