@@ -261,22 +261,12 @@ impl Tensor {
 
     /// `self + other`, placed like `self`; shapes broadcast as in PyTorch (`[2, 3] + [3]`).
     pub fn add(&self, other: &Tensor) -> Result<Tensor> {
-        if self.shape() != other.shape() {
-            return self.arith(w::ArithOp::Add, other);
-        }
-        Ok(Tensor {
-            inner: self.inner.add(&other.inner)?,
-        })
+        self.arith(w::ArithOp::Add, other)
     }
 
     /// `self * other` elementwise, placed like `self`; shapes broadcast.
     pub fn mul(&self, other: &Tensor) -> Result<Tensor> {
-        if self.shape() != other.shape() {
-            return self.arith(w::ArithOp::Mul, other);
-        }
-        Ok(Tensor {
-            inner: self.inner.mul(&other.inner)?,
-        })
+        self.arith(w::ArithOp::Mul, other)
     }
 
     /// `self * factor`.

@@ -13,6 +13,7 @@ use super::cost::distinct_cubes;
 use super::dtype::DType;
 use super::error::{SimError, invalid};
 use super::placement::DpPolicy;
+use super::reduce::BinaryOp;
 use super::simulator::Simulator;
 use super::store::{Init, NewTensor, TensorId};
 use super::tensor::{Tensor, describe, numel};
@@ -301,6 +302,13 @@ impl Simulator {
         let opname = name(op);
         self.same_kind(opname, a, b)?;
         let (ta, tb) = (self.store.tensor(a)?, self.store.tensor(b)?);
+        // Same shapes need no broadcasting: add and mul take the typed kernels (same values,
+        // same cost), so a bench's `a.add(&b)` costs one host call whatever the shapes.
+        match op {
+            Arith::Add if ta.shape == tb.shape => return self.binary(rank, BinaryOp::Add, a, b),
+            Arith::Mul if ta.shape == tb.shape => return self.binary(rank, BinaryOp::Mul, a, b),
+            _ => {}
+        }
         let dtype = ta.dtype;
         if dtype == DType::Bool && op == Arith::Sub {
             return invalid!(

@@ -254,3 +254,17 @@ fn batched_matmul_multiplies_each_batch() {
         "{err}"
     );
 }
+
+#[test]
+fn same_shape_arithmetic_is_the_typed_kernel() {
+    let mut s = sim();
+    let a = tensor(&mut s, &[4], DType::BF16, &[1.0, 2.0, 3.0, 257.0]);
+    let b = tensor(&mut s, &[4], DType::BF16, &[1.0, 1.0, 1.0, 1.0]);
+    let t0 = s.clocks.get(0);
+    let typed = s.binary(0, BinaryOp::Add, a, b).unwrap();
+    let t1 = s.clocks.get(0);
+    let general = s.arith(0, Arith::Add, a, b).unwrap();
+    let t2 = s.clocks.get(0);
+    assert_eq!(vals(&s, general), vals(&s, typed));
+    assert_eq!(t2 - t1, t1 - t0, "same cost");
+}
