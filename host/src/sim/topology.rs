@@ -4,7 +4,9 @@
 //! an error naming the field, never a silently ignored setting. [`Topology`] can only be built
 //! through validation, so the rest of the simulator never re-checks counts or bandwidths.
 
+use super::dtype::DType;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 use thiserror::Error;
 
@@ -55,16 +57,40 @@ pub struct SystemSpec {
 pub struct SipsSpec {
     /// Number of SIPs.
     pub count: u32,
+    /// How the SIPs' inter-SIP links connect them (default: a full mesh).
+    #[serde(default)]
+    pub fabric: Fabric,
+}
+
+/// How the inter-SIP links connect the SIPs. Each link is full duplex: one resource per
+/// direction, of `links.inter_sip`'s latency and bandwidth.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fabric {
+    /// A link between every pair of SIPs: every route is one hop, and only flows between
+    /// the same two SIPs share a link.
+    #[default]
+    FullMesh,
+    /// SIP `i` is linked to `i - 1` and `i + 1` (mod the count); a route takes the shorter
+    /// way round (the ascending way on a tie) and crosses every link on it, so groups with
+    /// no rank in common can share links.
+    Ring,
 }
 
 /// One processing element.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeSpec {
-    /// Dense matrix-multiply throughput (GFLOP/s).
+    /// Dense matrix-multiply throughput (GFLOP/s) of every dtype the next field omits.
     pub matmul_gflops: f64,
-    /// Elementwise throughput (GFLOP/s).
+    /// Elementwise throughput (GFLOP/s) of every dtype the next fields omit.
     pub vector_gflops: f64,
+    /// Matrix-multiply throughput (GFLOP/s) per dtype name (`"bf16"`, `"f64"` ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub matmul_gflops_by_dtype: BTreeMap<String, f64>,
+    /// Elementwise throughput (GFLOP/s) per dtype name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vector_gflops_by_dtype: BTreeMap<String, f64>,
     /// PE-local memory (SRAM) capacity.
     pub local_memory_bytes: u64,
 }
@@ -99,6 +125,10 @@ pub struct LinkClasses {
 pub struct IoCpuSpec {
     /// Added to every inter-SIP transfer (the IO_CPU's handling of it).
     pub transfer_overhead_ns: u64,
+    /// The cube the IO_CPU sits at: data on any other cube crosses that cube's
+    /// `inter_cube` port to reach it (default 0).
+    #[serde(default)]
+    pub cube: u32,
 }
 
 /// Why a topology spec was refused. Lists every problem found, each with its field path.
@@ -194,6 +224,28 @@ impl TopologySpec {
         );
         check_rate(&mut problems, "pe.matmul_gflops", self.pe.matmul_gflops);
         check_rate(&mut problems, "pe.vector_gflops", self.pe.vector_gflops);
+        for (field, map) in [
+            ("pe.matmul_gflops_by_dtype", &self.pe.matmul_gflops_by_dtype),
+            ("pe.vector_gflops_by_dtype", &self.pe.vector_gflops_by_dtype),
+        ] {
+            for (name, rate) in map {
+                if DType::ALL.iter().any(|d| d.name() == name) {
+                    check_rate(&mut problems, &format!("{field}.{name}"), *rate);
+                } else {
+                    let names: Vec<&str> = DType::ALL.iter().map(|d| d.name()).collect();
+                    problems.push(format!(
+                        "{field}: unknown dtype {name:?} (known: {})",
+                        names.join(", ")
+                    ));
+                }
+            }
+        }
+        if self.io_cpu.cube >= s.cubes_per_sip {
+            problems.push(format!(
+                "io_cpu.cube must be below system.cubes_per_sip ({}) (got {})",
+                s.cubes_per_sip, self.io_cpu.cube
+            ));
+        }
         for (name, link) in self.links.named() {
             check_rate(
                 &mut problems,
