@@ -1,7 +1,8 @@
 //! Collectives on real data, their rendezvous checks, and their simulated time against the
 //! cost model's closed forms on the embedded default topology (ADR-0008):
-//! inter-SIP alpha = 2000 ns latency + 1000 ns IO_CPU = 3000 ns, beta = 50 B/ns;
-//! inter-cube alpha = 500 ns, beta = 100 B/ns; N = 8, S = 1 MiB, k = cubes holding the tensor.
+//! inter-SIP alpha = 2000 ns latency + 1000 ns IO_CPU = 3000 ns, beta = 50 B/ns; a message of
+//! data off the IO_CPU's cube (cube 0) also crosses a cube port on each side, 2 x 500 ns;
+//! inter-cube ports 100 B/ns; N = 8, S = 1 MiB.
 
 use kernbench_host::model::{FailureKind, RunOptions};
 use kernbench_host::report::{RankStatus, RunReport, RunStatus};
@@ -36,17 +37,20 @@ pub fn timed_collectives() {
     };
     // barrier, ring: 2(N-1) x alpha = 14 x 3000
     assert_eq!(d("barrier"), [42_000]);
-    // all_reduce, ring, k=1: 2(N-1) x (alpha + ceil(S/N / beta)) = 14 x (3000 + ceil(131072/50)=2622) = 14 x 5622
-    // then k=4 (split-rows over 4 cubes): 2(N-1) x k x (alpha + ceil(S/N/k / beta)) = 56 x (3000 + ceil(32768/50)=656)
-    assert_eq!(d("all_reduce"), [78_708, 204_736]);
-    // broadcast and reduce, ring = pipelined chain, P = ceil(S / 1 MiB) = 1 chunk:
-    // (N-1+P-1) x (alpha + ceil(S/P / beta)) = 7 x (3000 + ceil(1048576/50)=20972) = 7 x 23972
-    assert_eq!(d("broadcast"), [167_804]);
-    assert_eq!(d("reduce"), [167_804]);
+    // all_reduce, ring, on cube 0: 2(N-1) alpha + ceil(2(N-1) S/N / beta)
+    //   = 14 x 3000 + ceil(14 x 131072 / 50) = 42000 + 36701;
+    // then split rows over 4 cubes: the latency once per step, 14 x (3000 + 2 x 500).
+    assert_eq!(d("all_reduce"), [78_701, 92_701]);
+    // broadcast and reduce, ring = pipelined chain of P = S / 128 KiB = 8 pieces:
+    // (N-1) alpha + (N-2) ceil(131072 / 50) + ceil(S / 50) = 21000 + 6 x 2622 + 20972
+    assert_eq!(d("broadcast"), [57_704]);
+    assert_eq!(d("reduce"), [57_704]);
     // all_gather (S = 8 MiB output), reduce_scatter (S = 8 MiB input), all_to_all (S = 8 MiB):
-    // (N-1) x (alpha + ceil(S/N / beta)) = 7 x (3000 + 20972)
-    assert_eq!(d("all_gather_into_tensor"), [167_804]);
-    assert_eq!(d("reduce_scatter_tensor"), [167_804]);
+    // (N-1) alpha + ceil((N-1) S/N / beta) = 21000 + ceil(7 x 1048576 / 50) = 21000 + 146801
+    // (all_to_all's pairwise steps use other links each, so each step rounds on its own:
+    // 7 x (3000 + 20972))
+    assert_eq!(d("all_gather_into_tensor"), [167_801]);
+    assert_eq!(d("reduce_scatter_tensor"), [167_801]);
     assert_eq!(d("all_to_all_single"), [167_804]);
     // send/recv, k=1: alpha + ceil(S / beta) = 3000 + 20972
     assert_eq!(d("send_recv"), [23_972]);
@@ -67,8 +71,8 @@ pub fn timed_collectives() {
 }
 
 #[test]
-fn tree_and_intercube_follow_their_closed_forms() {
-    let report = timed(r#"{"defaults": {"algorithm": "tree"}}"#);
+fn recursive_doubling_and_intercube_follow_their_closed_forms() {
+    let report = timed(r#"{"defaults": {"algorithm": "recursive_doubling"}}"#);
     let d = durations(&report);
     let get = |name: &str| {
         d.iter()
@@ -76,12 +80,12 @@ fn tree_and_intercube_follow_their_closed_forms() {
             .map(|(_, t)| *t)
             .collect::<Vec<_>>()
     };
-    // barrier, tree: L x alpha with L = ceil(log2 8) = 3: 3 x 3000
+    // barrier, dissemination: ceil(log2 8) = 3 rounds of alpha: 3 x 3000
     assert_eq!(get("barrier"), [9_000]);
-    // all_reduce, tree (recursive doubling), k=1: L x (alpha + ceil(S/beta)) = 3 x 23972;
-    // k=4: L x k x (alpha + ceil(S/k / beta)) = 12 x (3000 + ceil(262144/50)=5243) = 12 x 8243
-    assert_eq!(get("all_reduce"), [71_916, 98_916]);
-    // broadcast, tree (binomial): L x (alpha + ceil(S/beta)) = 3 x 23972
+    // all_reduce, recursive doubling, cube 0: 3 x (alpha + ceil(S / beta)) = 3 x 23972;
+    // on 4 cubes: 3 x (4000 + 20972)
+    assert_eq!(get("all_reduce"), [71_916, 74_916]);
+    // broadcast, binomial tree: 3 x (alpha + ceil(S / beta)) = 3 x 23972
     assert_eq!(get("broadcast"), [71_916]);
 
     let report = timed(r#"{"overrides": {"all_reduce": {"algorithm": "intercube"}}}"#);
@@ -91,9 +95,12 @@ fn tree_and_intercube_follow_their_closed_forms() {
         .filter(|(n, _)| n == "all_reduce")
         .map(|(_, t)| *t)
         .collect();
-    // intercube, k=1: no intra-SIP phase; 2(N-1) x (alpha + ceil(S/N / beta)) = 14 x 5622.
-    // k=4: I = 2 x (500 + ceil(262144/100)=2622) = 6244, plus 14 x 5622 = 78708 -> 84952.
-    assert_eq!(ar, [78_708, 84_952]);
+    // intercube on cube 0: nothing to gather, the ring of 78701.
+    // On 4 cubes: gather the 3 off-cube quarters into cube 0's port, 500 + ceil(3 x 262144 /
+    // 100) = 8365, the ring with one message per step and no cube ports (78701), and the
+    // scatter back (8365): 95431. At 1 MiB the flat ring (92701) wins; intercube wins for
+    // small messages, where it saves 2 x 500 ns per step.
+    assert_eq!(ar, [78_701, 95_431]);
     assert!(
         report
             .collectives
@@ -310,10 +317,11 @@ pub fn async_ops() {
     assert_eq!(records.iter().map(|c| c.seq).collect::<Vec<_>>(), [0, 1, 2]);
 
     // An async all_reduce overlaps the matmul issued after it: the wait lands at the
-    // collective's end, 2 (n - 1) F(S / n) after the issue, not after compute + collective.
+    // collective's end, 2 (n - 1) alpha + ceil(2 (n - 1) (S / n) / beta) after the issue,
+    // not after compute + collective.
     let report = async_case("overlap");
     assert_ok(&report);
-    let all_reduce_ns = 2 * (3000 + 131_072_u64.div_ceil(50));
+    let all_reduce_ns = 2 * 3000 + (2 * 131_072_u64).div_ceil(50);
     for rank in 0..2 {
         let issued = printed_at(&report, rank, "issued at ");
         let computed = printed_at(&report, rank, "computed at ");
@@ -332,6 +340,23 @@ pub fn async_ops() {
             printed_at(&report, rank, "received at "),
             computed + ONE_TRANSFER_NS
         );
+    }
+
+    // Polling is exact in simulated time, whichever rank the host runs first: rank 1 fills
+    // 4 MiB on one PE (ceil(4194304 / 100) ns after its 256 KiB zeros, 2622 ns) and sends;
+    // rank 0's irecv, posted at 2622, ends one transfer after the send, and rank 0's 100 ns
+    // polls see it done at the first poll at or past that end.
+    for _ in 0..3 {
+        let report = async_case("poll");
+        assert_ok(&report);
+        let sent = printed_at(&report, 1, "sent at ");
+        assert_eq!(sent, 2622 + 41_944);
+        let end = sent + ONE_TRANSFER_NS;
+        // Poll k ends at 2622 + 100 k; the first at or past the end says done, the ones
+        // before it (counted by the guest) said not yet.
+        let polls = (end - 2622).div_ceil(100);
+        let line = format!("polled {} times, done at {}", polls - 1, 2622 + 100 * polls);
+        assert_eq!(report.ranks[0].stdout.lines().next(), Some(line.as_str()));
     }
 
     // A rank that exits waits for what it left in flight: a send nobody receives is a
@@ -508,4 +533,58 @@ pub fn list_collectives() {
             assert_eq!(r.stdout, expected, "n = {n}, rank {}", r.rank);
         }
     }
+}
+
+/// Two groups with no rank in common share the links their collectives cross (ADR-0008):
+/// on a ring fabric of 8 SIPs the evens' logical ring 0 -> 2 -> 4 -> 6 -> 0 and the odds'
+/// 1 -> 3 -> 5 -> 7 -> 1 both cross every ascending link, so each gets half of each link
+/// while both move bytes. On the full mesh they share nothing.
+#[test]
+pub fn link_contention() {
+    use kernbench_host::sim::topology::Fabric;
+    let run_case = |fabric: Fabric, case: &str| {
+        let mut spec = kernbench_host::sim::TopologySpec::embedded_default();
+        spec.system.sips.fabric = fabric;
+        let mut options = RunOptions::new(spec.validate("test").unwrap());
+        options.args = vec![case.to_owned()];
+        let report = run_with(artifacts::LINK_CONTENTION, options).unwrap();
+        assert_ok(&report);
+        for (rank, r) in report.ranks.iter().enumerate() {
+            let want = if rank % 2 == 0 { 12 } else { 16 };
+            if case == "both" || rank % 2 == 0 {
+                assert!(
+                    r.stdout.starts_with(&format!("sum {want} ")),
+                    "{}",
+                    r.stdout
+                );
+            }
+        }
+        let times: Vec<(Vec<u32>, u64)> = report
+            .collectives
+            .iter()
+            .filter(|c| c.name == "all_reduce")
+            .map(|c| (c.ranks.clone(), c.end_ns - c.start_ns))
+            .collect();
+        times
+    };
+    // 4 ranks, 16 MiB: 6 steps of 2 hops (2 x 3000 ns each); every ascending link carries
+    // 6 blocks of 4 MiB: alone ceil(6 x 4194304 / 50) = 503317 ns, shared at 25 B/ns
+    // ceil(6 x 4194304 / 25) = 1006633 ns.
+    let latency = 6 * 2 * 3000;
+    let alone = latency + (6 * 4_194_304_u64).div_ceil(50);
+    let shared = latency + (6 * 4_194_304_u64).div_ceil(25);
+    let evens = vec![0, 2, 4, 6];
+    let odds = vec![1, 3, 5, 7];
+    assert_eq!(
+        run_case(Fabric::Ring, "evens-only"),
+        [(evens.clone(), alone)]
+    );
+    let both = run_case(Fabric::Ring, "both");
+    assert_eq!(both, [(evens.clone(), shared), (odds.clone(), shared)]);
+    // The full mesh gives each its own links: one hop per step, alone.
+    let mesh = 6 * 3000 + (6 * 4_194_304_u64).div_ceil(50);
+    assert_eq!(
+        run_case(Fabric::FullMesh, "both"),
+        [(evens, mesh), (odds, mesh)]
+    );
 }

@@ -16,7 +16,7 @@ mod required {
         tp_mlp,
     };
     pub use crate::collectives::{
-        async_ops, group_deadlock, list_collectives, mismatch, object_collectives,
+        async_ops, group_deadlock, link_contention, list_collectives, mismatch, object_collectives,
         timed_collectives, work_misuse,
     };
     pub use crate::core::{

@@ -6,7 +6,8 @@
 /// `bindgen!` for one version. Only calls that wait for other ranks are async, the same ones
 /// in every version (plus what a version adds); every other import is a plain synchronous
 /// call, which is measurably cheaper per call (NOTES-wasmtime48: 55 vs 67 ns). Issuing an
-/// asynchronous operation never waits, so it is synchronous too.
+/// asynchronous operation never waits, so it is synchronous too; polling one may wait for
+/// ranks behind in simulated time (ADR-0008), so it is async.
 macro_rules! bench_bindings {
     ($path:literal, { $($waits:literal),* }, { $($resource:literal: $host:path),* }) => {
         wasmtime::component::bindgen!({
@@ -42,6 +43,7 @@ pub mod v0_2 {
         "../wit/since_v0.2.0",
         {
             "kernbench:bench/distributed.[method]work.wait",
+            "kernbench:bench/distributed.[method]work.is-completed",
             "kernbench:bench/distributed.destroy-process-group"
         },
         { "kernbench:bench/distributed.work": crate::runtime::WorkHandle }

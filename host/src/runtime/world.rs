@@ -7,8 +7,11 @@ use super::error::Abort;
 use crate::model::{FailureKind, LaunchMode, MetricSeries, RegionRecord, RunProgress};
 use crate::sched::rendezvous::Pending;
 use crate::sched::{Arrival, CallMatch, Mailbox, Rendezvous, RendezvousError, Scope};
-use crate::sim::{CclConfig, CollectiveCall, SimError, Simulator, TensorId, ranks_excerpt};
-use std::collections::HashMap;
+use crate::sim::{
+    CclConfig, CollectiveCall, CollectiveRecord, Network, Plan, SimError, Simulator, TensorId,
+    ranks_excerpt,
+};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -56,6 +59,32 @@ pub struct Issued {
     pub call: Option<Arrived>,
 }
 
+/// What a rank is doing, as far as simulated time goes: the network may run up to the
+/// earliest time a running rank (or one asking about a time) could still start a flow.
+#[derive(Debug, Clone)]
+enum RankState {
+    /// Running, or ready to run: it may issue at its clock or later.
+    Running,
+    /// Waiting for this operation's outcome; it issues nothing until released.
+    Waiting(Ticket),
+    /// Asking whether something is done by this time (`is_completed`): released once the
+    /// network has run to it, posted here.
+    Until(u64, Arc<Mailbox<()>>),
+    /// Returned.
+    Exited,
+}
+
+/// The network's key of a flow: (start, group, sender, receiver, sequence) — what the host
+/// issued, never the order it issued in, so shares and ties do not depend on host order.
+type FlowKey = (u64, u32, u32, u32, u64);
+
+/// A collective whose data has moved and whose communication is in the network.
+#[derive(Debug)]
+struct InFlight {
+    record: CollectiveRecord,
+    tickets: Vec<(u32, Ticket)>,
+}
+
 /// Shared state of one run.
 #[derive(Debug)]
 pub struct World {
@@ -97,6 +126,12 @@ pub struct World {
     /// directions together), keyed by (group, lower rank, higher rank): the number a
     /// transfer's record shows.
     pair_transfers: HashMap<(u32, u32, u32), u64>,
+    /// Communication in flight, sharing the links.
+    network: Network<FlowKey>,
+    /// The collectives behind the network's flows.
+    in_flight: BTreeMap<FlowKey, InFlight>,
+    /// Each rank's state, for how far the network may run.
+    states: Vec<RankState>,
 }
 
 /// Why `new_group` failed.
@@ -140,7 +175,99 @@ impl World {
             max_metric_series: u64::MAX,
             backend_aliases: Vec::new(),
             pair_transfers: HashMap::new(),
+            network: Network::new(),
+            in_flight: BTreeMap::new(),
+            states: vec![RankState::Running; ranks as usize],
         }
+    }
+
+    /// Start a collective's communication at its start time; it ends when the network says.
+    fn start_flow(
+        &mut self,
+        key: FlowKey,
+        record: CollectiveRecord,
+        plan: Plan,
+        tickets: Vec<(u32, Ticket)>,
+    ) {
+        match self.network.start(key, record.start_ns, plan) {
+            Some(end) => self.finish(record, end, tickets),
+            None => {
+                self.in_flight.insert(key, InFlight { record, tickets });
+            }
+        }
+    }
+
+    /// A collective has ended at `end`: log it, tell its members, and let those waiting
+    /// for it run again from `end`.
+    fn finish(&mut self, mut record: CollectiveRecord, end: u64, tickets: Vec<(u32, Ticket)>) {
+        record.end_ns = end;
+        self.sim.log_collective(record);
+        if let Some(progress) = &self.progress {
+            progress.collective_done();
+        }
+        for (rank, ticket) in tickets {
+            ticket.post(Ok(end));
+            if let Some(state) = self.states.get_mut(rank as usize)
+                && matches!(state, RankState::Waiting(t) if Arc::ptr_eq(t, &ticket))
+            {
+                *state = RankState::Running;
+                self.sim.clocks.reach(rank, end);
+            }
+        }
+    }
+
+    /// Run the network as far as no rank can still change it: to the earliest clock of a
+    /// running rank (a flow it starts begins no earlier), or of a rank asking about a time;
+    /// past every clock when every rank waits. Releases the ranks whose operations end,
+    /// one event at a time (a released rank runs from the event's time), and the ranks
+    /// asking about a time the network has reached. (SimGrid's maestro, ADR-0008.)
+    pub fn settle(&mut self) {
+        loop {
+            let clock = |r: usize| self.sim.clocks.get(r as u32);
+            let running = (self.states.iter().enumerate())
+                .filter(|(_, s)| matches!(s, RankState::Running))
+                .map(|(r, _)| clock(r))
+                .min();
+            let until = (self.states.iter())
+                .filter_map(|s| match s {
+                    RankState::Until(t, _) => Some(*t),
+                    _ => None,
+                })
+                .min();
+            let safe = match (running, until) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some(event) = self.network.next_event()
+                && safe.is_none_or(|s| event <= s)
+            {
+                for (key, end) in self.network.advance(self.sim.cost()) {
+                    if let Some(done) = self.in_flight.remove(&key) {
+                        self.finish(done.record, end, done.tickets);
+                    }
+                }
+                continue;
+            }
+            let Some(t) = until.filter(|t| running.is_none_or(|r| *t <= r)) else {
+                break;
+            };
+            for state in &mut self.states {
+                if let RankState::Until(at, mailbox) = state
+                    && *at == t
+                {
+                    mailbox.post(());
+                    *state = RankState::Running;
+                }
+            }
+        }
+    }
+
+    /// `rank` has returned: it no longer holds the network back.
+    pub fn rank_exited(&mut self, rank: u32) {
+        if let Some(state) = self.states.get_mut(rank as usize) {
+            *state = RankState::Exited;
+        }
+        self.settle();
     }
 
     /// The sequence number the record of the `seq`-th call completed in `scope` shows: `seq`
@@ -312,7 +439,12 @@ pub fn issue(
     members: &Arc<[u32]>,
     call: CollectiveCall,
     blocking: bool,
-    complete: impl FnOnce(&mut World, &[(u32, CollectiveCall)], &[u64], u64) -> Outcome,
+    complete: impl FnOnce(
+        &mut World,
+        &[(u32, CollectiveCall)],
+        &[u64],
+        u64,
+    ) -> Result<(CollectiveRecord, Plan), Abort>,
 ) -> Result<Issued, Abort> {
     let mut w = lock(world);
     let ticket = Ticket::default();
@@ -339,22 +471,34 @@ pub fn issue(
             let calls: Vec<(u32, CollectiveCall)> = calls
                 .into_iter()
                 .map(|(r, a)| {
-                    tickets.push(a.ticket);
+                    tickets.push((r, a.ticket));
                     arrivals.push(a.at_ns);
                     (r, a.call)
                 })
                 .collect();
-            let outcome = complete(&mut w, &calls, &arrivals, seq);
+            let started = complete(&mut w, &calls, &arrivals, seq);
             for (_, call) in &calls {
                 for id in tensors_of(call) {
                     w.sim.store.unpin(id);
                 }
             }
-            if let Some(progress) = &w.progress {
-                progress.collective_done();
-            }
-            for t in tickets {
-                t.post(outcome.clone());
+            match started {
+                Ok((record, plan)) => {
+                    let (group, src, dst) = match scope {
+                        Scope::Group(g) => (g, u32::MAX, u32::MAX),
+                        Scope::Channel { group, src, dst } => (group, src, dst),
+                    };
+                    let key = (record.start_ns, group, src, dst, seq);
+                    w.start_flow(key, record, plan, tickets);
+                }
+                Err(abort) => {
+                    if let Some(progress) = &w.progress {
+                        progress.collective_done();
+                    }
+                    for (_, t) in tickets {
+                        t.post(Err(abort.clone()));
+                    }
+                }
             }
             seq
         }
@@ -378,21 +522,55 @@ pub fn issue(
 /// it is already later). A blocking issue already counts as waiting; an asynchronous one
 /// starts waiting here, which may complete a deadlock.
 pub async fn wait(world: &SharedWorld, rank: u32, issued: Issued) -> Result<(), Abort> {
-    if let Some(call) = issued.call
-        && !issued.ticket.is_ready()
-    {
-        let pending = Pending {
-            scope: issued.scope,
-            seq: issued.seq,
-            call,
-        };
-        if let Err(e) = lock(world).rendezvous.block(rank, pending) {
-            return Err(Abort::new(FailureKind::Deadlock, e.to_string()));
+    if !issued.ticket.is_ready() {
+        let mut w = lock(world);
+        if let Some(call) = issued.call {
+            let pending = Pending {
+                scope: issued.scope,
+                seq: issued.seq,
+                call,
+            };
+            if let Err(e) = w.rendezvous.block(rank, pending) {
+                return Err(Abort::new(FailureKind::Deadlock, e.to_string()));
+            }
         }
+        if let Some(state) = w.states.get_mut(rank as usize) {
+            *state = RankState::Waiting(issued.ticket.clone());
+        }
+        w.settle();
     }
-    let end = issued.ticket.recv().await?;
-    lock(world).sim.clocks.reach(rank, end);
+    let outcome = issued.ticket.recv().await;
+    let mut w = lock(world);
+    if let Some(state) = w.states.get_mut(rank as usize)
+        && matches!(state, RankState::Waiting(_))
+    {
+        *state = RankState::Running;
+    }
+    let end = outcome?;
+    w.sim.clocks.reach(rank, end);
     Ok(())
+}
+
+/// Whether the operation behind `ticket` has ended by `rank`'s clock, exactly: the rank
+/// waits (in host time) until the network has run to its clock, so a flow another rank,
+/// behind in simulated time, has yet to start is counted (ADR-0008).
+pub async fn done_by_now(world: &SharedWorld, rank: u32, ticket: &Ticket) -> bool {
+    let ended_by = |now: u64| ticket.peek(|o| matches!(o, Some(Ok(end)) if *end <= now));
+    let (now, asked) = {
+        let mut w = lock(world);
+        let now = w.sim.clocks.get(rank);
+        if ticket.is_ready() {
+            return ended_by(now);
+        }
+        let asked = Arc::new(Mailbox::default());
+        if let Some(state) = w.states.get_mut(rank as usize) {
+            *state = RankState::Until(now, asked.clone());
+        }
+        w.settle();
+        (now, asked)
+    };
+    asked.recv().await;
+    ended_by(now)
 }
 
 #[cfg(test)]
@@ -419,7 +597,32 @@ mod tests {
         async move {
             let scope = Scope::Group(0);
             let members: Arc<[u32]> = Arc::from(members);
-            let issued = issue(world, rank, scope, &members, call, true, |_, _, _, _| Ok(7))?;
+            let issued = issue(
+                world,
+                rank,
+                scope,
+                &members,
+                call,
+                true,
+                |w, calls, at, seq| {
+                    let (mut record, _) = w
+                        .sim
+                        .execute_collective(calls, at, seq, &CclConfig::default())
+                        .map_err(|e| Abort::new(FailureKind::InvalidArgument, e.to_string()))?;
+                    // A plan of one 7 ns stage stands for the collective's communication.
+                    record.end_ns = 0;
+                    let stage = crate::sim::cost::Stage {
+                        latency_ns: 7,
+                        loads: Vec::new(),
+                    };
+                    Ok((
+                        record,
+                        Plan {
+                            stages: vec![stage],
+                        },
+                    ))
+                },
+            )?;
             wait(world, rank, issued).await
         }
     }

@@ -15,11 +15,15 @@ use thiserror::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Algorithm {
-    /// Ring: `2(N-1)` steps of `1/N` of the data (all-reduce).
+    /// Ring: `2(N-1)` steps of `1/N` of the data (all-reduce); a pipelined chain for
+    /// broadcast and reduce; pairwise exchange for all-to-all.
     Ring,
-    /// Binary tree / recursive doubling: `log2 N` steps of the whole message.
-    Tree,
-    /// Hierarchical: reduce across cubes inside each SIP, then across SIPs, then broadcast back.
+    /// Logarithmic schedules: recursive doubling (all-reduce), Bruck (all-gather,
+    /// all-to-all), recursive halving (reduce-scatter), binomial tree (broadcast, reduce),
+    /// dissemination (barrier). Called `tree` before ADR-0008's second version.
+    RecursiveDoubling,
+    /// Hierarchical: gather the cube parts at the IO_CPU's cube inside each SIP, run the
+    /// ring schedule across SIPs with one message per step, then scatter back.
     Intercube,
 }
 
@@ -28,7 +32,7 @@ impl Algorithm {
     pub const fn name(self) -> &'static str {
         match self {
             Algorithm::Ring => "ring",
-            Algorithm::Tree => "tree",
+            Algorithm::RecursiveDoubling => "recursive_doubling",
             Algorithm::Intercube => "intercube",
         }
     }

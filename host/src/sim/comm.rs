@@ -6,7 +6,7 @@
 use super::call::{CollectiveCall, Op, TensorArg};
 use super::ccl::{CclConfig, CollectiveKind};
 use super::collective;
-use super::cost::{CostModel, DEFAULT_ALGORITHM};
+use super::cost::{CostModel, DEFAULT_ALGORITHM, Plan};
 use super::dtype::DType;
 use super::error::{SimError, invalid};
 pub use super::log::CollectiveRecord;
@@ -15,7 +15,9 @@ use super::store::{TensorId, TensorStore};
 
 /// Run a collective whose members' calls (in group order) have all arrived and agree, as the
 /// `seq`-th call of its scope, member i having issued its call at `arrivals[i]` ns: move the
-/// data and return what it did, with its end time (the caller logs it). No clock moves here:
+/// data and return what it did with the plan of its communication. The record's end is the
+/// plan's time alone on its links; the network, which shares links between plans in flight,
+/// has the last word (the caller logs the record once it has). No clock moves here:
 /// a member that issued asynchronously has gone on computing, and only its `wait` advances
 /// its clock to the end (`max(now, end)`); a blocking member waits at once.
 pub fn execute(
@@ -25,7 +27,7 @@ pub fn execute(
     arrivals: &[u64],
     seq: u64,
     ccl: &CclConfig,
-) -> Result<CollectiveRecord, SimError> {
+) -> Result<(CollectiveRecord, Plan), SimError> {
     if arrivals.len() != calls.len() {
         return invalid!(
             "a collective of {} members got {} arrival times",
@@ -45,13 +47,34 @@ pub fn execute(
     let settings = ccl.settings_for(kind);
     let algorithm = settings.algorithm.unwrap_or(DEFAULT_ALGORITHM);
     let bytes = calls[0].1.size_bytes();
+    // The cube parts of the member whose tensor spans most cubes.
     let cubes = calls
         .iter()
-        .filter_map(|(_, c)| c.op().input().map(|t| t.cubes))
-        .max()
-        .unwrap_or(1);
-    let n = calls.len() as u32;
-    let cost = cost.collective_ns(kind, algorithm, n, bytes, cubes, settings.chunk_bytes);
+        .filter_map(|(_, c)| c.op().input().map(|t| t.cubes.clone()))
+        .max_by_key(Vec::len)
+        .unwrap_or_default();
+    // Ranks are SIPs (ADR-0003): the members' SIPs are their ranks.
+    let sips: Vec<u32> = calls.iter().map(|(r, _)| *r).collect();
+    let root = match first {
+        Op::Send { .. } | Op::Recv { .. } => calls
+            .iter()
+            .position(|(_, c)| matches!(c.op(), Op::Send { .. }))
+            .unwrap_or(0),
+        _ => first
+            .root()
+            .and_then(|r| sips.iter().position(|s| *s == r))
+            .unwrap_or(0),
+    };
+    let plan = cost.collective_plan(
+        kind,
+        algorithm,
+        &sips,
+        root,
+        bytes,
+        &cubes,
+        settings.chunk_bytes,
+    );
+    let cost = cost.plan_ns(&plan);
     let arrivals = arrivals.to_vec();
     let start = arrivals.iter().copied().max().unwrap_or(0);
     // The member that arrived last (at `start`) is the one whose clock would overflow first.
@@ -85,7 +108,7 @@ pub fn execute(
         arrivals_ns: arrivals,
         meta,
     };
-    Ok(record)
+    Ok((record, plan))
 }
 
 /// All-reduce straight into the members' tensors: their buffers are lent out of the
@@ -246,7 +269,7 @@ mod tests {
             .map(|&r| (r, CollectiveCall::new(r, 0, &members, Op::Barrier).unwrap()))
             .collect();
         let arrivals: Vec<u64> = members.iter().map(|&r| sim.clocks.get(r)).collect();
-        let record = sim
+        let (record, _) = sim
             .execute_collective(&calls, &arrivals, 0, &CclConfig::default())
             .unwrap();
         assert_eq!((record.name, record.start_ns), ("barrier", 500));
@@ -277,7 +300,7 @@ mod tests {
             (0, CollectiveCall::new(0, 0, &pair, send).unwrap()),
             (1, CollectiveCall::new(1, 0, &pair, recv).unwrap()),
         ];
-        let record = sim.execute_collective(&calls, &[0, 0], 0, &ccl).unwrap();
+        let (record, _) = sim.execute_collective(&calls, &[0, 0], 0, &ccl).unwrap();
         assert_eq!((record.name, record.bytes), ("send_recv", 16));
         let bytes = sim.store.read_bytes(b.id, 0, 16).unwrap();
         assert_eq!(bytes, [7.0f32; 4].map(f32::to_le_bytes).concat());

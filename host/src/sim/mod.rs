@@ -15,6 +15,7 @@ pub mod error;
 pub mod kernels;
 pub mod log;
 pub mod memory;
+pub mod network;
 pub mod ops;
 pub mod placement;
 pub mod reduce;
@@ -28,13 +29,14 @@ pub mod values;
 pub use call::{CollectiveCall, Op, TensorArg, ranks_excerpt};
 pub use ccl::{Algorithm, CclConfig, CollectiveKind, ResolvedWorldSize, WorldSizeSource};
 pub use clock::Clocks;
-pub use cost::{CollectiveCost, CostModel, DEFAULT_ALGORITHM, LinkClass};
+pub use cost::{CostModel, DEFAULT_ALGORITHM, LinkClass, Plan, Resource};
 pub use dtype::DType;
 pub use error::SimError;
 pub use log::{
     CollectiveLog, CollectiveRecord, MAX_COLLECTIVE_RECORDS, MAX_SUMMARY_ROWS, SummaryEntry,
     SummaryKey,
 };
+pub use network::Network;
 pub use placement::{DpPolicy, ShardSpec, Span};
 pub use reduce::{BinaryOp, ReduceOp};
 pub use simulator::Simulator;

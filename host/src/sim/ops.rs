@@ -4,7 +4,7 @@
 //! As in PyTorch, operands must live on the same device and agree in shape and dtype; a meta
 //! operand makes a meta result, and mixing meta with real data is an error.
 
-use super::cost::distinct_cubes;
+use super::cost::MatmulShape;
 use super::error::{SimError, invalid};
 use super::kernels;
 use super::placement::DpPolicy;
@@ -77,12 +77,13 @@ impl Simulator {
             );
         }
         let req = like(ta, meta_or_zeros(ta));
+        let b_shards = tb.shards.clone();
         let out = self.store.allocate(rank, req)?;
         self.with_three(a, b, out, |x, y, z| {
             reduce::binary_into(z.dtype, op, x, y, z.bytes)
         })?;
         let t = self.store.tensor(out)?;
-        let ns = self.cost().binary_op_ns(&t.shards, t.dtype.itemsize());
+        let ns = self.cost().binary_op_ns(&t.shards, &b_shards, t.dtype);
         self.clocks.advance(rank, ns)?;
         Ok(out)
     }
@@ -98,7 +99,7 @@ impl Simulator {
                 tb.describe()
             );
         }
-        let ns = self.cost().binary_op_ns(&ta.shards, ta.dtype.itemsize());
+        let ns = self.cost().binary_op_ns(&ta.shards, &tb.shards, ta.dtype);
         if ta.data.is_some() {
             // A copy of the operand, so `a += a` adds (and wraps, for integers) like any other.
             let other = self.store.tensor(b)?.data("add_")?.bytes().to_vec();
@@ -123,7 +124,7 @@ impl Simulator {
             reduce::scale_assign(dtype, data.bytes_mut(), factor)?;
         }
         let t = self.store.tensor(out)?;
-        let ns = self.cost().scale_ns(&t.shards, t.dtype.itemsize());
+        let ns = self.cost().scale_ns(&t.shards, t.dtype);
         self.clocks.advance(rank, ns)?;
         Ok(out)
     }
@@ -136,7 +137,7 @@ impl Simulator {
             reduce::scale_assign(dtype, data.bytes_mut(), factor)?;
         }
         let t = self.store.tensor(a)?;
-        let ns = self.cost().scale_ns(&t.shards, t.dtype.itemsize());
+        let ns = self.cost().scale_ns(&t.shards, t.dtype);
         self.clocks.advance(rank, ns)?;
         Ok(())
     }
@@ -173,7 +174,7 @@ impl Simulator {
                 tb.describe()
             );
         }
-        let src_sip = ta.device;
+        let (a_shards, b_shards) = (ta.shards.clone(), tb.shards.clone());
         let req = NewTensor {
             shape: match batch {
                 Some(bs) => vec![bs, m, n],
@@ -204,13 +205,15 @@ impl Simulator {
             }
         }
         let t = self.store.tensor(out)?;
-        let mut ns = self.cost().matmul_ns(&t.shards, k, t.dtype.itemsize());
-        if t.device != src_sip {
-            // Computed where the operands are, then moved to the SIP the options name.
-            ns += self
-                .cost()
-                .copy_ns(t.nbytes(), distinct_cubes(&t.shards), src_sip, t.device);
-        }
+        // Computed where the result lives, the operands moved there first (also from
+        // another SIP when the options place the result elsewhere).
+        let operands = MatmulShape {
+            a: &a_shards,
+            b: &b_shards,
+            mkn: (m, k, n),
+            b_batched,
+        };
+        let ns = self.cost().matmul_ns(&t.shards, operands, t.dtype);
         self.clocks.advance(rank, ns)?;
         Ok(out)
     }
@@ -281,7 +284,7 @@ impl Simulator {
             self.store.write_bytes(out, 0, &bytes)?;
         }
         let t = self.store.tensor(out)?;
-        let ns = self.cost().scale_ns(&t.shards, t.dtype.itemsize());
+        let ns = self.cost().scale_ns(&t.shards, t.dtype);
         self.clocks.advance(rank, ns)?;
         Ok(out)
     }
@@ -292,12 +295,14 @@ impl Simulator {
         let mut req = like(ta, meta_or_zeros(ta));
         req.device = device;
         let source = ta.data.as_ref().map(|d| d.bytes().to_vec());
-        let (bytes, cubes, src_sip) = (ta.nbytes(), distinct_cubes(&ta.shards), ta.device);
+        let (from, dtype) = (ta.shards.clone(), ta.dtype);
         let out = self.store.allocate(rank, req)?;
         if let Some(data) = source {
             self.store.write_bytes(out, 0, &data)?;
         }
-        let ns = self.cost().copy_ns(bytes, cubes, src_sip, device);
+        let ns = self
+            .cost()
+            .copy_ns(&from, &self.store.tensor(out)?.shards, dtype);
         self.clocks.advance(rank, ns)?;
         Ok(out)
     }
@@ -315,12 +320,7 @@ impl Simulator {
         if td.data.is_some() != ts.data.is_some() {
             return invalid!("copy_: cannot mix a meta tensor with one that holds data");
         }
-        let ns = self.cost().copy_ns(
-            ts.nbytes(),
-            distinct_cubes(&ts.shards),
-            ts.device,
-            td.device,
-        );
+        let ns = self.cost().copy_ns(&ts.shards, &td.shards, ts.dtype);
         if let Some(data) = ts.data.as_ref().map(|d| d.bytes().to_vec())
             && dst != src
         {

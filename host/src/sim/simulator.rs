@@ -9,7 +9,7 @@ use super::call::CollectiveCall;
 use super::ccl::CclConfig;
 use super::clock::Clocks;
 use super::comm::{self, CollectiveRecord};
-use super::cost::CostModel;
+use super::cost::{CostModel, Plan};
 use super::error::SimError;
 use super::log::CollectiveLog;
 use super::store::{Init, NewTensor, SimLimits, TensorId, TensorStore};
@@ -51,7 +51,7 @@ impl Simulator {
         let id = self.store.allocate(owner, req)?;
         if charge {
             let t = self.store.tensor(id)?;
-            let ns = self.cost.fill_ns(&t.shards, t.dtype.itemsize());
+            let ns = self.cost.fill_ns(&t.shards, t.dtype);
             self.clocks.advance(owner, ns)?;
         }
         Ok(id)
@@ -59,17 +59,22 @@ impl Simulator {
 
     /// Run the collective whose members' calls (in group order) have all arrived, member i
     /// having issued at `arrivals[i]` ns, as the `seq`-th of its scope (the rendezvous's
-    /// numbering), and log it. Members' clocks move when they wait (`Clocks::reach`).
+    /// numbering): move its data and return its record and the plan of its communication.
+    /// The caller runs the plan on the network and logs the record with its end
+    /// ([`log_collective`](Self::log_collective)); members' clocks move when they wait.
     pub fn execute_collective(
         &mut self,
         calls: &[(u32, CollectiveCall)],
         arrivals: &[u64],
         seq: u64,
         ccl: &CclConfig,
-    ) -> Result<CollectiveRecord, SimError> {
-        let record = comm::execute(&mut self.store, &self.cost, calls, arrivals, seq, ccl)?;
-        self.log.push(record.clone());
-        Ok(record)
+    ) -> Result<(CollectiveRecord, Plan), SimError> {
+        comm::execute(&mut self.store, &self.cost, calls, arrivals, seq, ccl)
+    }
+
+    /// Log a collective that has ended.
+    pub fn log_collective(&mut self, record: CollectiveRecord) {
+        self.log.push(record);
     }
 }
 

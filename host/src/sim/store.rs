@@ -3,7 +3,7 @@
 //! checked before anything is allocated.
 
 use super::call::TensorArg;
-use super::cost::distinct_cubes;
+use super::cost::cube_ids;
 use super::dtype::{DType, scalar_bytes};
 use super::error::{SimError, human_bytes, invalid};
 use super::memory::HbmLedger;
@@ -395,7 +395,7 @@ impl TensorStore {
             shape: t.shape.clone(),
             dtype: t.dtype,
             meta: t.data.is_none(),
-            cubes: distinct_cubes(&t.shards),
+            cubes: cube_ids(&t.shards),
         })
     }
 }

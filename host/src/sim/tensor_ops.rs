@@ -9,7 +9,6 @@
 //! reshape that keeps the 2-D view costs no time; one that changes it, a narrow or a cat
 //! costs an in-SIP copy of the result).
 
-use super::cost::distinct_cubes;
 use super::dtype::DType;
 use super::error::{SimError, invalid};
 use super::placement::DpPolicy;
@@ -467,9 +466,7 @@ impl Simulator {
             }
         })?;
         // Reading every input element dominates: one read per element, a write per result.
-        let ns = self
-            .cost()
-            .elementwise_ns(&input_shards, dtype.itemsize(), 1, 1);
+        let ns = self.cost().elementwise_ns(&input_shards, dtype, 1, 1);
         self.clocks.advance(rank, ns)?;
         Ok(out)
     }
@@ -775,17 +772,14 @@ impl Simulator {
         flops: u64,
     ) -> Result<(), SimError> {
         let t = self.store.tensor(out)?;
-        let ns = self
-            .cost()
-            .elementwise_ns(&t.shards, t.dtype.itemsize(), bytes, flops);
+        let ns = self.cost().elementwise_ns(&t.shards, t.dtype, bytes, flops);
         self.clocks.advance(rank, ns)
     }
 
     fn charge_copy(&mut self, rank: u32, out: TensorId) -> Result<(), SimError> {
         let t = self.store.tensor(out)?;
-        let ns = self
-            .cost()
-            .copy_ns(t.nbytes(), distinct_cubes(&t.shards), t.device, t.device);
+        // A copy in place of the layout: each shard from the PE that holds it to itself.
+        let ns = self.cost().copy_ns(&t.shards, &t.shards, t.dtype);
         self.clocks.advance(rank, ns)
     }
 }

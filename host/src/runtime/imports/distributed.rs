@@ -85,7 +85,6 @@ impl RankState {
                 let seq = world.record_seq(scope, seq);
                 let World { sim, ccl, .. } = world;
                 sim.execute_collective(calls, arrivals, seq, ccl)
-                    .map(|record| record.end_ns)
                     .map_err(|e| {
                         Abort::new(FailureKind::from(&e), format!("{name} could not run: {e}"))
                     })

@@ -111,28 +111,23 @@ impl distributed::HostWork for RankState {
     }
 
     /// Done means done in simulated time: the operation has run and its end is not after
-    /// this rank's clock, which each poll moves by [`POLL_NS`]. (Whether a peer has issued
-    /// its side yet depends on how far the host has run that peer, so a poll before the peer
-    /// issued can see `false` where a later poll sees `true`; `wait` never depends on it.)
-    fn is_completed(&mut self, handle: Resource<WorkHandle>) -> wasmtime::Result<bool> {
+    /// this rank's clock, which each poll moves by [`POLL_NS`]. Exact whatever the host
+    /// order: the poll waits (in host time) until no rank behind this one in simulated time
+    /// can still start a flow that would change the answer (`world::done_by_now`).
+    async fn is_completed(&mut self, handle: Resource<WorkHandle>) -> wasmtime::Result<bool> {
         let work = *self.table().get(&handle).map_err(wasmtime::Error::new)?;
         if work.waited {
             return Ok(true);
         }
-        let now = {
-            let mut world = lock(&self.world);
-            world
-                .sim
-                .clocks
-                .advance(self.index, POLL_NS)
-                .map_err(wasmtime::Error::new)?;
-            world.sim.clocks.get(self.index)
+        lock(&self.world)
+            .sim
+            .clocks
+            .advance(self.index, POLL_NS)
+            .map_err(wasmtime::Error::new)?;
+        let Some(ticket) = self.works.get(&work.id).map(|w| w.issued.ticket.clone()) else {
+            return Ok(true);
         };
-        Ok(self.works.get(&work.id).is_none_or(|w| {
-            w.issued
-                .ticket
-                .peek(|outcome| matches!(outcome, Some(Ok(end)) if *end <= now))
-        }))
+        Ok(world::done_by_now(&self.world, self.index, &ticket).await)
     }
 
     /// Dropping a handle does not cancel its operation (as in PyTorch): it stays in flight,

@@ -36,6 +36,7 @@ impl Supervisor<RankFailure> for RunSupervisor {
         }
         world.sim.store.free_all_of(index as u32);
         let doomed = world.rendezvous.rank_exited(index as u32);
+        world.rank_exited(index as u32);
         self.doomed.extend(doomed.into_iter().map(deadlocked));
     }
 

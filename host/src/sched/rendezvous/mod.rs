@@ -169,10 +169,19 @@ impl<C: CallMatch> Rendezvous<C> {
         Ok(Arrival::Wait { seq })
     }
 
-    /// `rank` now waits for `pending`, a call it issued asynchronously whose slot is still
-    /// open. A deadlock error if that leaves every live rank waiting (the others are then in
-    /// [`take_doomed`](Self::take_doomed)).
+    /// `rank` now waits for `pending`, a call it issued asynchronously. While its slot is
+    /// open, that may leave every live rank waiting: a deadlock error (the others are then in
+    /// [`take_doomed`](Self::take_doomed)). Once the slot has completed, the call is past
+    /// the rendezvous (its communication may still be in flight) and waiting for it here is
+    /// nothing.
     pub fn block(&mut self, rank: u32, pending: Pending<C>) -> Result<(), RendezvousError> {
+        let key = SlotKey {
+            scope: pending.scope,
+            seq: pending.seq,
+        };
+        if !self.slots.contains_key(&key) {
+            return Ok(());
+        }
         self.waiting.insert(rank, pending);
         if self.waiting.len() == self.live {
             let why = "every live rank is waiting and none of their calls can complete";

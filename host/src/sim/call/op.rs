@@ -20,8 +20,8 @@ pub struct TensorArg {
     pub dtype: DType,
     /// Whether it is a meta tensor (no data).
     pub meta: bool,
-    /// Distinct cubes its shards occupy (the cost model's `k`).
-    pub cubes: u32,
+    /// The distinct cubes its shards occupy, ascending (the cost model's cube parts).
+    pub cubes: Vec<u32>,
 }
 
 impl TensorArg {

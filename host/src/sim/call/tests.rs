@@ -11,7 +11,7 @@ fn arg(id: u64, shape: &[u64]) -> TensorArg {
         shape: shape.to_vec(),
         dtype: DType::F32,
         meta: false,
-        cubes: 1,
+        cubes: vec![0],
     }
 }
 

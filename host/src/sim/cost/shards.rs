@@ -18,3 +18,9 @@ pub fn distinct_cubes(shards: &[ShardSpec]) -> u32 {
     let cubes: BTreeSet<(u32, u32)> = shards.iter().map(|s| (s.sip, s.cube)).collect();
     u32::try_from(cubes.len()).unwrap_or(u32::MAX).max(1)
 }
+
+/// The distinct cubes (of their SIP) holding `shards`, ascending.
+pub fn cube_ids(shards: &[ShardSpec]) -> Vec<u32> {
+    let cubes: BTreeSet<u32> = shards.iter().map(|s| s.cube).collect();
+    cubes.into_iter().collect()
+}

@@ -1,273 +1,348 @@
-//! The cost model against its closed forms.
+//! The fidelity suite: every collective under every algorithm, for n in {2, 3, 5, 8, 64} and
+//! sizes from 4 B to 1 GiB (odd sizes included), against the closed forms of the papers,
+//! written here from the papers in the α-β (Hockney) form with α the latency of one message
+//! and β the bandwidth of its bottleneck, never from this implementation:
+//!
+//! - [T05] Thakur, Rabenseifner and Gropp, "Optimization of Collective Communication
+//!   Operations in MPICH", IJHPCA 19(1), 2005, §4.1-4.5;
+//! - [PY09] Patarasuk and Yuan, "Bandwidth optimal all-reduce algorithms for clusters of
+//!   workstations", JPDC 69(2), 2009, §3 (the ring, `2(p−1)α + 2(p−1)/p · n/β`);
+//! - [B97] Bruck, Ho, Kipnis, Upfal and Weathersby, "Efficient algorithms for all-to-all
+//!   communications in multiport message-passing systems", IEEE TPDS 8(11), 1997;
+//! - [PG07] Pješivac-Grbović, Angskun, Bosilca, Fagg, Gabriel and Dongarra, "Performance
+//!   analysis of MPI collective operations", Cluster Computing 10(2), 2007, §3 (the
+//!   segmented chain, `(P + p − 2)` segment times), with the latency of a segment overlapped
+//!   by the segments behind it (LogP's L, paid once per hop);
+//! - [HFM88] Hensgen, Finkel and Manber, "Two algorithms for barrier synchronization",
+//!   IJPP 17(1), 1988 (dissemination, `ceil(log2 p)` rounds).
+//!
+//! The model rounds every time up to a nanosecond and sizes blocks as `ceil(S / n)` bytes;
+//! the papers' forms are real-valued, so the check is "within 1%", and exact (to the
+//! nanosecond) for the forms the model computes with the same roundings (ring, chain).
 
 use super::*;
 use crate::sim::placement::{ShardSpec, Span};
-use crate::sim::topology::TopologySpec;
+use crate::sim::topology::{Fabric, TopologySpec};
 
-use Algorithm::{Intercube, Ring, Tree};
+use Algorithm::{Intercube, RecursiveDoubling, Ring};
 use CollectiveKind::{
     AllGather, AllReduce, AllToAll, Barrier, Broadcast, Reduce, ReduceScatter, SendRecv,
 };
 
 const MIB: u64 = 1 << 20;
+const GIB: u64 = 1 << 30;
+const RANKS: [u32; 5] = [2, 3, 5, 8, 64];
+/// 4 B to 1 GiB, odd sizes included.
+const SIZES: [u64; 10] = [
+    4,
+    7,
+    32,
+    1000,
+    4099,
+    65_539,
+    MIB,
+    3 * MIB + 5,
+    16 * MIB + 1,
+    GIB,
+];
+const KINDS: [CollectiveKind; 8] = [
+    AllReduce,
+    AllGather,
+    ReduceScatter,
+    AllToAll,
+    Broadcast,
+    Reduce,
+    Barrier,
+    SendRecv,
+];
+
+fn model_of(n: u32) -> CostModel {
+    let spec = TopologySpec::embedded_default().with_sips(n.max(2));
+    CostModel::new(&spec.validate("test").unwrap())
+}
 
 fn model() -> CostModel {
     CostModel::new(&Topology::embedded_default())
 }
 
-fn shard(cube: u32, pe: u32, rows: u64, cols: u64, itemsize: u64) -> ShardSpec {
-    ShardSpec {
-        sip: 0,
-        cube,
-        pe,
-        rows: Span {
-            start: 0,
-            end: rows,
-        },
-        cols: Span {
-            start: 0,
-            end: cols,
-        },
-        bytes: rows * cols * itemsize,
+/// The default topology's parameters, read off the spec the way a user would.
+struct Params {
+    /// One inter-SIP message: 2000 ns link + 1000 ns IO_CPU.
+    alpha_s: f64,
+    /// A cube port: 500 ns.
+    alpha_c: f64,
+    /// 50 B/ns between SIPs.
+    beta_s: f64,
+    /// 100 B/ns per cube port.
+    beta_c: f64,
+}
+
+fn params() -> Params {
+    let spec = TopologySpec::embedded_default();
+    let l = &spec.links;
+    Params {
+        alpha_s: (l.inter_sip.latency_ns + spec.io_cpu.transfer_overhead_ns) as f64,
+        alpha_c: l.inter_cube.latency_ns as f64,
+        beta_s: l.inter_sip.bandwidth_gbytes_per_s,
+        beta_c: l.inter_cube.bandwidth_gbytes_per_s,
     }
 }
 
-#[test]
-fn transfers_pay_alpha_per_chunk_plus_bytes_over_beta() {
-    let m = model();
-    // InterSip: α = 2000 + 1000 (IO_CPU) = 3000, β = 50: 3000 + ceil(1048576 / 50) = 3000 + 20972.
-    assert_eq!(m.transfer_ns(LinkClass::InterSip, MIB, None), 23_972);
-    // 4 chunks of 256 KiB: 4 × 3000 + 20972 = 32972.
-    assert_eq!(
-        m.transfer_ns(LinkClass::InterSip, MIB, Some(MIB / 4)),
-        32_972
-    );
-    // chunk 300000 B: ceil(1048576 / 300000) = 4 chunks, same as above.
-    assert_eq!(
-        m.transfer_ns(LinkClass::InterSip, MIB, Some(300_000)),
-        32_972
-    );
-    // Zero bytes still send one message: α.
-    assert_eq!(m.transfer_ns(LinkClass::InterSip, 0, Some(1024)), 3000);
-    // InterCube: 500 + ceil(1000 / 100) = 510; IntraCube: 100 + ceil(1000 / 200) = 105;
-    // PeLocal: 10 + ceil(1000 / 400) = 13.
-    assert_eq!(m.transfer_ns(LinkClass::InterCube, 1000, None), 510);
-    assert_eq!(m.transfer_ns(LinkClass::IntraCube, 1000, None), 105);
-    assert_eq!(m.transfer_ns(LinkClass::PeLocal, 1000, None), 13);
-    assert_eq!(m.alpha_ns(LinkClass::InterSip), 3000);
+fn log2_ceil(n: u32) -> f64 {
+    f64::from(ceil_log2(n))
 }
 
-#[test]
-fn all_reduce_ring() {
-    let m = model();
-    // N=8, S=8 MiB, k=1: 2(N-1)=14 steps × (3000 + ceil(1048576/50)) = 14 × 23972 = 335608 ns
-    assert_eq!(
-        m.collective_ns(AllReduce, Ring, 8, 8 * MIB, 1, None),
-        335_608
-    );
-    // k=4: each step is 4 × transfer(ceil(1048576/4) = 262144) = 4 × (3000 + ceil(262144/50) = 5243)
-    //      = 4 × 8243 = 32972; 14 × 32972 = 461608 ns
-    assert_eq!(
-        m.collective_ns(AllReduce, Ring, 8, 8 * MIB, 4, None),
-        461_608
-    );
-    // chunk 256 KiB, k=1: per step 4 chunks: 4 × 3000 + 20972 = 32972; 14 × 32972 = 461608 ns
-    assert_eq!(
-        m.collective_ns(AllReduce, Ring, 8, 8 * MIB, 1, Some(MIB / 4)),
-        461_608
-    );
-    // N=3, S=1000: b = ceil(1000/3) = 334; 4 steps × (3000 + ceil(334/50) = 7) = 4 × 3007 = 12028
-    assert_eq!(m.collective_ns(AllReduce, Ring, 3, 1000, 1, None), 12_028);
-    let c = m.collective_cost(AllReduce, Ring, 8, 8 * MIB, 1, None);
-    assert_eq!(
-        c,
-        CollectiveCost {
-            total_ns: 335_608,
-            steps: 14,
-            bytes_per_step: MIB,
-            intra_ns: 0
+/// The papers' time for `kind` under `alg` over `n` ranks of `s` bytes with the tensor on
+/// `cubes` (cube 0 holds the IO_CPU), in ns, real-valued.
+fn closed_form(kind: CollectiveKind, alg: Algorithm, n: u32, s: u64, cubes: &[u32]) -> f64 {
+    let p = params();
+    let nf = f64::from(n);
+    let sf = s as f64;
+    let block = s.div_ceil(u64::from(n)) as f64; // the model's blocks are whole bytes
+    let off = cubes.iter().filter(|&&c| c != 0).count() as f64;
+    let k = cubes.len() as f64;
+    // A flat message of data off the IO_CPU's cube crosses a cube port on each side.
+    let alpha = if off > 0.0 && alg != Intercube {
+        p.alpha_s + 2.0 * p.alpha_c
+    } else {
+        p.alpha_s
+    };
+    // β of a flat message: the inter-SIP link, unless the cube ports (each carrying 1/k of
+    // the bytes) are slower.
+    let beta = if alg != Intercube && off > 0.0 {
+        p.beta_s.min(p.beta_c * k)
+    } else {
+        p.beta_s
+    };
+    // One intercube intra-SIP phase moving `b` bytes: the IO_CPU cube's port takes the
+    // `off` parts of `b / k` each.
+    let intra = |b: f64| {
+        if off > 0.0 && b > 0.0 {
+            p.alpha_c + off * (b / k).ceil() / p.beta_c
+        } else {
+            0.0
         }
-    );
-}
-
-#[test]
-fn all_reduce_tree_uses_ceil_log2() {
-    let m = model();
-    // N=8: L=3 steps of S = 8 MiB: 3 × (3000 + ceil(8388608/50) = 167773) = 3 × 170773 = 512319
-    assert_eq!(
-        m.collective_ns(AllReduce, Tree, 8, 8 * MIB, 1, None),
-        512_319
-    );
-    // N=6 (not a power of two): L = ceil(log2 6) = 3, same as N=8.
-    assert_eq!(
-        m.collective_ns(AllReduce, Tree, 6, 8 * MIB, 1, None),
-        512_319
-    );
-    // N=5, k=2, S=1001: L=3 steps × 2 × (3000 + ceil(501/50) = 11) = 3 × 6022 = 18066
-    assert_eq!(m.collective_ns(AllReduce, Tree, 5, 1001, 2, None), 18_066);
-    assert_eq!(
-        (
-            ceil_log2(1),
-            ceil_log2(2),
-            ceil_log2(3),
-            ceil_log2(8),
-            ceil_log2(9)
-        ),
-        (0, 1, 2, 3, 4)
-    );
-}
-
-#[test]
-fn all_reduce_intercube() {
-    let m = model();
-    // N=8, S=8 MiB, k=4: intra I = 2 × transfer(InterCube, 2 MiB) = 2 × (500 + ceil(2097152/100) = 20972)
-    //   = 2 × 21472 = 42944; ring 14 × (3000 + 20972) = 335608; total 378552 ns
-    let c = m.collective_cost(AllReduce, Intercube, 8, 8 * MIB, 4, None);
-    assert_eq!(
-        c,
-        CollectiveCost {
-            total_ns: 378_552,
-            steps: 14,
-            bytes_per_step: MIB,
-            intra_ns: 42_944
+    };
+    let lg = log2_ceil(n);
+    let pow2 = n.is_power_of_two();
+    let floor_lg = f64::from(u32::BITS - 1 - n.leading_zeros());
+    let pf = 2f64.powf(floor_lg);
+    // Pipelined chain [PG07]: P pieces of the CCL chunk (default 128 KiB).
+    let chain = |a: f64| {
+        let pieces = s.div_ceil(DEFAULT_PIPELINE_CHUNK_BYTES).max(1) as f64;
+        (nf - 1.0) * a + (pieces + nf - 2.0) * (sf / pieces) / beta
+    };
+    match (kind, alg) {
+        (Barrier, Ring) => 2.0 * (nf - 1.0) * p.alpha_s,
+        (Barrier, _) => lg * p.alpha_s, // [HFM88]
+        (SendRecv, Intercube) => intra(sf) * 2.0 + p.alpha_s + sf / p.beta_s,
+        (SendRecv, _) => alpha + sf / beta,
+        // [PY09] §3; [T05] §4.4 (Rabenseifner's ring phase).
+        (AllReduce, Ring) => 2.0 * (nf - 1.0) * (alpha + block / beta),
+        (AllReduce, Intercube) => {
+            2.0 * intra(sf) + 2.0 * (nf - 1.0) * (p.alpha_s + block / p.beta_s)
         }
-    );
-    // k=1: no intra phases, same as ring with k=1: 335608
-    assert_eq!(
-        m.collective_ns(AllReduce, Intercube, 8, 8 * MIB, 1, None),
-        335_608
-    );
-}
-
-#[test]
-fn reduce_scatter_and_all_gather() {
-    let m = model();
-    for kind in [ReduceScatter, AllGather] {
-        // ring, N=8, S=8 MiB: 7 × 23972 = 167804
-        assert_eq!(m.collective_ns(kind, Ring, 8, 8 * MIB, 1, None), 167_804);
-        // tree, N=8: Σ_{i=0..2} (3000 + ceil(S/2^(i+1)/50)):
-        //   S/2 = 4194304 -> 83887; S/4 = 2097152 -> 41944; S/8 = 1048576 -> 20972
-        //   = 86887 + 44944 + 23972 = 155803
-        let c = m.collective_cost(kind, Tree, 8, 8 * MIB, 1, None);
-        assert_eq!(
-            c,
-            CollectiveCost {
-                total_ns: 155_803,
-                steps: 3,
-                bytes_per_step: 4 * MIB,
-                intra_ns: 0
+        // [T05] §4.2 ring all-gather, §4.3 its dual for reduce-scatter.
+        (AllGather | ReduceScatter, Ring) => (nf - 1.0) * (alpha + block / beta),
+        (AllGather, Intercube) => {
+            intra(block) + intra(sf) + (nf - 1.0) * (p.alpha_s + block / p.beta_s)
+        }
+        (ReduceScatter, Intercube) => {
+            intra(sf) + intra(block) + (nf - 1.0) * (p.alpha_s + block / p.beta_s)
+        }
+        // [T05] §4.5 pairwise exchange.
+        (AllToAll, Ring) => (nf - 1.0) * (alpha + block / beta),
+        (AllToAll, Intercube) => 2.0 * intra(sf) + (nf - 1.0) * (p.alpha_s + block / p.beta_s),
+        (Broadcast | Reduce, Ring) => chain(alpha),
+        (Broadcast | Reduce, Intercube) => {
+            2.0 * intra(sf) + {
+                let pieces = s.div_ceil(DEFAULT_PIPELINE_CHUNK_BYTES).max(1) as f64;
+                (nf - 1.0) * p.alpha_s + (pieces + nf - 2.0) * (sf / pieces) / p.beta_s
             }
-        );
-        // tree, N=3 (L=2), S=999, k=2: step 0: b=500 -> 2 × (3000 + ceil(250/50)=5) = 6010;
-        //   step 1: b=ceil(999/4)=250 -> 2 × (3000 + ceil(125/50)=3) = 6006; total 12016
-        assert_eq!(m.collective_ns(kind, Tree, 3, 999, 2, None), 12_016);
-        // intercube, N=8, k=4: 42944 + 7 × 23972 = 42944 + 167804 = 210748
-        assert_eq!(
-            m.collective_ns(kind, Intercube, 8, 8 * MIB, 4, None),
-            210_748
-        );
+        }
+        // [T05] §4.4: recursive doubling; for n not a power of two, the n − p' extra ranks
+        // first fold into p' = 2^floor(log2 n) and get the result back: 2 more steps.
+        (AllReduce, RecursiveDoubling) if pow2 => lg * (alpha + sf / beta),
+        (AllReduce, RecursiveDoubling) => (floor_lg + 2.0) * (alpha + sf / beta),
+        // [B97], [T05] §4.2: ceil(log2 n) rounds moving (n − 1) blocks in all.
+        (AllGather, RecursiveDoubling) => lg * alpha + (nf - 1.0) * block / beta,
+        // [T05] §4.3 recursive halving: log2 n rounds moving (n − 1)/n · S; n not a power of
+        // two folds S in first and sends each extra rank its block last.
+        (ReduceScatter, RecursiveDoubling) if pow2 => lg * alpha + (nf - 1.0) / nf * sf / beta,
+        (ReduceScatter, RecursiveDoubling) => {
+            (floor_lg + 2.0) * alpha + ((pf - 1.0) / pf * sf + sf + block) / beta
+        }
+        // [B97], [T05] §4.5: round i sends the blocks whose index has bit i set; n/2 of them
+        // per round when n is a power of two.
+        (AllToAll, RecursiveDoubling) => {
+            let blocks: u32 = (0..ceil_log2(n))
+                .map(|i| (1..n).filter(|j| j & (1 << i) != 0).count() as u32)
+                .sum();
+            lg * alpha + f64::from(blocks) * block / beta
+        }
+        // [T05] §4.1 binomial tree: ceil(log2 n) rounds of the whole message.
+        (Broadcast | Reduce, RecursiveDoubling) => lg * (alpha + sf / beta),
     }
 }
 
+fn simulated(kind: CollectiveKind, alg: Algorithm, n: u32, s: u64, cubes: &[u32]) -> u64 {
+    model_of(n).collective_ns(kind, alg, n, s, cubes, None)
+}
+
+fn size_of(kind: CollectiveKind, s: u64) -> u64 {
+    if kind == Barrier { 0 } else { s }
+}
+
 #[test]
-fn broadcast_and_reduce_pipeline() {
-    let m = model();
-    for kind in [Broadcast, Reduce] {
-        // ring, N=8, S=8 MiB, default chunk 1 MiB: P=8, (7 + 7) = 14 steps × 23972 = 335608
-        assert_eq!(m.collective_ns(kind, Ring, 8, 8 * MIB, 1, None), 335_608);
-        // chunk 4 MiB: P=2, 8 steps × transfer(4 MiB, chunk 4 MiB) = 8 × (3000 + 83887) = 695096
-        assert_eq!(
-            m.collective_ns(kind, Ring, 8, 8 * MIB, 1, Some(4 * MIB)),
-            695_096
-        );
-        // S=1000 < chunk: P=1, 7 steps × (3000 + 20) = 21140
-        assert_eq!(m.collective_ns(kind, Ring, 8, 1000, 1, None), 21_140);
-        // tree, N=8: 3 × (3000 + 167773) = 512319
-        assert_eq!(m.collective_ns(kind, Tree, 8, 8 * MIB, 1, None), 512_319);
-        // intercube, k=2: I = 2 × (500 + ceil(4194304/100) = 41944) = 84888; + 14 × 23972 = 335608
-        //   -> 420496
-        let c = m.collective_cost(kind, Intercube, 8, 8 * MIB, 2, None);
-        assert_eq!(
-            c,
-            CollectiveCost {
-                total_ns: 420_496,
-                steps: 14,
-                bytes_per_step: MIB,
-                intra_ns: 84_888
+fn every_collective_algorithm_rank_count_and_size_is_within_1_percent_of_its_closed_form() {
+    let mut checked = 0;
+    for cubes in [&[0][..], &[0, 1, 2, 3][..], &[2][..]] {
+        for kind in KINDS {
+            for alg in [Ring, RecursiveDoubling, Intercube] {
+                for n in RANKS {
+                    let n = if kind == SendRecv { 2 } else { n };
+                    for s in SIZES {
+                        let s = size_of(kind, s);
+                        let form = closed_form(kind, alg, n, s, cubes);
+                        let sim = simulated(kind, alg, n, s, cubes) as f64;
+                        let err = (sim - form).abs() / form;
+                        assert!(
+                            err <= 0.01,
+                            "{kind} {alg} n={n} S={s} cubes={cubes:?}: simulated {sim} ns, closed form {form:.1} ns ({:.3}% off)",
+                            err * 100.0
+                        );
+                        checked += 1;
+                    }
+                }
             }
-        );
+        }
+    }
+    assert_eq!(checked, 3 * 8 * 3 * 5 * 10);
+}
+
+#[test]
+fn ring_and_chain_are_exact_to_the_nanosecond() {
+    let m = model();
+    for n in RANKS {
+        let m8 = model_of(n);
+        for s in SIZES {
+            let b = s.div_ceil(u64::from(n));
+            let nn = u64::from(n);
+            // Ring all_reduce on one cube (the IO_CPU's): 2(n−1) α + ceil(2(n−1)·B / β).
+            let want = 2 * (nn - 1) * 3000 + (2 * (nn - 1) * b).div_ceil(50);
+            assert_eq!(
+                m8.collective_ns(AllReduce, Ring, n, s, &[0], None),
+                want,
+                "n={n} S={s}"
+            );
+            // Off the IO_CPU's cube: α = 3000 + 2 · 500.
+            let want = 2 * (nn - 1) * 4000 + (2 * (nn - 1) * b).div_ceil(50);
+            assert_eq!(
+                m8.collective_ns(AllReduce, Ring, n, s, &[0, 1, 2, 3], None),
+                want
+            );
+            // Chain broadcast: (n−1) α + (n−2) ceil(c'/β) + ceil(S/β), c' = ceil(S / P).
+            let pieces = s.div_ceil(DEFAULT_PIPELINE_CHUNK_BYTES).max(1);
+            let piece = s.div_ceil(pieces);
+            let want = (nn - 1) * 3000 + (nn - 2) * piece.div_ceil(50) + s.div_ceil(50);
+            assert_eq!(m8.collective_ns(Broadcast, Ring, n, s, &[0], None), want);
+        }
+    }
+    // A 32 B all_reduce at n = 8 costs its latency terms: 14 α + ceil(14 · 4 / 50) =
+    // 14 · 3000 + 2 on the IO_CPU's cube, whatever the number of cubes holding it.
+    assert_eq!(m.collective_ns(AllReduce, Ring, 8, 32, &[0], None), 42_002);
+    assert_eq!(
+        m.collective_ns(AllReduce, Ring, 8, 32, &[0, 1, 2, 3], None),
+        56_002
+    );
+    // Chunking pipelines: the ring's time does not depend on chunk_bytes.
+    let s = 59 * 1_000_000;
+    assert_eq!(
+        m.collective_ns(AllReduce, Ring, 8, s, &[0], Some(64 << 10)),
+        m.collective_ns(AllReduce, Ring, 8, s, &[0], None)
+    );
+}
+
+#[test]
+fn large_messages_reach_the_link_bandwidth() {
+    // busbw (nccl-tests) within 3% of the 50 GB/s link at 1 GiB, on 1 and 4 cubes.
+    for n in [8, 64] {
+        for cubes in [&[0][..], &[0, 1, 2, 3][..]] {
+            for kind in [AllReduce, AllGather, ReduceScatter, Broadcast, Reduce] {
+                let ns = simulated(kind, Ring, n, GIB, cubes);
+                let busbw = algbw_gbytes_per_s(GIB, ns) * kind.busbw_factor(n);
+                assert!(
+                    (0.97 * 50.0..=50.0).contains(&busbw),
+                    "{kind} n={n} cubes={cubes:?}: busbw {busbw:.2} GB/s"
+                );
+            }
+        }
     }
 }
 
 #[test]
-fn all_to_all_is_pairwise_for_every_algorithm() {
-    let m = model();
-    // N=8, S=8 MiB, k=1: 7 × 23972 = 167804 for ring and tree
-    assert_eq!(
-        m.collective_ns(AllToAll, Ring, 8, 8 * MIB, 1, None),
-        167_804
-    );
-    assert_eq!(
-        m.collective_ns(AllToAll, Tree, 8, 8 * MIB, 1, None),
-        167_804
-    );
-    // k=4 flat: 7 × 32972 = 230804; intercube k=4: 42944 + 167804 = 210748
-    assert_eq!(
-        m.collective_ns(AllToAll, Tree, 8, 8 * MIB, 4, None),
-        230_804
-    );
-    assert_eq!(
-        m.collective_ns(AllToAll, Intercube, 8, 8 * MIB, 4, None),
-        210_748
-    );
+fn recursive_doubling_beats_ring_below_the_textbook_crossover_only() {
+    // All-reduce at n = 64 on one cube: ring 126 α + 2·63/64 · S/β, recursive doubling
+    // 6 (α + S/β). Equal where 120 α = S (6 − 126/64)/β: S = 120 · 3000 · 50 / 4.03125
+    // = 4,465,116 bytes (the crossover near 4.5 MB).
+    let m = model_of(64);
+    let t = |alg, s| m.collective_ns(AllReduce, alg, 64, s, &[0], None);
+    assert!(t(RecursiveDoubling, 4_400_000) < t(Ring, 4_400_000));
+    assert!(t(RecursiveDoubling, 4_550_000) > t(Ring, 4_550_000));
+    assert!(t(RecursiveDoubling, 16 * MIB) > t(Ring, 16 * MIB));
 }
 
 #[test]
-fn barrier_and_send_recv() {
+fn intercube_phases_move_what_they_move() {
+    // all_gather at n = 8, 128 MiB output on 4 cubes: gather the 16 MiB input's 3 off-cube
+    // parts (3 · 4 MiB over the IO cube's port: 500 + 125829.12 ns), ring 7 · (3000 + 16 MiB
+    // / 50), scatter the 128 MiB output's 3 parts (500 + 3 · 32 MiB / 100).
     let m = model();
-    // ring: 2(N-1) = 14 × α 3000 = 42000; tree and intercube: L=3 × 3000 = 9000
-    assert_eq!(m.collective_ns(Barrier, Ring, 8, 0, 1, None), 42_000);
-    assert_eq!(m.collective_ns(Barrier, Tree, 8, 0, 1, None), 9_000);
-    assert_eq!(m.collective_ns(Barrier, Intercube, 8, 0, 4, None), 9_000);
-    // send/recv of 1 MiB, k=1: 23972; k=4: 4 × (3000 + 5243) = 32972, for every algorithm
-    for alg in [Ring, Tree, Intercube] {
-        assert_eq!(m.collective_ns(SendRecv, alg, 2, MIB, 1, None), 23_972);
-        assert_eq!(m.collective_ns(SendRecv, alg, 2, MIB, 4, None), 32_972);
-    }
+    let s = 128 * MIB;
+    let gather = 500 + (3 * 4 * MIB).div_ceil(100);
+    let ring = 7 * 3000 + (7 * 16 * MIB).div_ceil(50);
+    let scatter = 500 + (3 * 32 * MIB).div_ceil(100);
+    assert_eq!(
+        m.collective_ns(AllGather, Intercube, 8, s, &[0, 1, 2, 3], None),
+        gather + ring + scatter
+    );
+    // On the IO_CPU's cube alone there is nothing to gather: intercube is the ring with the
+    // IO_CPU's latency only.
+    assert_eq!(
+        m.collective_ns(AllGather, Intercube, 8, s, &[0], None),
+        m.collective_ns(AllGather, Ring, 8, s, &[0], None)
+    );
+    // Small messages on 4 cubes: intercube saves 2 α_c per step and pays two phases.
+    let small = |alg| m.collective_ns(AllReduce, alg, 8, 4096, &[0, 1, 2, 3], None);
+    assert!(small(Intercube) < small(Ring));
 }
 
 #[test]
 fn one_rank_is_free_and_zero_bytes_cost_latency() {
     let m = model();
-    for kind in [
-        AllReduce,
-        Broadcast,
-        Reduce,
-        AllGather,
-        ReduceScatter,
-        AllToAll,
-        Barrier,
-        SendRecv,
-    ] {
-        for alg in [Ring, Tree, Intercube] {
-            assert_eq!(
-                m.collective_cost(kind, alg, 1, 8 * MIB, 4, None),
-                CollectiveCost::default()
-            );
-            assert_eq!(m.collective_ns(kind, alg, 0, 8 * MIB, 4, None), 0);
-        }
+    for kind in KINDS {
+        assert_eq!(m.collective_ns(kind, Ring, 1, MIB, &[0], None), 0, "{kind}");
     }
-    // zero-byte ring all_reduce, N=8, k=1: 14 × α = 42000
-    assert_eq!(m.collective_ns(AllReduce, Ring, 8, 0, 1, None), 42_000);
-    // zero-byte broadcast: P = 1, 7 × 3000 = 21000
-    assert_eq!(m.collective_ns(Broadcast, Ring, 8, 0, 1, None), 21_000);
-    // zero-byte intercube all_reduce, k=2: 2 × 500 + 14 × 3000 = 43000
-    assert_eq!(m.collective_ns(AllReduce, Intercube, 8, 0, 2, None), 43_000);
-    // cubes = 0 is taken as 1
+    assert_eq!(m.collective_ns(SendRecv, Ring, 2, 0, &[0, 1], None), 3000);
+    assert_eq!(m.collective_ns(Barrier, Ring, 8, 0, &[], None), 14 * 3000);
+}
+
+#[test]
+fn a_ring_fabric_routes_the_short_way_and_pays_per_hop() {
+    let mut spec = TopologySpec::embedded_default();
+    spec.system.sips.fabric = Fabric::Ring;
+    let m = CostModel::new(&spec.validate("t").unwrap());
+    let link = |from, to| Resource::SipLink { from, to };
+    assert_eq!(m.route(0, 2), [link(0, 1), link(1, 2)]);
+    assert_eq!(m.route(0, 7), [link(0, 7)]);
     assert_eq!(
-        m.collective_ns(AllReduce, Ring, 8, 8 * MIB, 0, None),
-        335_608
-    );
+        m.route(1, 5),
+        [link(1, 2), link(2, 3), link(3, 4), link(4, 5)]
+    ); // tie: up
+    assert_eq!(m.route(6, 1), [link(6, 7), link(7, 0), link(0, 1)]);
+    // send/recv 0 -> 2: 2 hops of α, the bytes once at the link rate (cut-through).
+    let plan = m.collective_plan(SendRecv, Ring, &[0, 2], 0, MIB, &[0], None);
+    assert_eq!(m.plan_ns(&plan), 2 * 3000 + MIB.div_ceil(50));
 }
 
 #[test]
@@ -279,8 +354,6 @@ fn bandwidth_factors_follow_nccl_tests() {
     assert_eq!(Broadcast.busbw_factor(8), 1.0);
     assert_eq!(SendRecv.busbw_factor(2), 1.0);
     assert_eq!(AllReduce.busbw_factor(1), 0.0);
-    assert_eq!(AllReduce.busbw_factor(0), 0.0);
-    // 8 MiB in 335608 ns = 24.995... GB/s
     assert_eq!(
         algbw_gbytes_per_s(8 * MIB, 335_608),
         8_388_608.0 / 335_608.0
@@ -289,56 +362,151 @@ fn bandwidth_factors_follow_nccl_tests() {
     assert_eq!(DEFAULT_ALGORITHM, Ring);
 }
 
+fn shard(cube: u32, pe: u32, rows: (u64, u64), cols: u64, itemsize: u64) -> ShardSpec {
+    ShardSpec {
+        sip: 0,
+        cube,
+        pe,
+        rows: Span {
+            start: rows.0,
+            end: rows.1,
+        },
+        cols: Span {
+            start: 0,
+            end: cols,
+        },
+        bytes: (rows.1 - rows.0) * cols * itemsize,
+    }
+}
+
 #[test]
-fn local_ops_take_the_slowest_shard() {
+fn local_ops_take_the_slowest_shard_at_their_dtypes_throughput() {
     let m = model();
-    // H = 800 / 8 = 100 B/ns per PE; vector 512 flop/ns.
+    // H = 800 / 8 = 100 B/ns per PE; vector 512 flop/ns for f32, 1024 for bf16.
     // binary op on a 1024 x 256 f32 shard: e = 262144; flops ceil(262144/512) = 512;
-    //   bytes 3 × 262144 × 4 = 3145728 -> ceil(/100) = 31458; max = 31458
-    let big = shard(0, 0, 1024, 256, 4);
-    let small = shard(0, 1, 10, 256, 4);
-    assert_eq!(m.binary_op_ns(&[small, big], 4), 31_458);
-    // scale: 2 × 1048576 / 100 = 20971.52 -> 20972
-    assert_eq!(m.scale_ns(&[big], 4), 20_972);
-    // fill: 1048576 / 100 -> 10486
-    assert_eq!(m.fill_ns(&[big], 4), 10_486);
-    // compute-bound: 100 flops per element, 1 byte moved: ceil(26214400/512) = 51200 vs
-    //   ceil(1048576/100) = 10486
-    assert_eq!(m.elementwise_ns(&[big], 4, 1, 100), 51_200);
-    assert_eq!(m.elementwise_ns(&[], 4, 3, 1), 0);
+    //   bytes 3 × 262144 × 4 = 3145728 -> ceil(/100) = 31458; max = 31458 (operands in place)
+    let big = shard(0, 0, (0, 1024), 256, 4);
+    let small = shard(0, 1, (1024, 1034), 256, 4);
+    assert_eq!(
+        m.binary_op_ns(&[small, big], &[small, big], DType::F32),
+        31_458
+    );
+    assert_eq!(m.scale_ns(&[big], DType::F32), 20_972);
+    assert_eq!(m.fill_ns(&[big], DType::F32), 10_486);
+    // compute-bound: 100 flops per element: f32 ceil(26214400/512) = 51200, bf16 25600, f64
+    // (256 GFLOP/s) 102400.
+    assert_eq!(m.elementwise_ns(&[big], DType::F32, 1, 100), 51_200);
+    assert_eq!(m.elementwise_ns(&[big], DType::BF16, 1, 100), 25_600);
+    assert_eq!(m.elementwise_ns(&[big], DType::F64, 1, 100), 102_400);
+    assert_eq!(m.elementwise_ns(&[], DType::F32, 3, 1), 0);
 }
 
 #[test]
-fn matmul_is_compute_or_memory_bound_per_shard() {
+fn matmul_pays_for_its_operands_and_its_dtype() {
     let m = model();
-    // result shard 128 x 128, K = 4096, bf16: flops 2·128·128·4096 = 134217728 / 4096 = 32768;
-    //   bytes (128·4096 + 4096·128 + 128·128) × 2 = 1064960 × 2 = 2129920 -> ceil(/100) = 21300;
-    //   max = 32768
-    let s = shard(1, 3, 128, 128, 2);
-    assert_eq!(m.matmul_ns(&[s], 4096, 2), 32_768);
-    // skinny 1 x 1, K = 1000, f32: flops 2000 / 4096 -> 1; bytes (1000 + 1000 + 1) × 4 = 8004 / 100 -> 81
-    assert_eq!(m.matmul_ns(&[shard(0, 0, 1, 1, 4)], 1000, 4), 81);
-    assert_eq!(m.matmul_ns(&[], 1000, 4), 0);
+    // One result shard 128 x 128 on (cube 1, PE 3), K = 4096, operands on the same PE.
+    // bf16 (8192 GFLOP/s): flops 2·128·128·4096 = 134217728 / 8192 = 16384; bytes
+    //   (128·4096 + 4096·128 + 128·128) × 2 = 2129920 / 100 = 21300 -> memory-bound 21300.
+    // Operands on the result's PE need not move.
+    let out = shard(1, 3, (0, 128), 128, 2);
+    let a = shard(1, 3, (0, 128), 4096, 2);
+    let b = ShardSpec {
+        cols: Span { start: 0, end: 128 },
+        ..shard(1, 3, (0, 4096), 128, 2)
+    };
+    let (a1, b1) = ([a], [b]);
+    let local = MatmulShape {
+        a: &a1,
+        b: &b1,
+        mkn: (128, 4096, 128),
+        b_batched: false,
+    };
+    assert_eq!(m.matmul_ns(&[out], local, DType::BF16), 21_300);
+    // f32 (4096 GFLOP/s): compute 134217728 / 4096 = 32768 ns, memory
+    // (128·4096 + 4096·128 + 128·128) × 4 / 100 = 42598 ns: memory-bound at twice the bytes.
+    let (a4, b4) = ([ShardSpec { bytes: 0, ..a }], [ShardSpec { bytes: 0, ..b }]);
+    let f32_ops = MatmulShape {
+        a: &a4,
+        b: &b4,
+        mkn: (128, 4096, 128),
+        b_batched: false,
+    };
+    assert_eq!(
+        m.matmul_ns(&[out], f32_ops, DType::F32),
+        ((128 * 4096 * 2 + 128 * 128) * 4u64).div_ceil(100)
+    );
+    // The same operands on another cube's PE cross both cube ports: 500 + ceil(2 MiB / 100).
+    let far_a = shard(2, 0, (0, 128), 4096, 2);
+    let far_b = ShardSpec {
+        cols: Span { start: 0, end: 128 },
+        ..shard(2, 0, (0, 4096), 128, 2)
+    };
+    let (a2, b2) = ([far_a], [far_b]);
+    let far = MatmulShape {
+        a: &a2,
+        b: &b2,
+        mkn: (128, 4096, 128),
+        b_batched: false,
+    };
+    assert_eq!(
+        m.matmul_ns(&[out], far, DType::BF16),
+        500 + (2 * MIB).div_ceil(100) + 21_300
+    );
 }
 
 #[test]
-fn copies_between_and_within_sips() {
+fn copies_use_the_link_class_their_pieces_cross() {
     let m = model();
-    // other SIP, k=1: 3000 + 20972 = 23972; k=4: 32972
-    assert_eq!(m.copy_ns(MIB, 1, 0, 3), 23_972);
-    assert_eq!(m.copy_ns(MIB, 4, 0, 3), 32_972);
-    // same SIP: InterCube 500 + ceil(1048576/100) = 500 + 10486 = 10986
-    assert_eq!(m.copy_ns(MIB, 4, 2, 2), 10_986);
+    // 64 MiB f32 as 16777216 x 1.
+    let rows = 16 * MIB;
+    let on = |cube, pe| shard(cube, pe, (0, rows), 1, 4);
+    let b = 64 * MIB;
+    // Same PE: pe_local 10 + ceil(64 MiB / 400) = 10 + 167773.
+    assert_eq!(
+        m.copy_ns(&[on(0, 0)], &[on(0, 0)], DType::F32),
+        10 + b.div_ceil(400)
+    );
+    // Same cube, another PE: intra_cube 100 + 64 MiB / 200.
+    assert_eq!(
+        m.copy_ns(&[on(0, 0)], &[on(0, 1)], DType::F32),
+        100 + b.div_ceil(200)
+    );
+    // Another cube: both ports, 500 + 64 MiB / 100.
+    assert_eq!(
+        m.copy_ns(&[on(0, 0)], &[on(1, 0)], DType::F32),
+        500 + b.div_ceil(100)
+    );
+    // Split rows over 4 cubes x 8 PEs to the same layout: every piece stays on its PE.
+    let split: Vec<ShardSpec> = (0..32u64)
+        .map(|i| {
+            shard(
+                (i / 8) as u32,
+                (i % 8) as u32,
+                (i * rows / 32, (i + 1) * rows / 32),
+                1,
+                4,
+            )
+        })
+        .collect();
+    assert_eq!(
+        m.copy_ns(&split, &split, DType::F32),
+        10 + (b / 32).div_ceil(400)
+    );
+    // To another SIP, same layout: the 24 shards off cube 0 cross ports (α_c each side);
+    // every piece crosses the inter-SIP link: 3000 + 1000 + ceil(64 MiB / 50).
+    let there: Vec<ShardSpec> = split.iter().map(|s| ShardSpec { sip: 3, ..*s }).collect();
+    assert_eq!(m.copy_ns(&split, &there, DType::F32), 4000 + b.div_ceil(50));
 }
 
 #[test]
-fn distinct_cubes_counts_cubes_not_pes() {
+fn cube_ids_and_distinct_cubes_count_cubes_not_pes() {
     let shards = [
-        shard(0, 0, 1, 1, 4),
-        shard(0, 1, 1, 1, 4),
-        shard(2, 0, 1, 1, 4),
+        shard(0, 0, (0, 1), 1, 4),
+        shard(0, 1, (1, 2), 1, 4),
+        shard(2, 0, (2, 3), 1, 4),
     ];
     assert_eq!(distinct_cubes(&shards), 2);
+    assert_eq!(cube_ids(&shards), [0, 2]);
     assert_eq!(distinct_cubes(&[]), 1);
 }
 
@@ -349,6 +517,7 @@ fn a_custom_topology_changes_alpha_and_beta() {
     spec.links.inter_sip.bandwidth_gbytes_per_s = 3.0;
     spec.io_cpu.transfer_overhead_ns = 0;
     let m = CostModel::new(&spec.validate("test").unwrap());
-    // 7 + ceil(10 / 3) = 7 + 4 = 11
-    assert_eq!(m.transfer_ns(LinkClass::InterSip, 10, None), 11);
+    // send/recv of 10 bytes on the IO_CPU's cube: 7 + ceil(10 / 3) = 11.
+    assert_eq!(m.collective_ns(SendRecv, Ring, 2, 10, &[0], None), 11);
+    assert_eq!(m.alpha_ns(LinkClass::InterSip), 7);
 }

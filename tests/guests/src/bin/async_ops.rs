@@ -3,6 +3,7 @@
 //! - `exchange`: ranks 0 and 1 swap a tensor with isend + irecv, then one blocking send;
 //! - `overlap`: an all_reduce_async overlapped with a matmul, then waited;
 //! - `compute-first`: an irecv posted, the peer computes before sending;
+//! - `poll`: rank 0 polls an irecv until it completes while rank 1 computes, then sends;
 //! - `unfinished`: rank 0 exits with an isend nobody receives;
 //! - `dropped-tensor`: rank 0 drops its work and its tensor before rank 1 receives it;
 //! - `deadlock`: both ranks wait on an irecv nobody sends;
@@ -56,7 +57,9 @@ fn main() -> Result<(), kernbench::Error> {
         }
         "overlap" => {
             let mut grad = Tensor::full(&[1 << 16], f64::from(rank + 1), opts)?;
-            let x = Tensor::ones(&[256, 256], opts)?;
+            // Small enough that the matmul (its operands moved from one PE to the result's
+            // split rows first) ends before the all_reduce does.
+            let x = Tensor::ones(&[64, 64], opts)?;
             let work = dist::all_reduce_async(&mut grad, ReduceOp::Sum)?;
             println!("issued at {}", now_ns());
             let _y = x.matmul(&x)?;
@@ -77,6 +80,23 @@ fn main() -> Result<(), kernbench::Error> {
                 dist::isend(&t, peer)?.wait()?;
             }
             println!("received at {}", now_ns());
+        }
+        "poll" => {
+            let mut t = Tensor::zeros(&[1 << 16], opts)?;
+            if rank == 0 {
+                let work = dist::irecv(&mut t, peer)?;
+                let mut polls = 0u64;
+                while !work.is_completed() {
+                    polls += 1;
+                }
+                println!("polled {polls} times, done at {}", now_ns());
+                work.wait()?;
+            } else {
+                // 4 MiB filled on one PE: ceil(4194304 / 100) ns before the send.
+                let _x = Tensor::ones(&[1 << 20], opts)?;
+                println!("sent at {}", now_ns());
+                dist::isend(&t, peer)?.wait()?;
+            }
         }
         "unfinished" => {
             let t = Tensor::zeros(&[4], opts)?;

@@ -1,0 +1,88 @@
+//! What a communication needs from the links: a [`Plan`] of stages, each a latency and the
+//! bytes it puts on each link resource. The cost model writes plans; the network
+//! ([`crate::sim::network`]) runs them, sharing links between the plans in flight.
+
+use serde::Serialize;
+
+/// A link resource with its own bandwidth, shared max-min fairly by the flows on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Resource {
+    /// One direction of the inter-SIP link from SIP `from` to its neighbour `to`.
+    SipLink {
+        /// Sending SIP.
+        from: u32,
+        /// Receiving SIP.
+        to: u32,
+    },
+    /// One direction of a cube's port onto its SIP's cube fabric (towards the IO_CPU's
+    /// cube or another cube).
+    CubePort {
+        /// SIP.
+        sip: u32,
+        /// Cube.
+        cube: u32,
+        /// Into the cube (else out of it).
+        inbound: bool,
+    },
+}
+
+/// One stage of a plan: after `latency_ns`, `loads` move together, at the rate of the link
+/// that needs longest; a stage starts when the one before it ends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stage {
+    /// Latency paid before the bytes move (once per step, summed over merged steps).
+    pub latency_ns: u64,
+    /// Bytes on each resource, sorted by resource, each resource once.
+    pub loads: Vec<(Resource, u64)>,
+}
+
+/// The stages of one communication, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Stages in order; an empty plan takes no time.
+    pub stages: Vec<Stage>,
+}
+
+impl Plan {
+    /// Append a step; consecutive steps over the same resources merge into one stage (a
+    /// ring's steps all use the same links, so a ring of any length is one stage).
+    pub(super) fn push(&mut self, latency_ns: u64, loads: Vec<(Resource, u64)>) {
+        if let Some(last) = self.stages.last_mut()
+            && last.loads.len() == loads.len()
+            && last.loads.iter().zip(&loads).all(|(a, b)| a.0 == b.0)
+        {
+            last.latency_ns = last.latency_ns.saturating_add(latency_ns);
+            for (a, b) in last.loads.iter_mut().zip(&loads) {
+                a.1 = a.1.saturating_add(b.1);
+            }
+            return;
+        }
+        self.stages.push(Stage { latency_ns, loads });
+    }
+
+    /// Inter-SIP and intra-SIP stages of the plan (for reports).
+    pub fn len(&self) -> usize {
+        self.stages.len()
+    }
+
+    /// Whether the plan has no stage.
+    pub fn is_empty(&self) -> bool {
+        self.stages.is_empty()
+    }
+}
+
+/// Bytes per resource, gathered step by step before they become a stage.
+#[derive(Debug, Default)]
+pub(super) struct Loads(std::collections::BTreeMap<Resource, u64>);
+
+impl Loads {
+    pub(super) fn add(&mut self, resource: Resource, bytes: u64) {
+        let slot = self.0.entry(resource).or_insert(0);
+        *slot = slot.saturating_add(bytes);
+    }
+
+    pub(super) fn into_vec(self) -> Vec<(Resource, u64)> {
+        self.0.into_iter().collect()
+    }
+}

@@ -1,0 +1,309 @@
+//! The schedules of the collectives: which group member sends how many bytes to which, step
+//! by step, as the textbook algorithms do. Each step becomes a stage of a [`Plan`]; the
+//! formulas these plans take alone on their links are in ADR-0008 and checked against the
+//! papers' closed forms by the fidelity tests (`cost/tests.rs`).
+//!
+//! `n` members, `S` the nccl-tests size, `B = ceil(S / n)` one block, `p = 2^floor(log2 n)`,
+//! positions relative to the root where a root matters.
+
+use super::plan::{Loads, Plan, Resource};
+use super::{CostModel, DEFAULT_PIPELINE_CHUNK_BYTES, LinkClass, ceil_log2};
+use crate::sim::ccl::{Algorithm, CollectiveKind};
+
+/// What a collective is, as far as its schedule goes.
+pub(super) struct Collective<'a> {
+    pub kind: CollectiveKind,
+    pub algorithm: Algorithm,
+    pub members: &'a [u32],
+    pub root: usize,
+    pub bytes: u64,
+    pub cubes: &'a [u32],
+    pub chunk_bytes: Option<u64>,
+}
+
+/// The plan of one collective.
+pub(super) fn plan(model: &CostModel, c: Collective<'_>) -> Plan {
+    let n = c.members.len();
+    let mut b = Builder::new(model, &c);
+    if n <= 1 {
+        return b.plan;
+    }
+    let s = c.bytes;
+    let block = s.div_ceil(n as u64);
+    let all = 0..n;
+    let ring = |shift: usize| -> Vec<usize> { (0..n).map(|i| (i + shift) % n).collect() };
+    use Algorithm::{Intercube, RecursiveDoubling, Ring};
+    let flat = c.algorithm != Intercube;
+    let rel = |i: usize| (c.root + i) % n;
+    use CollectiveKind as K;
+    match (c.kind, c.algorithm) {
+        (K::Barrier, Ring) => {
+            for _ in 0..2 * (n - 1) {
+                b.step(&pairs(&ring(1), 0), false);
+            }
+        }
+        (K::Barrier, RecursiveDoubling | Intercube) => {
+            // Dissemination (Hensgen, Finkel and Manber 1988): ceil(log2 n) rounds.
+            for i in 0..ceil_log2(n as u32) {
+                b.step(&pairs(&ring(1 << i), 0), false);
+            }
+        }
+        (K::SendRecv, _) => {
+            let (src, dst) = (c.root, 1 - c.root.min(1));
+            b.intra([src], s, true);
+            b.step(&[(src, dst, s)], flat);
+            b.intra([dst], s, false);
+        }
+        (K::AllReduce, Ring | Intercube) => {
+            b.intra(all.clone(), s, true);
+            for _ in 0..2 * (n - 1) {
+                b.step(&pairs(&ring(1), block), flat);
+            }
+            b.intra(all, s, false);
+        }
+        (K::AllGather, Ring | Intercube) => {
+            b.intra(all.clone(), block, true);
+            for _ in 0..n - 1 {
+                b.step(&pairs(&ring(1), block), flat);
+            }
+            b.intra(all, s, false);
+        }
+        (K::ReduceScatter, Ring | Intercube) => {
+            b.intra(all.clone(), s, true);
+            for _ in 0..n - 1 {
+                b.step(&pairs(&ring(1), block), flat);
+            }
+            b.intra(all, block, false);
+        }
+        (K::AllToAll, Ring | Intercube) => {
+            // Pairwise exchange (Thakur et al. 2005 §4.5): step k sends block i+k.
+            b.intra(all.clone(), s, true);
+            for k in 1..n {
+                b.step(&pairs(&ring(k), block), flat);
+            }
+            b.intra(all, s, false);
+        }
+        (K::Broadcast, Ring | Intercube) => {
+            b.intra([c.root], s, true);
+            b.chain(&(0..n).map(rel).collect::<Vec<_>>(), s, flat);
+            b.intra((1..n).map(rel), s, false);
+        }
+        (K::Reduce, Ring | Intercube) => {
+            b.intra((1..n).map(rel), s, true);
+            b.chain(&(1..=n).map(rel).collect::<Vec<_>>(), s, flat);
+            b.intra([c.root], s, false);
+        }
+        (K::AllReduce, RecursiveDoubling) => {
+            // Thakur et al. 2005 §4.4: the n - p extra ranks fold into the first p, p
+            // exchange by recursive doubling, and the extras get the result back.
+            let p = 1usize << (usize::BITS - 1 - n.leading_zeros());
+            let extras: Vec<_> = (p..n).map(|i| (i, i - p, s)).collect();
+            b.step(&extras, true);
+            let mut d = 1;
+            while d < p {
+                let t: Vec<_> = (0..p).map(|i| (i, i ^ d, s)).collect();
+                b.step(&t, true);
+                d <<= 1;
+            }
+            let back: Vec<_> = (p..n).map(|i| (i - p, i, s)).collect();
+            b.step(&back, true);
+        }
+        (K::AllGather, RecursiveDoubling) => {
+            // Bruck et al. 1997 (Thakur et al. 2005 §4.2 for any n): round i sends
+            // min(2^i, n - 2^i) blocks to the member 2^i below.
+            let mut d = 1;
+            while d < n {
+                let blocks = d.min(n - d) as u64;
+                b.step(&pairs(&ring(n - d), blocks.saturating_mul(block)), true);
+                d <<= 1;
+            }
+        }
+        (K::ReduceScatter, RecursiveDoubling) => {
+            // Recursive halving (Thakur et al. 2005 §4.3), the extra ranks folded in first
+            // and served their block last, as for all_reduce.
+            let p = 1usize << (usize::BITS - 1 - n.leading_zeros());
+            let extras: Vec<_> = (p..n).map(|i| (i, i - p, s)).collect();
+            b.step(&extras, true);
+            let mut d = p / 2;
+            let mut part = s;
+            while d >= 1 {
+                part = part.div_ceil(2);
+                let t: Vec<_> = (0..p).map(|i| (i, i ^ d, part)).collect();
+                b.step(&t, true);
+                d /= 2;
+            }
+            let back: Vec<_> = (p..n).map(|i| (i - p, i, block)).collect();
+            b.step(&back, true);
+        }
+        (K::AllToAll, RecursiveDoubling) => {
+            // Bruck et al. 1997: round i sends the blocks whose index has bit i set.
+            let mut d = 1;
+            while d < n {
+                let blocks = (1..n).filter(|j| j & d != 0).count() as u64;
+                b.step(&pairs(&ring(d), blocks.saturating_mul(block)), true);
+                d <<= 1;
+            }
+        }
+        (K::Broadcast, RecursiveDoubling) => {
+            // Binomial tree (Thakur et al. 2005 §4.1): round i doubles the holders.
+            let mut d = 1;
+            while d < n {
+                let t: Vec<_> = (0..d.min(n - d)).map(|i| (rel(i), rel(i + d), s)).collect();
+                b.step(&t, true);
+                d <<= 1;
+            }
+        }
+        (K::Reduce, RecursiveDoubling) => {
+            let mut d = 1usize << ceil_log2(n as u32);
+            while d > 1 {
+                d /= 2;
+                let t: Vec<_> = (d..n.min(2 * d)).map(|i| (rel(i), rel(i - d), s)).collect();
+                b.step(&t, true);
+            }
+        }
+    }
+    b.plan
+}
+
+/// Member `i` sends `bytes` to `to[i]`, for every member.
+fn pairs(to: &[usize], bytes: u64) -> Vec<(usize, usize, u64)> {
+    to.iter().enumerate().map(|(i, &j)| (i, j, bytes)).collect()
+}
+
+struct Builder<'a> {
+    model: &'a CostModel,
+    members: &'a [u32],
+    chunk_bytes: Option<u64>,
+    /// Whether this is `intercube` (the only algorithm with intra-SIP phases).
+    hierarchical: bool,
+    /// Cubes of the tensor other than the IO_CPU's: their data crosses their port.
+    off: Vec<u32>,
+    /// Cubes the tensor spans (`k ≥ 1`).
+    k: u64,
+    plan: Plan,
+}
+
+impl<'a> Builder<'a> {
+    fn new(model: &'a CostModel, c: &Collective<'a>) -> Self {
+        let io = model.io_cube();
+        let mut cubes = c.cubes.to_vec();
+        cubes.sort_unstable();
+        cubes.dedup();
+        Builder {
+            model,
+            members: c.members,
+            chunk_bytes: c.chunk_bytes,
+            hierarchical: c.algorithm == Algorithm::Intercube,
+            off: cubes.iter().copied().filter(|&j| j != io).collect(),
+            k: cubes.len().max(1) as u64,
+            plan: Plan::default(),
+        }
+    }
+
+    /// Route latency of one message: `h · α_s`, plus `2 α_c` when a flat message's data sits
+    /// off the IO_CPU's cube (its port on both sides).
+    fn latency(&self, from: usize, to: usize, bytes: u64, flat: bool) -> u64 {
+        let hops = self.model.hops(self.members[from], self.members[to]);
+        let mut ns = hops.saturating_mul(self.model.alpha_ns(LinkClass::InterSip));
+        if flat && bytes > 0 && !self.off.is_empty() {
+            ns = ns.saturating_add(2 * self.model.alpha_ns(LinkClass::InterCube));
+        }
+        ns
+    }
+
+    /// The loads of one message: `bytes` on each fabric link of its route; flat, each cube
+    /// part `ceil(bytes / k)` also on its cube's port on both sides.
+    fn message(&self, loads: &mut Loads, from: usize, to: usize, bytes: u64, flat: bool) {
+        let (a, b) = (self.members[from], self.members[to]);
+        for link in self.model.route(a, b) {
+            loads.add(link, bytes);
+        }
+        if flat && bytes > 0 {
+            let part = bytes.div_ceil(self.k);
+            for &cube in &self.off {
+                loads.add(port(a, cube, false), part);
+                loads.add(port(b, cube, true), part);
+            }
+        }
+    }
+
+    /// One step: every `(from, to, bytes)` at once; the step's latency is its slowest route's.
+    fn step(&mut self, transfers: &[(usize, usize, u64)], flat: bool) {
+        if transfers.is_empty() {
+            return;
+        }
+        let mut loads = Loads::default();
+        let mut latency = 0;
+        for &(from, to, bytes) in transfers {
+            latency = latency.max(self.latency(from, to, bytes, flat));
+            self.message(&mut loads, from, to, bytes, flat);
+        }
+        self.plan.push(latency, loads.into_vec());
+    }
+
+    /// A pipelined chain through `order` (Pješivac-Grbović et al. 2007, the segmented chain;
+    /// latency overlapped, LogP-style): `S` in `P = ceil(S / c)` pieces of `c' = ceil(S / P)`;
+    /// every hop pays its latency once, the pipeline fills in `n − 2` piece times, and each
+    /// link carries `S`: `(n−1) α + (n−2) · t(c') + t(S)`.
+    fn chain(&mut self, order: &[usize], s: u64, flat: bool) {
+        let c = self
+            .chunk_bytes
+            .filter(|&c| c > 0)
+            .unwrap_or(DEFAULT_PIPELINE_CHUNK_BYTES);
+        let pieces = s.div_ceil(c).max(1);
+        let piece = s.div_ceil(pieces);
+        let hops: Vec<(usize, usize)> = order.windows(2).map(|w| (w[0], w[1])).collect();
+        let Some(&(a, z)) = hops.first() else {
+            return;
+        };
+        let mut one = Loads::default();
+        self.message(&mut one, a, z, piece, flat);
+        let piece_ns = one
+            .into_vec()
+            .iter()
+            .map(|(r, b)| self.model.load_ns(*r, *b))
+            .max()
+            .unwrap_or(0);
+        let mut loads = Loads::default();
+        let mut latency = 0u64;
+        for &(from, to) in &hops {
+            latency = latency.saturating_add(self.latency(from, to, s, flat));
+            self.message(&mut loads, from, to, s, flat);
+        }
+        let fill = (hops.len() as u64 - 1).saturating_mul(piece_ns);
+        self.plan
+            .push(latency.saturating_add(fill), loads.into_vec());
+    }
+
+    /// An intra-SIP phase of `intercube` at each of `at`: gather moves the `bytes` held off
+    /// the IO_CPU's cube to it, scatter moves them back (`ceil(bytes / k)` per cube part,
+    /// through each part's port and the IO_CPU cube's port); nothing when no part is off it.
+    fn intra(&mut self, at: impl IntoIterator<Item = usize>, bytes: u64, gather: bool) {
+        if !self.hierarchical || self.off.is_empty() || bytes == 0 {
+            return;
+        }
+        let io = self.model.io_cube();
+        let part = bytes.div_ceil(self.k);
+        let mut loads = Loads::default();
+        let mut any = false;
+        for i in at {
+            any = true;
+            let sip = self.members[i];
+            for &cube in &self.off {
+                loads.add(port(sip, cube, !gather), part);
+            }
+            loads.add(
+                port(sip, io, gather),
+                part.saturating_mul(self.off.len() as u64),
+            );
+        }
+        if any {
+            let latency = self.model.alpha_ns(LinkClass::InterCube);
+            self.plan.push(latency, loads.into_vec());
+        }
+    }
+}
+
+fn port(sip: u32, cube: u32, inbound: bool) -> Resource {
+    Resource::CubePort { sip, cube, inbound }
+}
