@@ -456,7 +456,10 @@ fn meta_tensors_with_huge_shard_lists_are_bounded() {
         .replace("\"count\": 8", "\"count\": 1")
         .replace("\"cubes_per_sip\": 4", "\"cubes_per_sip\": 1024")
         .replace("\"pes_per_cube\": 8", "\"pes_per_cube\": 1024");
-    assert_eq!(spec.matches("1024").count(), 2, "{default}");
+    assert!(
+        spec.contains("\"cubes_per_sip\": 1024") && spec.contains("\"pes_per_cube\": 1024"),
+        "{default}"
+    );
     std::fs::write(&topo, spec).unwrap();
     let out = kernbench(&[
         "run",
