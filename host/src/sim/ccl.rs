@@ -22,6 +22,10 @@ pub enum Algorithm {
     /// all-to-all), recursive halving (reduce-scatter), binomial tree (broadcast, reduce),
     /// dissemination (barrier). Called `tree` before ADR-0008's second version.
     RecursiveDoubling,
+    /// NCCL's double binary tree for all-reduce (Sanders, Speck and Träff's two trees, each
+    /// carrying half the data, reduce and broadcast pipelined); the other collectives run
+    /// their `ring` schedule under it, as NCCL's tree covers all-reduce only.
+    DoubleBinaryTree,
     /// Hierarchical: gather the cube parts at the IO_CPU's cube inside each SIP, run the
     /// ring schedule across SIPs with one message per step, then scatter back.
     Intercube,
@@ -33,6 +37,7 @@ impl Algorithm {
         match self {
             Algorithm::Ring => "ring",
             Algorithm::RecursiveDoubling => "recursive_doubling",
+            Algorithm::DoubleBinaryTree => "double_binary_tree",
             Algorithm::Intercube => "intercube",
         }
     }

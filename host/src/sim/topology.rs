@@ -129,6 +129,10 @@ pub struct IoCpuSpec {
     /// `inter_cube` port to reach it (default 0).
     #[serde(default)]
     pub cube: u32,
+    /// Bytes per ns the IO_CPU moves in each direction, shared by every inter-SIP message of
+    /// its SIP (a node's injection limit); none: no limit beyond the links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth_gbytes_per_s: Option<f64>,
 }
 
 /// Why a topology spec was refused. Lists every problem found, each with its field path.
@@ -239,6 +243,9 @@ impl TopologySpec {
                     ));
                 }
             }
+        }
+        if let Some(rate) = self.io_cpu.bandwidth_gbytes_per_s {
+            check_rate(&mut problems, "io_cpu.bandwidth_gbytes_per_s", rate);
         }
         if self.io_cpu.cube >= s.cubes_per_sip {
             problems.push(format!(

@@ -83,6 +83,9 @@ pub enum LinkClass {
     /// One hop between SIPs, through the IO_CPUs (pays the IO_CPU overhead on top of the
     /// latency).
     InterSip,
+    /// A SIP's IO_CPU, each direction (`io_cpu.bandwidth_gbytes_per_s`; its latency is in
+    /// `InterSip`'s).
+    IoCpu,
 }
 
 /// One link class's exact parameters.
@@ -110,6 +113,7 @@ pub struct CostModel {
     intra_cube: Link,
     inter_cube: Link,
     inter_sip: Link,
+    io_cpu: Option<Link>,
     sips: u32,
     fabric: Fabric,
     io_cube: u32,
@@ -139,6 +143,13 @@ impl CostModel {
             intra_cube: Link::new(&links.intra_cube, 0),
             inter_cube: Link::new(&links.inter_cube, 0),
             inter_sip: Link::new(&links.inter_sip, spec.io_cpu.transfer_overhead_ns),
+            io_cpu: spec.io_cpu.bandwidth_gbytes_per_s.map(|rate| {
+                let spec = LinkSpec {
+                    latency_ns: 0,
+                    bandwidth_gbytes_per_s: rate,
+                };
+                Link::new(&spec, 0)
+            }),
             sips: spec.system.sips.count,
             fabric: spec.system.sips.fabric,
             io_cube: spec.io_cpu.cube,
@@ -157,7 +168,18 @@ impl CostModel {
             LinkClass::IntraCube => self.intra_cube,
             LinkClass::InterCube => self.inter_cube,
             LinkClass::InterSip => self.inter_sip,
+            // Without a limit the IO_CPU is as fast as the fastest rate a spec may give.
+            LinkClass::IoCpu => self.io_cpu.unwrap_or(Link {
+                alpha_ns: 0,
+                beta: Rate::new(1e9, 1),
+                gbytes_per_s: 1e9,
+            }),
         }
+    }
+
+    /// Whether the IO_CPU limits bandwidth (then every inter-SIP message loads it).
+    pub fn io_cpu_limited(&self) -> bool {
+        self.io_cpu.is_some()
     }
 
     /// The latency `α` of one hop on `class` (for `InterSip`, with the IO_CPU overhead).
@@ -184,6 +206,7 @@ impl CostModel {
     pub fn class_of(resource: Resource) -> LinkClass {
         match resource {
             Resource::SipLink { .. } => LinkClass::InterSip,
+            Resource::IoCpu { .. } => LinkClass::IoCpu,
             Resource::CubePort { .. } => LinkClass::InterCube,
         }
     }

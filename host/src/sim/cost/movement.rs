@@ -17,6 +17,7 @@ enum Local {
     Pe(Place),
     Crossbar(u32, u32),
     Port(u32, u32, bool),
+    Io(u32, bool),
     Fabric(u32, u32),
 }
 
@@ -74,6 +75,10 @@ impl Movement {
                     ns = ns.saturating_add(alpha(LinkClass::InterCube));
                 }
             }
+            if model.io_cpu_limited() {
+                self.load(Local::Io(from.0, false), bytes);
+                self.load(Local::Io(to.0, true), bytes);
+            }
             for link in model.route(from.0, to.0) {
                 if let super::Resource::SipLink { from, to } = link {
                     self.load(Local::Fabric(from, to), bytes);
@@ -112,6 +117,7 @@ impl Movement {
                     Local::Pe(_) => LinkClass::PeLocal,
                     Local::Crossbar(..) => LinkClass::IntraCube,
                     Local::Port(..) => LinkClass::InterCube,
+                    Local::Io(..) => LinkClass::IoCpu,
                     Local::Fabric(..) => LinkClass::InterSip,
                 };
                 model.bytes_ns(class, *b)

@@ -15,6 +15,13 @@ pub enum Resource {
         /// Receiving SIP.
         to: u32,
     },
+    /// One direction of a SIP's IO_CPU, which every inter-SIP message of the SIP crosses.
+    IoCpu {
+        /// SIP.
+        sip: u32,
+        /// Into the SIP (else out of it).
+        inbound: bool,
+    },
     /// One direction of a cube's port onto its SIP's cube fabric (towards the IO_CPU's
     /// cube or another cube).
     CubePort {

@@ -32,12 +32,12 @@ pub(super) fn plan(model: &CostModel, c: Collective<'_>) -> Plan {
     let block = s.div_ceil(n as u64);
     let all = 0..n;
     let ring = |shift: usize| -> Vec<usize> { (0..n).map(|i| (i + shift) % n).collect() };
-    use Algorithm::{Intercube, RecursiveDoubling, Ring};
+    use Algorithm::{DoubleBinaryTree as Dbt, Intercube, RecursiveDoubling, Ring};
     let flat = c.algorithm != Intercube;
     let rel = |i: usize| (c.root + i) % n;
     use CollectiveKind as K;
     match (c.kind, c.algorithm) {
-        (K::Barrier, Ring) => {
+        (K::Barrier, Ring | Dbt) => {
             for _ in 0..2 * (n - 1) {
                 b.step(&pairs(&ring(1), 0), false);
             }
@@ -54,6 +54,7 @@ pub(super) fn plan(model: &CostModel, c: Collective<'_>) -> Plan {
             b.step(&[(src, dst, s)], flat);
             b.intra([dst], s, false);
         }
+        (K::AllReduce, Dbt) => b.two_trees(n, s),
         (K::AllReduce, Ring | Intercube) => {
             b.intra(all.clone(), s, true);
             for _ in 0..2 * (n - 1) {
@@ -61,21 +62,21 @@ pub(super) fn plan(model: &CostModel, c: Collective<'_>) -> Plan {
             }
             b.intra(all, s, false);
         }
-        (K::AllGather, Ring | Intercube) => {
+        (K::AllGather, Ring | Dbt | Intercube) => {
             b.intra(all.clone(), block, true);
             for _ in 0..n - 1 {
                 b.step(&pairs(&ring(1), block), flat);
             }
             b.intra(all, s, false);
         }
-        (K::ReduceScatter, Ring | Intercube) => {
+        (K::ReduceScatter, Ring | Dbt | Intercube) => {
             b.intra(all.clone(), s, true);
             for _ in 0..n - 1 {
                 b.step(&pairs(&ring(1), block), flat);
             }
             b.intra(all, block, false);
         }
-        (K::AllToAll, Ring | Intercube) => {
+        (K::AllToAll, Ring | Dbt | Intercube) => {
             // Pairwise exchange (Thakur et al. 2005 §4.5): step k sends block i+k.
             b.intra(all.clone(), s, true);
             for k in 1..n {
@@ -83,12 +84,12 @@ pub(super) fn plan(model: &CostModel, c: Collective<'_>) -> Plan {
             }
             b.intra(all, s, false);
         }
-        (K::Broadcast, Ring | Intercube) => {
+        (K::Broadcast, Ring | Dbt | Intercube) => {
             b.intra([c.root], s, true);
             b.chain(&(0..n).map(rel).collect::<Vec<_>>(), s, flat);
             b.intra((1..n).map(rel), s, false);
         }
-        (K::Reduce, Ring | Intercube) => {
+        (K::Reduce, Ring | Dbt | Intercube) => {
             b.intra((1..n).map(rel), s, true);
             b.chain(&(1..=n).map(rel).collect::<Vec<_>>(), s, flat);
             b.intra([c.root], s, false);
@@ -218,6 +219,22 @@ impl<'a> Builder<'a> {
         for link in self.model.route(a, b) {
             loads.add(link, bytes);
         }
+        if bytes > 0 && self.model.io_cpu_limited() {
+            loads.add(
+                Resource::IoCpu {
+                    sip: a,
+                    inbound: false,
+                },
+                bytes,
+            );
+            loads.add(
+                Resource::IoCpu {
+                    sip: b,
+                    inbound: true,
+                },
+                bytes,
+            );
+        }
         if flat && bytes > 0 {
             let part = bytes.div_ceil(self.k);
             for &cube in &self.off {
@@ -258,12 +275,7 @@ impl<'a> Builder<'a> {
         };
         let mut one = Loads::default();
         self.message(&mut one, a, z, piece, flat);
-        let piece_ns = one
-            .into_vec()
-            .iter()
-            .map(|(r, b)| self.model.load_ns(*r, *b))
-            .max()
-            .unwrap_or(0);
+        let piece_ns = self.loads_ns(one);
         let mut loads = Loads::default();
         let mut latency = 0u64;
         for &(from, to) in &hops {
@@ -273,6 +285,62 @@ impl<'a> Builder<'a> {
         let fill = (hops.len() as u64 - 1).saturating_mul(piece_ns);
         self.plan
             .push(latency.saturating_add(fill), loads.into_vec());
+    }
+
+    /// NCCL's double binary tree all-reduce (Sanders, Speck and Träff 2009): tree A is the
+    /// heap on positions (children of `i`: `2i + 1`, `2i + 2`), tree B the same heap on the
+    /// positions mirrored (`n − 1 − i`), so no member is interior in both. Each tree reduces
+    /// half of `S` up to its root and broadcasts it back down, both pipelined in pieces, so a
+    /// piece crosses `2d` hops (`d = floor(log2 n)`, the heap's depth): every hop pays `α`
+    /// once, the pipeline fills in `2d − 1` piece times, and each resource carries what its
+    /// messages put on it (an interior member's IO_CPU moves 4 halves: `2S`).
+    fn two_trees(&mut self, n: usize, s: u64) {
+        let half = s.div_ceil(2);
+        let mut messages = Vec::new();
+        for mirrored in [false, true] {
+            let at = |i: usize| if mirrored { n - 1 - i } else { i };
+            for i in 1..n {
+                let (child, parent) = (at(i), at((i - 1) / 2));
+                messages.push((child, parent));
+                messages.push((parent, child));
+            }
+        }
+        let depth = u64::from(usize::BITS - 1 - n.leading_zeros());
+        let c = self
+            .chunk_bytes
+            .filter(|&c| c > 0)
+            .unwrap_or(DEFAULT_PIPELINE_CHUNK_BYTES);
+        let pieces = half.div_ceil(c).max(1);
+        let piece = half.div_ceil(pieces);
+        let (a, z) = messages[0];
+        let piece_ns = self.message_ns(a, z, piece);
+        let mut loads = Loads::default();
+        let mut hop = 0u64;
+        for &(from, to) in &messages {
+            hop = hop.max(self.latency(from, to, half, true));
+            self.message(&mut loads, from, to, half, true);
+        }
+        let latency = (2 * depth)
+            .saturating_mul(hop)
+            .saturating_add((2 * depth - 1).saturating_mul(piece_ns));
+        self.plan.push(latency, loads.into_vec());
+    }
+
+    /// Time of one message of `bytes` alone, without its latency.
+    fn message_ns(&self, from: usize, to: usize, bytes: u64) -> u64 {
+        let mut one = Loads::default();
+        self.message(&mut one, from, to, bytes, true);
+        self.loads_ns(one)
+    }
+
+    /// The bytes' time of `loads` alone: the slowest resource's.
+    fn loads_ns(&self, loads: Loads) -> u64 {
+        loads
+            .into_vec()
+            .iter()
+            .map(|(r, b)| self.model.load_ns(*r, *b))
+            .max()
+            .unwrap_or(0)
     }
 
     /// An intra-SIP phase of `intercube` at each of `at`: gather moves the `bytes` held off

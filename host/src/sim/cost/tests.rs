@@ -14,7 +14,11 @@
 //!   segmented chain, `(P + p − 2)` segment times), with the latency of a segment overlapped
 //!   by the segments behind it (LogP's L, paid once per hop);
 //! - [HFM88] Hensgen, Finkel and Manber, "Two algorithms for barrier synchronization",
-//!   IJPP 17(1), 1988 (dissemination, `ceil(log2 p)` rounds).
+//!   IJPP 17(1), 1988 (dissemination, `ceil(log2 p)` rounds);
+//! - [SST09] Sanders, Speck and Träff, "Two-tree algorithms for full bandwidth broadcast,
+//!   reduction and scan", Parallel Computing 35(12), 2009 (the two trees NCCL's double
+//!   binary tree is built on: each half of the message reduced and broadcast over its own
+//!   tree, pipelined).
 //!
 //! The model rounds every time up to a nanosecond and sizes blocks as `ceil(S / n)` bytes;
 //! the papers' forms are real-valued, so the check is "within 1%", and exact (to the
@@ -24,7 +28,7 @@ use super::*;
 use crate::sim::placement::{ShardSpec, Span};
 use crate::sim::topology::{Fabric, TopologySpec};
 
-use Algorithm::{Intercube, RecursiveDoubling, Ring};
+use Algorithm::{DoubleBinaryTree, Intercube, RecursiveDoubling, Ring};
 use CollectiveKind::{
     AllGather, AllReduce, AllToAll, Barrier, Broadcast, Reduce, ReduceScatter, SendRecv,
 };
@@ -132,7 +136,32 @@ fn closed_form(kind: CollectiveKind, alg: Algorithm, n: u32, s: u64, cubes: &[u3
         let pieces = s.div_ceil(DEFAULT_PIPELINE_CHUNK_BYTES).max(1) as f64;
         (nf - 1.0) * a + (pieces + nf - 2.0) * (sf / pieces) / beta
     };
+    // NCCL runs every collective but all_reduce with its ring under the tree algorithm.
+    let alg = if alg == DoubleBinaryTree && kind != AllReduce {
+        Ring
+    } else {
+        alg
+    };
     match (kind, alg) {
+        // [SST09]: each half h = S/2 climbs and descends a tree of depth floor(log2 n),
+        // pipelined in pieces of at most 128 KiB: 2d hops of latency, a pipeline fill of
+        // 2d − 1 pieces, and the bytes of the busiest IO_CPU: an interior member of one tree
+        // (2 children) that is a leaf of the other sends 4 halves (up, 2 down, up); with
+        // n = 2 a member sends 2, with n = 3 or 4 at most 3.
+        (AllReduce, DoubleBinaryTree) => {
+            let d = floor_lg;
+            let h = s.div_ceil(2);
+            let pieces = h.div_ceil(DEFAULT_PIPELINE_CHUNK_BYTES).max(1) as f64;
+            let busiest = match n {
+                2 => 2.0,
+                3 | 4 => 3.0,
+                _ => 4.0,
+            };
+            2.0 * d * alpha
+                + (2.0 * d - 1.0) * (h as f64 / pieces) / beta
+                + busiest * h as f64 / beta
+        }
+        (_, DoubleBinaryTree) => unreachable!("mapped to ring above"),
         (Barrier, Ring) => 2.0 * (nf - 1.0) * p.alpha_s,
         (Barrier, _) => lg * p.alpha_s, // [HFM88]
         (SendRecv, Intercube) => intra(sf) * 2.0 + p.alpha_s + sf / p.beta_s,
@@ -198,7 +227,7 @@ fn every_collective_algorithm_rank_count_and_size_is_within_1_percent_of_its_clo
     let mut checked = 0;
     for cubes in [&[0][..], &[0, 1, 2, 3][..], &[2][..]] {
         for kind in KINDS {
-            for alg in [Ring, RecursiveDoubling, Intercube] {
+            for alg in [Ring, RecursiveDoubling, DoubleBinaryTree, Intercube] {
                 for n in RANKS {
                     let n = if kind == SendRecv { 2 } else { n };
                     for s in SIZES {
@@ -217,7 +246,7 @@ fn every_collective_algorithm_rank_count_and_size_is_within_1_percent_of_its_clo
             }
         }
     }
-    assert_eq!(checked, 3 * 8 * 3 * 5 * 10);
+    assert_eq!(checked, 3 * 8 * 4 * 5 * 10);
 }
 
 #[test]
@@ -290,6 +319,12 @@ fn recursive_doubling_beats_ring_below_the_textbook_crossover_only() {
     assert!(t(RecursiveDoubling, 4_400_000) < t(Ring, 4_400_000));
     assert!(t(RecursiveDoubling, 4_550_000) > t(Ring, 4_550_000));
     assert!(t(RecursiveDoubling, 16 * MIB) > t(Ring, 16 * MIB));
+    // The double binary tree pays 2 · 6 latencies instead of the ring's 126, and moves 2S
+    // through its busiest IO_CPU where the ring moves 2 · 63/64 S: it wins small messages
+    // and loses large ones by 1/64.
+    assert!(t(DoubleBinaryTree, 4096) * 5 < t(Ring, 4096));
+    let (tree, ring) = (t(DoubleBinaryTree, GIB) as f64, t(Ring, GIB) as f64);
+    assert!(tree > ring && tree < ring * 1.02, "tree {tree} ring {ring}");
 }
 
 #[test]

@@ -129,3 +129,26 @@ fn stages_run_in_order_and_the_order_of_starting_does_not_matter() {
     assert_eq!(ea[0].0, 1);
     assert!(ea[0].1 < ea[1].1);
 }
+
+#[test]
+fn messages_into_one_sip_share_its_io_cpu() {
+    // Three SIPs send 1 MiB each to SIP 0 at once (a gather): each has its own link, but all
+    // cross SIP 0's IO_CPU (50 B/ns inbound), so they end together after 3 MiB at 50 B/ns.
+    let model = model();
+    let mut net = Network::new();
+    for i in 1..4u32 {
+        let plan = model.collective_plan(
+            crate::sim::CollectiveKind::SendRecv,
+            crate::sim::Algorithm::Ring,
+            &[0, i],
+            1,
+            1 << 20,
+            &[0],
+            None,
+        );
+        assert_eq!(model.plan_ns(&plan), 3000 + 20_972, "alone");
+        net.start(i, 0, plan);
+    }
+    let end = 3000 + (3u64 << 20).div_ceil(50);
+    assert_eq!(run_all(&mut net, &model), [(1, end), (2, end), (3, end)]);
+}
