@@ -200,6 +200,44 @@ fn small_sweep(path: &str) {
     }
 }
 
+/// The sweeps as a user runs them reach the 50 GB/s inter-SIP link at 1 GiB on 8 SIPs (ADR-0008:
+/// ring and chain are bandwidth-optimal, the latency paid once per step), and a 32 B
+/// all_reduce costs its latency terms, 14 x 3000 ns (+ 2 ns of bytes), not 4x.
+#[test]
+fn sweeps_reach_the_link_at_1_gib_and_small_messages_cost_their_latency() {
+    for bench in [
+        artifacts::ALL_REDUCE_PERF,
+        artifacts::BROADCAST_PERF,
+        artifacts::REDUCE_PERF,
+        artifacts::ALL_GATHER_PERF,
+        artifacts::REDUCE_SCATTER_PERF,
+    ] {
+        let report = run_args(bench, 8, &["-b", "1G", "-e", "1G", "-n", "1", "-w", "0"]);
+        let out = &report.ranks[0].stdout;
+        let row = out
+            .lines()
+            .find(|l| l.trim_start().starts_with("1073741824"))
+            .unwrap_or_else(|| panic!("{bench}: no 1 GiB row in {out}"));
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        let busbw: f64 = cols[cols.len() - 2].parse().unwrap();
+        assert!(
+            busbw >= 0.97 * 50.0,
+            "{bench}: busbw {busbw} GB/s in {row:?}"
+        );
+    }
+    let report = run_args(artifacts::ALL_REDUCE_PERF, 8, &["-b", "32", "-e", "32"]);
+    let times: Vec<u64> = report
+        .collectives
+        .iter()
+        .filter(|c| c.name == "all_reduce")
+        .map(|c| c.end_ns - c.start_ns)
+        .collect();
+    assert!(
+        !times.is_empty() && times.iter().all(|&t| t == 42_002),
+        "{times:?}"
+    );
+}
+
 #[test]
 pub fn broadcast_perf() {
     small_sweep(artifacts::BROADCAST_PERF);
@@ -458,27 +496,31 @@ pub fn custom_ring_allreduce() {
         // α = 2000 + 1000 (IO_CPU) + 2 · 500; one block B = 4096 bytes at 50 B/ns.
         let cubes = [0, 1, 2, 3];
         let (bytes, steps) = (u64::from(n) * count * 4, 2 * u64::from(n - 1));
-        let builtin = cost.collective_ns(
-            CollectiveKind::AllReduce,
-            Algorithm::Ring,
-            n,
-            bytes,
-            &cubes,
-            None,
-        );
+        let builtin = cost
+            .collective_ns(
+                CollectiveKind::AllReduce,
+                Algorithm::Ring,
+                n,
+                bytes,
+                &cubes,
+                None,
+            )
+            .unwrap();
         assert_eq!(
             builtin,
             steps * 4000 + (steps * count * 4).div_ceil(50),
             "n = {n}: the closed form"
         );
-        let chunk = cost.collective_ns(
-            CollectiveKind::SendRecv,
-            Algorithm::Ring,
-            2,
-            count * 4,
-            &cubes,
-            None,
-        );
+        let chunk = cost
+            .collective_ns(
+                CollectiveKind::SendRecv,
+                Algorithm::Ring,
+                2,
+                count * 4,
+                &cubes,
+                None,
+            )
+            .unwrap();
         assert_eq!(chunk, 4000 + 82);
         assert!(steps * chunk - builtin < steps, "n = {n}: rounding only");
         for rank in 0..n {

@@ -132,6 +132,8 @@ pub struct World {
     in_flight: BTreeMap<FlowKey, InFlight>,
     /// Each rank's state, for how far the network may run.
     states: Vec<RankState>,
+    /// How many ranks are in [`RankState::Until`].
+    asking: usize,
 }
 
 /// Why `new_group` failed.
@@ -178,6 +180,7 @@ impl World {
             network: Network::new(),
             in_flight: BTreeMap::new(),
             states: vec![RankState::Running; ranks as usize],
+            asking: 0,
         }
     }
 
@@ -189,6 +192,12 @@ impl World {
         plan: Plan,
         tickets: Vec<(u32, Ticket)>,
     ) {
+        // A plan of latencies only (a barrier) shares nothing: it ends when it says.
+        if plan.stages.iter().all(|s| s.loads.is_empty()) {
+            let latency = (plan.stages.iter()).fold(0u64, |t, s| t.saturating_add(s.latency_ns));
+            let end = record.start_ns.saturating_add(latency);
+            return self.finish(record, end, tickets);
+        }
         match self.network.start(key, record.start_ns, plan) {
             Some(end) => self.finish(record, end, tickets),
             None => {
@@ -223,6 +232,9 @@ impl World {
     /// asking about a time the network has reached. (SimGrid's maestro, ADR-0008.)
     pub fn settle(&mut self) {
         loop {
+            if self.asking == 0 && self.network.is_idle() {
+                return; // nothing to run and nobody to answer: no need to look at clocks
+            }
             let clock = |r: usize| self.sim.clocks.get(r as u32);
             let running = (self.states.iter().enumerate())
                 .filter(|(_, s)| matches!(s, RankState::Running))
@@ -248,7 +260,9 @@ impl World {
                 }
                 continue;
             }
-            let Some(t) = until.filter(|t| running.is_none_or(|r| *t <= r)) else {
+            // Strictly before every running clock: a rank at exactly `t` could still start a
+            // flow that ends at `t` on a topology with zero latencies.
+            let Some(t) = until.filter(|t| running.is_none_or(|r| *t < r)) else {
                 break;
             };
             for state in &mut self.states {
@@ -257,14 +271,28 @@ impl World {
                 {
                     mailbox.post(());
                     *state = RankState::Running;
+                    self.asking -= 1;
                 }
             }
         }
     }
 
+    /// Whether `rank` is held in host time for the others: waiting for an operation's
+    /// outcome, or for the network to reach its clock.
+    pub fn is_held(&self, rank: u32) -> bool {
+        matches!(
+            self.states.get(rank as usize),
+            Some(RankState::Waiting(_) | RankState::Until(..))
+        )
+    }
+
     /// `rank` has returned: it no longer holds the network back.
     pub fn rank_exited(&mut self, rank: u32) {
         if let Some(state) = self.states.get_mut(rank as usize) {
+            // A rank cancelled while asking about a time leaves no one to answer.
+            if matches!(state, RankState::Until(..)) {
+                self.asking -= 1;
+            }
             *state = RankState::Exited;
         }
         self.settle();
@@ -483,7 +511,7 @@ pub fn issue(
                 }
             }
             match started {
-                Ok((record, plan)) => {
+                Ok((record, plan)) if w.network.check_room(&plan).is_ok() => {
                     let (group, src, dst) = match scope {
                         Scope::Group(g) => (g, u32::MAX, u32::MAX),
                         Scope::Channel { group, src, dst } => (group, src, dst),
@@ -491,7 +519,19 @@ pub fn issue(
                     let key = (record.start_ns, group, src, dst, seq);
                     w.start_flow(key, record, plan, tickets);
                 }
-                Err(abort) => {
+                started => {
+                    let abort = match started {
+                        Err(abort) => abort,
+                        Ok((record, plan)) => {
+                            let e = w.network.check_room(&plan).err().unwrap_or_else(|| {
+                                SimError::LimitExceeded("the network is full".into())
+                            });
+                            Abort::new(
+                                FailureKind::from(&e),
+                                format!("{} could not run: {e}", record.name),
+                            )
+                        }
+                    };
                     if let Some(progress) = &w.progress {
                         progress.collective_done();
                     }
@@ -565,6 +605,7 @@ pub async fn done_by_now(world: &SharedWorld, rank: u32, ticket: &Ticket) -> boo
         let asked = Arc::new(Mailbox::default());
         if let Some(state) = w.states.get_mut(rank as usize) {
             *state = RankState::Until(now, asked.clone());
+            w.asking += 1;
         }
         w.settle();
         (now, asked)

@@ -41,9 +41,6 @@ pub fn execute(
     let first = first.op();
     let kind = first.kind();
     let meta = first.input().is_some_and(|t| t.meta);
-    if !meta {
-        move_data(store, calls)?;
-    }
     let settings = ccl.settings_for(kind);
     let algorithm = settings.algorithm.unwrap_or(DEFAULT_ALGORITHM);
     let bytes = calls[0].1.size_bytes();
@@ -73,7 +70,11 @@ pub fn execute(
         bytes,
         &cubes,
         settings.chunk_bytes,
-    );
+    )?;
+    // Priced first: a collective the cost model refuses moves no data.
+    if !meta {
+        move_data(store, calls)?;
+    }
     let cost = cost.plan_ns(&plan);
     let arrivals = arrivals.to_vec();
     let start = arrivals.iter().copied().max().unwrap_or(0);

@@ -11,7 +11,13 @@
 //! flows give the same times whatever order the host issued them in.
 
 use super::cost::{CostModel, Plan, Resource, Stage};
+use super::error::SimError;
 use std::collections::BTreeMap;
+
+/// Most resource loads the plans in flight may hold together (about 100 MiB): a run that
+/// keeps issuing asynchronous collectives over large groups without waiting is refused by
+/// name when the next one would pass it.
+pub const MAX_LOADS_IN_FLIGHT: usize = 1 << 22;
 
 /// Where one flow is in its plan.
 #[derive(Debug, Clone)]
@@ -44,6 +50,8 @@ struct Moving {
 
 #[derive(Debug, Clone)]
 struct Flow {
+    /// Resource loads over all its stages, counted against [`MAX_LOADS_IN_FLIGHT`].
+    loads: usize,
     stages: Vec<Stage>,
     stage: usize,
     phase: Phase,
@@ -63,6 +71,7 @@ impl Flow {
 pub struct Network<K> {
     now: u64,
     flows: BTreeMap<K, Flow>,
+    loads: usize,
 }
 
 impl<K> Default for Network<K> {
@@ -70,6 +79,7 @@ impl<K> Default for Network<K> {
         Network {
             now: 0,
             flows: BTreeMap::new(),
+            loads: 0,
         }
     }
 }
@@ -90,18 +100,35 @@ impl<K: Ord + Clone> Network<K> {
         self.flows.is_empty()
     }
 
+    /// A named error when `plan` would take the loads in flight past
+    /// [`MAX_LOADS_IN_FLIGHT`].
+    pub fn check_room(&self, plan: &Plan) -> Result<(), SimError> {
+        let loads = plan.loads();
+        if self.loads.saturating_add(loads) > MAX_LOADS_IN_FLIGHT {
+            return Err(SimError::LimitExceeded(format!(
+                "the collectives in flight hold {} link loads and this one needs {loads}, more than the {MAX_LOADS_IN_FLIGHT} the network holds; wait for some before issuing more",
+                self.loads
+            )));
+        }
+        Ok(())
+    }
+
     /// Start `plan` at `start_ns` (not before [`now`](Self::now): a flow never starts in
     /// the network's past, which the scheduler guarantees; an earlier start is taken as now).
     /// Returns the end at once when the plan is empty.
     pub fn start(&mut self, key: K, start_ns: u64, plan: Plan) -> Option<u64> {
+        debug_assert!(start_ns >= self.now, "a flow starts in the network's past");
         let start = start_ns.max(self.now);
+        let loads = plan.loads();
         let Some(first) = plan.stages.first() else {
             return Some(start);
         };
         let until = start.saturating_add(first.latency_ns);
+        self.loads = self.loads.saturating_add(loads);
         self.flows.insert(
             key,
             Flow {
+                loads,
                 stages: plan.stages,
                 stage: 0,
                 phase: Phase::Latency { until },
@@ -169,7 +196,9 @@ impl<K: Ord + Clone> Network<K> {
             }
         }
         for (key, _) in &done {
-            self.flows.remove(key);
+            if let Some(flow) = self.flows.remove(key) {
+                self.loads = self.loads.saturating_sub(flow.loads);
+            }
         }
         if changed {
             self.share(model);

@@ -77,13 +77,12 @@ impl Simulator {
             );
         }
         let req = like(ta, meta_or_zeros(ta));
-        let b_shards = tb.shards.clone();
+        // Priced before anything is allocated: the result has `a`'s layout.
+        let ns = self.cost().binary_op_ns(&ta.shards, &tb.shards, ta.dtype)?;
         let out = self.store.allocate(rank, req)?;
         self.with_three(a, b, out, |x, y, z| {
             reduce::binary_into(z.dtype, op, x, y, z.bytes)
         })?;
-        let t = self.store.tensor(out)?;
-        let ns = self.cost().binary_op_ns(&t.shards, &b_shards, t.dtype);
         self.clocks.advance(rank, ns)?;
         Ok(out)
     }
@@ -99,7 +98,7 @@ impl Simulator {
                 tb.describe()
             );
         }
-        let ns = self.cost().binary_op_ns(&ta.shards, &tb.shards, ta.dtype);
+        let ns = self.cost().binary_op_ns(&ta.shards, &tb.shards, ta.dtype)?;
         if ta.data.is_some() {
             // A copy of the operand, so `a += a` adds (and wraps, for integers) like any other.
             let other = self.store.tensor(b)?.data("add_")?.bytes().to_vec();
@@ -213,7 +212,14 @@ impl Simulator {
             mkn: (m, k, n),
             b_batched,
         };
-        let ns = self.cost().matmul_ns(&t.shards, operands, t.dtype);
+        let priced = self.cost().matmul_ns(&t.shards, operands, t.dtype);
+        let ns = match priced {
+            Ok(ns) => ns,
+            Err(e) => {
+                self.store.free(out);
+                return Err(e);
+            }
+        };
         self.clocks.advance(rank, ns)?;
         Ok(out)
     }
@@ -300,9 +306,16 @@ impl Simulator {
         if let Some(data) = source {
             self.store.write_bytes(out, 0, &data)?;
         }
-        let ns = self
+        let priced = self
             .cost()
             .copy_ns(&from, &self.store.tensor(out)?.shards, dtype);
+        let ns = match priced {
+            Ok(ns) => ns,
+            Err(e) => {
+                self.store.free(out);
+                return Err(e);
+            }
+        };
         self.clocks.advance(rank, ns)?;
         Ok(out)
     }
@@ -320,7 +333,7 @@ impl Simulator {
         if td.data.is_some() != ts.data.is_some() {
             return invalid!("copy_: cannot mix a meta tensor with one that holds data");
         }
-        let ns = self.cost().copy_ns(&ts.shards, &td.shards, ts.dtype);
+        let ns = self.cost().copy_ns(&ts.shards, &td.shards, ts.dtype)?;
         if let Some(data) = ts.data.as_ref().map(|d| d.bytes().to_vec())
             && dst != src
         {

@@ -9,7 +9,7 @@ use serde::Serialize;
 pub use kernbench_abi::DpPolicy;
 
 /// Half-open index range `[start, end)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Span {
     /// First index.
     pub start: u64,

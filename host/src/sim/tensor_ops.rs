@@ -779,7 +779,7 @@ impl Simulator {
     fn charge_copy(&mut self, rank: u32, out: TensorId) -> Result<(), SimError> {
         let t = self.store.tensor(out)?;
         // A copy in place of the layout: each shard from the PE that holds it to itself.
-        let ns = self.cost().copy_ns(&t.shards, &t.shards, t.dtype);
+        let ns = self.cost().copy_ns(&t.shards, &t.shards, t.dtype)?;
         self.clocks.advance(rank, ns)
     }
 }

@@ -51,6 +51,9 @@ impl Supervisor<RankFailure> for RunSupervisor {
         let waiting = world.rendezvous.pending(rank);
         match waiting {
             Some(_) if world.rendezvous.waiting_count() < unfinished => TaskEnd::Cancelled,
+            // Held for ranks behind it in simulated time (its operation in flight, or a
+            // poll): one of those ran out of time.
+            None if world.is_held(rank) => TaskEnd::Cancelled,
             Some(w) => TaskEnd::Failed(RankFailure::new(
                 FailureKind::DeadlineExceeded,
                 format!(

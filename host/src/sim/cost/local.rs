@@ -1,10 +1,21 @@
 //! Costs of local ops on one rank's SIP: elementwise, matmul and copies, each paying first
 //! for moving its operands to where the result is computed (`movement.rs`).
 
-use super::movement::{Movement, overlap, place};
+use super::movement::{Movement, Place, check_pairs, nearest, overlap, place};
 use super::{CostModel, Rate};
 use crate::sim::dtype::DType;
+use crate::sim::error::SimError;
 use crate::sim::placement::{ShardSpec, Span};
+use std::collections::BTreeMap;
+
+/// The places holding each distinct region of `shards` (replicas hold the same region).
+fn holders(shards: &[ShardSpec]) -> BTreeMap<(Span, Span), Vec<Place>> {
+    let mut out: BTreeMap<(Span, Span), Vec<Place>> = BTreeMap::new();
+    for s in shards {
+        out.entry((s.rows, s.cols)).or_default().push(place(s));
+    }
+    out
+}
 
 /// A matmul's operands as the cost model sees them.
 #[derive(Debug, Clone, Copy)]
@@ -54,12 +65,17 @@ impl CostModel {
 
     /// A binary op (add, mul) whose result has `a`'s layout: `b`'s pieces held elsewhere
     /// move to the result's shards first, then 2 reads and 1 write per element, one flop.
-    pub fn binary_op_ns(&self, result: &[ShardSpec], b: &[ShardSpec], dtype: DType) -> u64 {
+    pub fn binary_op_ns(
+        &self,
+        result: &[ShardSpec],
+        b: &[ShardSpec],
+        dtype: DType,
+    ) -> Result<u64, SimError> {
         let mut moved = Movement::operands();
-        moved.regions(self, b, result, dtype.itemsize());
-        moved
+        moved.regions(self, b, result, dtype.itemsize())?;
+        Ok(moved
             .ns(self)
-            .saturating_add(self.elementwise_ns(result, dtype, 3, 1))
+            .saturating_add(self.elementwise_ns(result, dtype, 3, 1)))
     }
 
     /// Scale by a scalar: 1 read and 1 write per element, one flop.
@@ -76,14 +92,24 @@ impl CostModel {
     /// the rows of `a` and the columns of `b` it needs from wherever they are (a movement),
     /// then computes, the slowest shard taking
     /// `max(ceil(2·r·c·K / matmul_gflops[dtype]), ceil((r·K + K·c + r·c) · itemsize / H))`.
-    pub fn matmul_ns(&self, result: &[ShardSpec], ops: MatmulShape<'_>, dtype: DType) -> u64 {
+    pub fn matmul_ns(
+        &self,
+        result: &[ShardSpec],
+        ops: MatmulShape<'_>,
+        dtype: DType,
+    ) -> Result<u64, SimError> {
         let (m, k, _) = ops.mkn;
         let item = dtype.itemsize();
+        let (a_holders, b_holders) = (holders(ops.a), holders(ops.b));
+        check_pairs(a_holders.len() + b_holders.len(), result.len())?;
         let mut moved = Movement::operands();
         for d in result {
-            for s in ops.a {
-                let elems = overlap(s.rows, d.rows).saturating_mul(s.cols.len());
-                moved.add(self, place(s), place(d), elems.saturating_mul(item));
+            for ((rows, cols), places) in &a_holders {
+                let elems = overlap(*rows, d.rows).saturating_mul(cols.len());
+                if elems > 0 {
+                    let from = nearest(places, place(d));
+                    moved.add(self, from, place(d), elems.saturating_mul(item));
+                }
             }
             let b_rows = if ops.b_batched && m > 0 && !d.rows.is_empty() {
                 let (first, last) = (d.rows.start / m, (d.rows.end - 1) / m);
@@ -94,9 +120,12 @@ impl CostModel {
             } else {
                 Span { start: 0, end: k }
             };
-            for s in ops.b {
-                let elems = overlap(s.rows, b_rows).saturating_mul(overlap(s.cols, d.cols));
-                moved.add(self, place(s), place(d), elems.saturating_mul(item));
+            for ((rows, cols), places) in &b_holders {
+                let elems = overlap(*rows, b_rows).saturating_mul(overlap(*cols, d.cols));
+                if elems > 0 {
+                    let from = nearest(places, place(d));
+                    moved.add(self, from, place(d), elems.saturating_mul(item));
+                }
             }
         }
         let matmul = rate_of(&self.matmul, dtype);
@@ -115,14 +144,19 @@ impl CostModel {
             })
             .max()
             .unwrap_or(0);
-        moved.ns(self).saturating_add(compute)
+        Ok(moved.ns(self).saturating_add(compute))
     }
 
     /// Copying a tensor from shards `from` into shards `to` (same 2-D view), each piece over
     /// the links between where it is and where it goes.
-    pub fn copy_ns(&self, from: &[ShardSpec], to: &[ShardSpec], dtype: DType) -> u64 {
+    pub fn copy_ns(
+        &self,
+        from: &[ShardSpec],
+        to: &[ShardSpec],
+        dtype: DType,
+    ) -> Result<u64, SimError> {
         let mut moved = Movement::copy();
-        moved.regions(self, from, to, dtype.itemsize());
-        moved.ns(self)
+        moved.regions(self, from, to, dtype.itemsize())?;
+        Ok(moved.ns(self))
     }
 }

@@ -182,6 +182,17 @@ impl CostModel {
         self.io_cpu.is_some()
     }
 
+    /// Whether plans must load the fabric's links. On a full mesh whose IO_CPUs are no
+    /// faster than a link, no: a link from `a` to `b` only ever carries messages leaving
+    /// `a`, which all cross `a`'s IO_CPU too, so the IO_CPU's share is the tighter bound and
+    /// the link's is implied (and a plan over n SIPs holds O(n) loads, not O(n²)).
+    pub fn fabric_links_matter(&self) -> bool {
+        match (self.fabric, self.io_cpu) {
+            (Fabric::FullMesh, Some(io)) => io.gbytes_per_s > self.inter_sip.gbytes_per_s,
+            _ => true,
+        }
+    }
+
     /// The latency `α` of one hop on `class` (for `InterSip`, with the IO_CPU overhead).
     pub fn alpha_ns(&self, class: LinkClass) -> u64 {
         self.link(class).alpha_ns
@@ -224,36 +235,50 @@ impl CostModel {
     /// The fabric links a message from SIP `a` to SIP `b` crosses, in order (none when
     /// `a == b`).
     pub fn route(&self, a: u32, b: u32) -> Vec<Resource> {
+        let mut links = Vec::new();
+        self.for_each_hop(a, b, |link| links.push(link));
+        links
+    }
+
+    /// Visit the fabric links from SIP `a` to SIP `b` in order, without allocating: plans
+    /// of large groups visit millions.
+    pub fn for_each_hop(&self, a: u32, b: u32, mut visit: impl FnMut(Resource)) {
         if a == b {
-            return Vec::new();
+            return;
         }
         match self.fabric {
-            Fabric::FullMesh => vec![Resource::SipLink { from: a, to: b }],
+            Fabric::FullMesh => visit(Resource::SipLink { from: a, to: b }),
             Fabric::Ring => {
                 let n = self.sips.max(1);
-                let up = (b + n - a) % n;
-                let step_up = up <= n - up;
-                let hops = if step_up { up } else { n - up };
+                let (up, hops) = self.ring_way(a, b);
                 let mut at = a;
-                (0..hops)
-                    .map(|_| {
-                        let next = if step_up {
-                            (at + 1) % n
-                        } else {
-                            (at + n - 1) % n
-                        };
-                        let link = Resource::SipLink { from: at, to: next };
-                        at = next;
-                        link
-                    })
-                    .collect()
+                for _ in 0..hops {
+                    let next = if up { (at + 1) % n } else { (at + n - 1) % n };
+                    visit(Resource::SipLink { from: at, to: next });
+                    at = next;
+                }
             }
+        }
+    }
+
+    /// On a ring fabric: whether `a` to `b` goes up (ascending), and its hop count.
+    fn ring_way(&self, a: u32, b: u32) -> (bool, u64) {
+        let n = u64::from(self.sips.max(1));
+        let up = (u64::from(b) + n - u64::from(a) % n) % n;
+        if up <= n - up {
+            (true, up)
+        } else {
+            (false, n - up)
         }
     }
 
     /// Hops from SIP `a` to SIP `b`.
     pub fn hops(&self, a: u32, b: u32) -> u64 {
-        self.route(a, b).len() as u64
+        match self.fabric {
+            _ if a == b => 0,
+            Fabric::FullMesh => 1,
+            Fabric::Ring => self.ring_way(a, b).1,
+        }
     }
 
     /// Time of one stage alone on its links: `latency + max_r ceil(load_r / β_r)`.
@@ -288,7 +313,7 @@ impl CostModel {
         bytes: u64,
         cubes: &[u32],
         chunk_bytes: Option<u64>,
-    ) -> Plan {
+    ) -> Result<Plan, super::error::SimError> {
         schedule::plan(
             self,
             schedule::Collective {
@@ -313,9 +338,9 @@ impl CostModel {
         bytes: u64,
         cubes: &[u32],
         chunk_bytes: Option<u64>,
-    ) -> u64 {
+    ) -> Result<u64, super::error::SimError> {
         let members: Vec<u32> = (0..n).collect();
-        let plan = self.collective_plan(kind, algorithm, &members, 0, bytes, cubes, chunk_bytes);
-        self.plan_ns(&plan)
+        let plan = self.collective_plan(kind, algorithm, &members, 0, bytes, cubes, chunk_bytes)?;
+        Ok(self.plan_ns(&plan))
     }
 }

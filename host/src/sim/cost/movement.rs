@@ -5,8 +5,42 @@
 //! classes it uses plus the longest `ceil(bytes / β)` over its resources.
 
 use super::{CostModel, LinkClass};
+use crate::sim::error::SimError;
 use crate::sim::placement::{ShardSpec, Span};
 use std::collections::BTreeMap;
+
+/// Most (destination shard, source region) pairs one movement compares: beyond it, an op
+/// between two differently laid-out tensors of very many shards is refused rather than
+/// priced for minutes inside one host call.
+pub const MAX_MOVEMENT_PAIRS: usize = 1 << 22;
+
+/// A named error when comparing `sources` regions with `destinations` shards is too much.
+pub fn check_pairs(sources: usize, destinations: usize) -> Result<(), SimError> {
+    if sources.saturating_mul(destinations) > MAX_MOVEMENT_PAIRS {
+        return Err(SimError::LimitExceeded(format!(
+            "moving data between layouts of {sources} and {destinations} shards would compare {} pairs, more than the cost model's {MAX_MOVEMENT_PAIRS}; use the same layout for both tensors, or fewer shards",
+            sources.saturating_mul(destinations)
+        )));
+    }
+    Ok(())
+}
+
+/// Of the places holding a region, the one nearest `to`: the same PE, else the same cube,
+/// else the same SIP, else the first.
+pub fn nearest(places: &[Place], to: Place) -> Place {
+    let distance = |p: &Place| {
+        if *p == to {
+            0
+        } else if (p.0, p.1) == (to.0, to.1) {
+            1
+        } else if p.0 == to.0 {
+            2
+        } else {
+            3
+        }
+    };
+    places.iter().copied().min_by_key(distance).unwrap_or(to)
+}
 
 /// Where a piece of data sits: (SIP, cube, PE).
 pub type Place = (u32, u32, u32);
@@ -79,32 +113,56 @@ impl Movement {
                 self.load(Local::Io(from.0, false), bytes);
                 self.load(Local::Io(to.0, true), bytes);
             }
-            for link in model.route(from.0, to.0) {
+            model.for_each_hop(from.0, to.0, |link| {
                 if let super::Resource::SipLink { from, to } = link {
                     self.load(Local::Fabric(from, to), bytes);
                 }
-                ns = ns.saturating_add(alpha(LinkClass::InterSip));
-            }
-            ns
+            });
+            let hops = model.hops(from.0, to.0);
+            ns.saturating_add(hops.saturating_mul(alpha(LinkClass::InterSip)))
         };
         self.latency_ns = self.latency_ns.max(latency);
     }
 
     /// Move, for each shard of `to`, the part of its 2-D region (`rows` x `cols` of the
-    /// result's view) that each shard of `from` holds, `itemsize` bytes per element.
+    /// result's view) that the shards of `from` hold, `itemsize` bytes per element. Where
+    /// several shards hold the same region (replicas), the piece comes from the nearest one.
+    /// Identical layouts move shard to shard; other layouts compare every destination with
+    /// every distinct source region, at most [`MAX_MOVEMENT_PAIRS`] comparisons.
     pub fn regions(
         &mut self,
         model: &CostModel,
         from: &[ShardSpec],
         to: &[ShardSpec],
         itemsize: u64,
-    ) {
-        for d in to {
-            for s in from {
-                let elems = overlap(s.rows, d.rows).saturating_mul(overlap(s.cols, d.cols));
+    ) -> Result<(), SimError> {
+        let same_layout = from.len() == to.len()
+            && from
+                .iter()
+                .zip(to)
+                .all(|(s, d)| (s.rows, s.cols) == (d.rows, d.cols));
+        if same_layout {
+            for (s, d) in from.iter().zip(to) {
+                let elems = s.rows.len().saturating_mul(s.cols.len());
                 self.add(model, place(s), place(d), elems.saturating_mul(itemsize));
             }
+            return Ok(());
         }
+        let mut holders: BTreeMap<(Span, Span), Vec<Place>> = BTreeMap::new();
+        for s in from {
+            holders.entry((s.rows, s.cols)).or_default().push(place(s));
+        }
+        check_pairs(holders.len(), to.len())?;
+        for d in to {
+            for ((rows, cols), places) in &holders {
+                let elems = overlap(*rows, d.rows).saturating_mul(overlap(*cols, d.cols));
+                if elems > 0 {
+                    let near = nearest(places, place(d));
+                    self.add(model, near, place(d), elems.saturating_mul(itemsize));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The time: `max latency + max_r ceil(load_r / β_r)`; 0 when nothing moves.

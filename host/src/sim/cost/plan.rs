@@ -52,12 +52,22 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Append a step; consecutive steps over the same resources merge into one stage (a
-    /// ring's steps all use the same links, so a ring of any length is one stage).
+    /// Append a step; a step that loads the same resources in the same proportions as the
+    /// stage before it merges into it (then the merged stage takes exactly the two steps'
+    /// time alone, up to rounding), so a ring of any length is one stage.
     pub(super) fn push(&mut self, latency_ns: u64, loads: Vec<(Resource, u64)>) {
+        let proportional = |a: &[(Resource, u64)], b: &[(Resource, u64)]| {
+            let (Some(a0), Some(b0)) = (a.first(), b.first()) else {
+                return a.is_empty() && b.is_empty();
+            };
+            a.len() == b.len()
+                && a.iter().zip(b).all(|(x, y)| {
+                    x.0 == y.0
+                        && u128::from(x.1) * u128::from(b0.1) == u128::from(y.1) * u128::from(a0.1)
+                })
+        };
         if let Some(last) = self.stages.last_mut()
-            && last.loads.len() == loads.len()
-            && last.loads.iter().zip(&loads).all(|(a, b)| a.0 == b.0)
+            && proportional(&last.loads, &loads)
         {
             last.latency_ns = last.latency_ns.saturating_add(latency_ns);
             for (a, b) in last.loads.iter_mut().zip(&loads) {
@@ -68,9 +78,14 @@ impl Plan {
         self.stages.push(Stage { latency_ns, loads });
     }
 
-    /// Inter-SIP and intra-SIP stages of the plan (for reports).
+    /// Stages of the plan.
     pub fn len(&self) -> usize {
         self.stages.len()
+    }
+
+    /// Resource loads over all its stages (what it costs the network to hold).
+    pub fn loads(&self) -> usize {
+        self.stages.iter().map(|s| s.loads.len()).sum()
     }
 
     /// Whether the plan has no stage.

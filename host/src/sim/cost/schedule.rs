@@ -9,6 +9,12 @@
 use super::plan::{Loads, Plan, Resource};
 use super::{CostModel, DEFAULT_PIPELINE_CHUNK_BYTES, LinkClass, ceil_log2};
 use crate::sim::ccl::{Algorithm, CollectiveKind};
+use crate::sim::error::SimError;
+
+/// Most work (messages and resource loads) building one plan may take, so a collective over
+/// a huge group (all-to-all over 65,536 ranks, routes around a ring fabric) is refused by
+/// name instead of building for minutes inside one host call and holding gigabytes.
+pub const MAX_PLAN_WORK: u64 = 1 << 22;
 
 /// What a collective is, as far as its schedule goes.
 pub(super) struct Collective<'a> {
@@ -21,12 +27,13 @@ pub(super) struct Collective<'a> {
     pub chunk_bytes: Option<u64>,
 }
 
-/// The plan of one collective.
-pub(super) fn plan(model: &CostModel, c: Collective<'_>) -> Plan {
+/// The plan of one collective, or a named error when building it would exceed
+/// [`MAX_PLAN_WORK`].
+pub(super) fn plan(model: &CostModel, c: Collective<'_>) -> Result<Plan, SimError> {
     let n = c.members.len();
     let mut b = Builder::new(model, &c);
     if n <= 1 {
-        return b.plan;
+        return Ok(b.plan);
     }
     let s = c.bytes;
     let block = s.div_ceil(n as u64);
@@ -38,9 +45,7 @@ pub(super) fn plan(model: &CostModel, c: Collective<'_>) -> Plan {
     use CollectiveKind as K;
     match (c.kind, c.algorithm) {
         (K::Barrier, Ring | Dbt) => {
-            for _ in 0..2 * (n - 1) {
-                b.step(&pairs(&ring(1), 0), false);
-            }
+            b.repeat(2 * (n - 1), &pairs(&ring(1), 0), false);
         }
         (K::Barrier, RecursiveDoubling | Intercube) => {
             // Dissemination (Hensgen, Finkel and Manber 1988): ceil(log2 n) rounds.
@@ -57,23 +62,17 @@ pub(super) fn plan(model: &CostModel, c: Collective<'_>) -> Plan {
         (K::AllReduce, Dbt) => b.two_trees(n, s),
         (K::AllReduce, Ring | Intercube) => {
             b.intra(all.clone(), s, true);
-            for _ in 0..2 * (n - 1) {
-                b.step(&pairs(&ring(1), block), flat);
-            }
+            b.repeat(2 * (n - 1), &pairs(&ring(1), block), flat);
             b.intra(all, s, false);
         }
         (K::AllGather, Ring | Dbt | Intercube) => {
             b.intra(all.clone(), block, true);
-            for _ in 0..n - 1 {
-                b.step(&pairs(&ring(1), block), flat);
-            }
+            b.repeat(n - 1, &pairs(&ring(1), block), flat);
             b.intra(all, s, false);
         }
         (K::ReduceScatter, Ring | Dbt | Intercube) => {
             b.intra(all.clone(), s, true);
-            for _ in 0..n - 1 {
-                b.step(&pairs(&ring(1), block), flat);
-            }
+            b.repeat(n - 1, &pairs(&ring(1), block), flat);
             b.intra(all, block, false);
         }
         (K::AllToAll, Ring | Dbt | Intercube) => {
@@ -163,7 +162,13 @@ pub(super) fn plan(model: &CostModel, c: Collective<'_>) -> Plan {
             }
         }
     }
-    b.plan
+    if b.work > MAX_PLAN_WORK {
+        return Err(SimError::LimitExceeded(format!(
+            "{} over {n} ranks ({}) would take more than the cost model's {MAX_PLAN_WORK} messages and link loads to plan; use fewer ranks, another algorithm, or a full-mesh fabric",
+            c.kind, c.algorithm
+        )));
+    }
+    Ok(b.plan)
 }
 
 /// Member `i` sends `bytes` to `to[i]`, for every member.
@@ -182,6 +187,8 @@ struct Builder<'a> {
     /// Cubes the tensor spans (`k ≥ 1`).
     k: u64,
     plan: Plan,
+    /// Messages and loads visited so far; past [`MAX_PLAN_WORK`] the builder stops adding.
+    work: u64,
 }
 
 impl<'a> Builder<'a> {
@@ -198,6 +205,7 @@ impl<'a> Builder<'a> {
             off: cubes.iter().copied().filter(|&j| j != io).collect(),
             k: cubes.len().max(1) as u64,
             plan: Plan::default(),
+            work: 0,
         }
     }
 
@@ -214,12 +222,21 @@ impl<'a> Builder<'a> {
 
     /// The loads of one message: `bytes` on each fabric link of its route; flat, each cube
     /// part `ceil(bytes / k)` also on its cube's port on both sides.
-    fn message(&self, loads: &mut Loads, from: usize, to: usize, bytes: u64, flat: bool) {
-        let (a, b) = (self.members[from], self.members[to]);
-        for link in self.model.route(a, b) {
-            loads.add(link, bytes);
+    fn message(&mut self, loads: &mut Loads, from: usize, to: usize, bytes: u64, flat: bool) {
+        self.work += 1;
+        if bytes == 0 || self.work > MAX_PLAN_WORK {
+            return; // a zero-byte message pays its latency and loads no link
         }
-        if bytes > 0 && self.model.io_cpu_limited() {
+        let (a, b) = (self.members[from], self.members[to]);
+        if self.model.fabric_links_matter() {
+            let hops = self.model.hops(a, b);
+            self.work = self.work.saturating_add(hops);
+            if self.work > MAX_PLAN_WORK {
+                return;
+            }
+            self.model.for_each_hop(a, b, |link| loads.add(link, bytes));
+        }
+        if self.model.io_cpu_limited() {
             loads.add(
                 Resource::IoCpu {
                     sip: a,
@@ -235,7 +252,8 @@ impl<'a> Builder<'a> {
                 bytes,
             );
         }
-        if flat && bytes > 0 {
+        if flat {
+            self.work = self.work.saturating_add(2 * self.off.len() as u64);
             let part = bytes.div_ceil(self.k);
             for &cube in &self.off {
                 loads.add(port(a, cube, false), part);
@@ -246,7 +264,13 @@ impl<'a> Builder<'a> {
 
     /// One step: every `(from, to, bytes)` at once; the step's latency is its slowest route's.
     fn step(&mut self, transfers: &[(usize, usize, u64)], flat: bool) {
-        if transfers.is_empty() {
+        self.repeat(1, transfers, flat);
+    }
+
+    /// `times` identical steps in a row (a ring's): built once, its latency and loads
+    /// multiplied, which is what merging them one by one would give.
+    fn repeat(&mut self, times: usize, transfers: &[(usize, usize, u64)], flat: bool) {
+        if transfers.is_empty() || times == 0 {
             return;
         }
         let mut loads = Loads::default();
@@ -255,7 +279,13 @@ impl<'a> Builder<'a> {
             latency = latency.max(self.latency(from, to, bytes, flat));
             self.message(&mut loads, from, to, bytes, flat);
         }
-        self.plan.push(latency, loads.into_vec());
+        let times = times as u64;
+        let loads = loads
+            .into_vec()
+            .into_iter()
+            .map(|(r, b)| (r, b.saturating_mul(times)))
+            .collect();
+        self.plan.push(latency.saturating_mul(times), loads);
     }
 
     /// A pipelined chain through `order` (Pješivac-Grbović et al. 2007, the segmented chain;
@@ -327,7 +357,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Time of one message of `bytes` alone, without its latency.
-    fn message_ns(&self, from: usize, to: usize, bytes: u64) -> u64 {
+    fn message_ns(&mut self, from: usize, to: usize, bytes: u64) -> u64 {
         let mut one = Loads::default();
         self.message(&mut one, from, to, bytes, true);
         self.loads_ns(one)

@@ -215,7 +215,9 @@ fn closed_form(kind: CollectiveKind, alg: Algorithm, n: u32, s: u64, cubes: &[u3
 }
 
 fn simulated(kind: CollectiveKind, alg: Algorithm, n: u32, s: u64, cubes: &[u32]) -> u64 {
-    model_of(n).collective_ns(kind, alg, n, s, cubes, None)
+    model_of(n)
+        .collective_ns(kind, alg, n, s, cubes, None)
+        .unwrap()
 }
 
 fn size_of(kind: CollectiveKind, s: u64) -> u64 {
@@ -260,35 +262,44 @@ fn ring_and_chain_are_exact_to_the_nanosecond() {
             // Ring all_reduce on one cube (the IO_CPU's): 2(n−1) α + ceil(2(n−1)·B / β).
             let want = 2 * (nn - 1) * 3000 + (2 * (nn - 1) * b).div_ceil(50);
             assert_eq!(
-                m8.collective_ns(AllReduce, Ring, n, s, &[0], None),
+                m8.collective_ns(AllReduce, Ring, n, s, &[0], None).unwrap(),
                 want,
                 "n={n} S={s}"
             );
             // Off the IO_CPU's cube: α = 3000 + 2 · 500.
             let want = 2 * (nn - 1) * 4000 + (2 * (nn - 1) * b).div_ceil(50);
             assert_eq!(
-                m8.collective_ns(AllReduce, Ring, n, s, &[0, 1, 2, 3], None),
+                m8.collective_ns(AllReduce, Ring, n, s, &[0, 1, 2, 3], None)
+                    .unwrap(),
                 want
             );
             // Chain broadcast: (n−1) α + (n−2) ceil(c'/β) + ceil(S/β), c' = ceil(S / P).
             let pieces = s.div_ceil(DEFAULT_PIPELINE_CHUNK_BYTES).max(1);
             let piece = s.div_ceil(pieces);
             let want = (nn - 1) * 3000 + (nn - 2) * piece.div_ceil(50) + s.div_ceil(50);
-            assert_eq!(m8.collective_ns(Broadcast, Ring, n, s, &[0], None), want);
+            assert_eq!(
+                m8.collective_ns(Broadcast, Ring, n, s, &[0], None).unwrap(),
+                want
+            );
         }
     }
     // A 32 B all_reduce at n = 8 costs its latency terms: 14 α + ceil(14 · 4 / 50) =
     // 14 · 3000 + 2 on the IO_CPU's cube, whatever the number of cubes holding it.
-    assert_eq!(m.collective_ns(AllReduce, Ring, 8, 32, &[0], None), 42_002);
     assert_eq!(
-        m.collective_ns(AllReduce, Ring, 8, 32, &[0, 1, 2, 3], None),
+        m.collective_ns(AllReduce, Ring, 8, 32, &[0], None).unwrap(),
+        42_002
+    );
+    assert_eq!(
+        m.collective_ns(AllReduce, Ring, 8, 32, &[0, 1, 2, 3], None)
+            .unwrap(),
         56_002
     );
     // Chunking pipelines: the ring's time does not depend on chunk_bytes.
     let s = 59 * 1_000_000;
     assert_eq!(
-        m.collective_ns(AllReduce, Ring, 8, s, &[0], Some(64 << 10)),
-        m.collective_ns(AllReduce, Ring, 8, s, &[0], None)
+        m.collective_ns(AllReduce, Ring, 8, s, &[0], Some(64 << 10))
+            .unwrap(),
+        m.collective_ns(AllReduce, Ring, 8, s, &[0], None).unwrap()
     );
 }
 
@@ -315,7 +326,7 @@ fn recursive_doubling_beats_ring_below_the_textbook_crossover_only() {
     // 6 (α + S/β). Equal where 120 α = S (6 − 126/64)/β: S = 120 · 3000 · 50 / 4.03125
     // = 4,465,116 bytes (the crossover near 4.5 MB).
     let m = model_of(64);
-    let t = |alg, s| m.collective_ns(AllReduce, alg, 64, s, &[0], None);
+    let t = |alg, s| m.collective_ns(AllReduce, alg, 64, s, &[0], None).unwrap();
     assert!(t(RecursiveDoubling, 4_400_000) < t(Ring, 4_400_000));
     assert!(t(RecursiveDoubling, 4_550_000) > t(Ring, 4_550_000));
     assert!(t(RecursiveDoubling, 16 * MIB) > t(Ring, 16 * MIB));
@@ -338,17 +349,22 @@ fn intercube_phases_move_what_they_move() {
     let ring = 7 * 3000 + (7 * 16 * MIB).div_ceil(50);
     let scatter = 500 + (3 * 32 * MIB).div_ceil(100);
     assert_eq!(
-        m.collective_ns(AllGather, Intercube, 8, s, &[0, 1, 2, 3], None),
+        m.collective_ns(AllGather, Intercube, 8, s, &[0, 1, 2, 3], None)
+            .unwrap(),
         gather + ring + scatter
     );
     // On the IO_CPU's cube alone there is nothing to gather: intercube is the ring with the
     // IO_CPU's latency only.
     assert_eq!(
-        m.collective_ns(AllGather, Intercube, 8, s, &[0], None),
-        m.collective_ns(AllGather, Ring, 8, s, &[0], None)
+        m.collective_ns(AllGather, Intercube, 8, s, &[0], None)
+            .unwrap(),
+        m.collective_ns(AllGather, Ring, 8, s, &[0], None).unwrap()
     );
     // Small messages on 4 cubes: intercube saves 2 α_c per step and pays two phases.
-    let small = |alg| m.collective_ns(AllReduce, alg, 8, 4096, &[0, 1, 2, 3], None);
+    let small = |alg| {
+        m.collective_ns(AllReduce, alg, 8, 4096, &[0, 1, 2, 3], None)
+            .unwrap()
+    };
     assert!(small(Intercube) < small(Ring));
 }
 
@@ -356,10 +372,21 @@ fn intercube_phases_move_what_they_move() {
 fn one_rank_is_free_and_zero_bytes_cost_latency() {
     let m = model();
     for kind in KINDS {
-        assert_eq!(m.collective_ns(kind, Ring, 1, MIB, &[0], None), 0, "{kind}");
+        assert_eq!(
+            m.collective_ns(kind, Ring, 1, MIB, &[0], None).unwrap(),
+            0,
+            "{kind}"
+        );
     }
-    assert_eq!(m.collective_ns(SendRecv, Ring, 2, 0, &[0, 1], None), 3000);
-    assert_eq!(m.collective_ns(Barrier, Ring, 8, 0, &[], None), 14 * 3000);
+    assert_eq!(
+        m.collective_ns(SendRecv, Ring, 2, 0, &[0, 1], None)
+            .unwrap(),
+        3000
+    );
+    assert_eq!(
+        m.collective_ns(Barrier, Ring, 8, 0, &[], None).unwrap(),
+        14 * 3000
+    );
 }
 
 #[test]
@@ -376,7 +403,9 @@ fn a_ring_fabric_routes_the_short_way_and_pays_per_hop() {
     ); // tie: up
     assert_eq!(m.route(6, 1), [link(6, 7), link(7, 0), link(0, 1)]);
     // send/recv 0 -> 2: 2 hops of α, the bytes once at the link rate (cut-through).
-    let plan = m.collective_plan(SendRecv, Ring, &[0, 2], 0, MIB, &[0], None);
+    let plan = m
+        .collective_plan(SendRecv, Ring, &[0, 2], 0, MIB, &[0], None)
+        .unwrap();
     assert_eq!(m.plan_ns(&plan), 2 * 3000 + MIB.div_ceil(50));
 }
 
@@ -423,7 +452,8 @@ fn local_ops_take_the_slowest_shard_at_their_dtypes_throughput() {
     let big = shard(0, 0, (0, 1024), 256, 4);
     let small = shard(0, 1, (1024, 1034), 256, 4);
     assert_eq!(
-        m.binary_op_ns(&[small, big], &[small, big], DType::F32),
+        m.binary_op_ns(&[small, big], &[small, big], DType::F32)
+            .unwrap(),
         31_458
     );
     assert_eq!(m.scale_ns(&[big], DType::F32), 20_972);
@@ -456,7 +486,7 @@ fn matmul_pays_for_its_operands_and_its_dtype() {
         mkn: (128, 4096, 128),
         b_batched: false,
     };
-    assert_eq!(m.matmul_ns(&[out], local, DType::BF16), 21_300);
+    assert_eq!(m.matmul_ns(&[out], local, DType::BF16).unwrap(), 21_300);
     // f32 (4096 GFLOP/s): compute 134217728 / 4096 = 32768 ns, memory
     // (128·4096 + 4096·128 + 128·128) × 4 / 100 = 42598 ns: memory-bound at twice the bytes.
     let (a4, b4) = ([ShardSpec { bytes: 0, ..a }], [ShardSpec { bytes: 0, ..b }]);
@@ -467,7 +497,7 @@ fn matmul_pays_for_its_operands_and_its_dtype() {
         b_batched: false,
     };
     assert_eq!(
-        m.matmul_ns(&[out], f32_ops, DType::F32),
+        m.matmul_ns(&[out], f32_ops, DType::F32).unwrap(),
         ((128 * 4096 * 2 + 128 * 128) * 4u64).div_ceil(100)
     );
     // The same operands on another cube's PE cross both cube ports: 500 + ceil(2 MiB / 100).
@@ -484,7 +514,7 @@ fn matmul_pays_for_its_operands_and_its_dtype() {
         b_batched: false,
     };
     assert_eq!(
-        m.matmul_ns(&[out], far, DType::BF16),
+        m.matmul_ns(&[out], far, DType::BF16).unwrap(),
         500 + (2 * MIB).div_ceil(100) + 21_300
     );
 }
@@ -498,17 +528,17 @@ fn copies_use_the_link_class_their_pieces_cross() {
     let b = 64 * MIB;
     // Same PE: pe_local 10 + ceil(64 MiB / 400) = 10 + 167773.
     assert_eq!(
-        m.copy_ns(&[on(0, 0)], &[on(0, 0)], DType::F32),
+        m.copy_ns(&[on(0, 0)], &[on(0, 0)], DType::F32).unwrap(),
         10 + b.div_ceil(400)
     );
     // Same cube, another PE: intra_cube 100 + 64 MiB / 200.
     assert_eq!(
-        m.copy_ns(&[on(0, 0)], &[on(0, 1)], DType::F32),
+        m.copy_ns(&[on(0, 0)], &[on(0, 1)], DType::F32).unwrap(),
         100 + b.div_ceil(200)
     );
     // Another cube: both ports, 500 + 64 MiB / 100.
     assert_eq!(
-        m.copy_ns(&[on(0, 0)], &[on(1, 0)], DType::F32),
+        m.copy_ns(&[on(0, 0)], &[on(1, 0)], DType::F32).unwrap(),
         500 + b.div_ceil(100)
     );
     // Split rows over 4 cubes x 8 PEs to the same layout: every piece stays on its PE.
@@ -524,13 +554,16 @@ fn copies_use_the_link_class_their_pieces_cross() {
         })
         .collect();
     assert_eq!(
-        m.copy_ns(&split, &split, DType::F32),
+        m.copy_ns(&split, &split, DType::F32).unwrap(),
         10 + (b / 32).div_ceil(400)
     );
     // To another SIP, same layout: the 24 shards off cube 0 cross ports (α_c each side);
     // every piece crosses the inter-SIP link: 3000 + 1000 + ceil(64 MiB / 50).
     let there: Vec<ShardSpec> = split.iter().map(|s| ShardSpec { sip: 3, ..*s }).collect();
-    assert_eq!(m.copy_ns(&split, &there, DType::F32), 4000 + b.div_ceil(50));
+    assert_eq!(
+        m.copy_ns(&split, &there, DType::F32).unwrap(),
+        4000 + b.div_ceil(50)
+    );
 }
 
 #[test]
@@ -553,6 +586,63 @@ fn a_custom_topology_changes_alpha_and_beta() {
     spec.io_cpu.transfer_overhead_ns = 0;
     let m = CostModel::new(&spec.validate("test").unwrap());
     // send/recv of 10 bytes on the IO_CPU's cube: 7 + ceil(10 / 3) = 11.
-    assert_eq!(m.collective_ns(SendRecv, Ring, 2, 10, &[0], None), 11);
+    assert_eq!(
+        m.collective_ns(SendRecv, Ring, 2, 10, &[0], None).unwrap(),
+        11
+    );
     assert_eq!(m.alpha_ns(LinkClass::InterSip), 7);
+}
+
+#[test]
+fn replicas_are_read_from_the_nearest_copy() {
+    let m = model();
+    // 64 MiB f32 replicated on the 4 cubes (PE 0 of each), copied to split rows over the 4
+    // cubes' PE 0: each quarter comes from the replica on its own PE, not from all four.
+    let rows = 16 * MIB;
+    let replicas: Vec<ShardSpec> = (0..4).map(|c| shard(c, 0, (0, rows), 1, 4)).collect();
+    let quarters: Vec<ShardSpec> = (0..4u64)
+        .map(|c| shard(c as u32, 0, (c * rows / 4, (c + 1) * rows / 4), 1, 4))
+        .collect();
+    let quarter = 16 * MIB;
+    assert_eq!(
+        m.copy_ns(&replicas, &quarters, DType::F32).unwrap(),
+        10 + quarter.div_ceil(400)
+    );
+    // A binary op with a replicated second operand reads the replica on the result's PE:
+    // nothing moves.
+    assert_eq!(
+        m.binary_op_ns(&quarters, &replicas, DType::F32).unwrap(),
+        m.elementwise_ns(&quarters, DType::F32, 3, 1)
+    );
+}
+
+#[test]
+fn plans_and_movements_too_big_to_price_are_refused_by_name() {
+    // All-to-all over 1024 ranks on a ring fabric: a quarter of a million hops per step.
+    let mut spec = TopologySpec::embedded_default().with_sips(1024);
+    spec.system.sips.fabric = Fabric::Ring;
+    let m = CostModel::new(&spec.validate("t").unwrap());
+    let err = m
+        .collective_ns(AllToAll, Ring, 1024, GIB, &[0], None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("more than the cost model's 4194304"), "{err}");
+    // On the default full mesh the same all_to_all is planned (links are implied by the
+    // IO_CPUs), and takes the pairwise form.
+    let mesh = model_of(1024);
+    let block = GIB.div_ceil(1024);
+    assert_eq!(
+        mesh.collective_ns(AllToAll, Ring, 1024, GIB, &[0], None)
+            .unwrap(),
+        1023 * 3000 + (1023 * block).div_ceil(50)
+    );
+    // Two layouts of 4096 shards each: 16M comparisons, refused.
+    let many = |n: u64, cube| -> Vec<ShardSpec> {
+        (0..n).map(|i| shard(cube, 0, (i, i + 1), 1, 4)).collect()
+    };
+    let err = model()
+        .copy_ns(&many(4096, 0), &many(4097, 1), DType::F32)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("4096 and 4097 shards"), "{err}");
 }

@@ -1,7 +1,6 @@
 use super::*;
 use crate::sim::Topology;
 use crate::sim::cost::{Plan, Resource, Stage};
-use crate::sim::topology::TopologySpec;
 
 fn link(from: u32, to: u32) -> Resource {
     Resource::SipLink { from, to }
@@ -71,10 +70,9 @@ fn a_late_flow_slows_the_first_only_while_both_move() {
 fn max_min_gives_the_unbottlenecked_flow_the_rest_of_a_link() {
     let model = model();
     let mut net = Network::new();
-    // A crosses links 0->1 and 1->2; B only 0->1; C only 1->2 but with 3x A's bytes per unit.
-    // Each link 50 B/ns. Progressive filling: 0->1 has A, B (weights 1, 1): level 25;
-    // 1->2 has A, C (weights 1, 1): level 25. A and B get 25 on 0->1, C gets the rest of
-    // 1->2: 25. All move 50 000 bytes: 2000 ns.
+    // A crosses links 0->1 and 1->2, B only 0->1, C only 1->2; 50 000 bytes each, 50 B/ns
+    // links. Progressive filling: both links offer 25 to their two flows; 0->1 fixes A and
+    // B at 25, then C gets what A leaves of 1->2: 25. All end at 2000.
     net.start(
         1,
         0,
@@ -83,7 +81,8 @@ fn max_min_gives_the_unbottlenecked_flow_the_rest_of_a_link() {
     net.start(2, 0, one_stage(0, &[(link(0, 1), 50_000)]));
     net.start(3, 0, one_stage(0, &[(link(1, 2), 50_000)]));
     assert_eq!(run_all(&mut net, &model), [(1, 2000), (2, 2000), (3, 2000)]);
-    // With C alone on 1->2 next to a flow D that uses only 2->3, C takes the whole link.
+    // A (50 000 on each link) and B (150 000 on 0->1): 25 each on 0->1 until A ends at
+    // 2000; B's last 100 000 then move alone at 50: 2000 more.
     let mut net = Network::new();
     net.start(
         1,
@@ -91,15 +90,28 @@ fn max_min_gives_the_unbottlenecked_flow_the_rest_of_a_link() {
         one_stage(0, &[(link(0, 1), 50_000), (link(1, 2), 50_000)]),
     );
     net.start(2, 0, one_stage(0, &[(link(0, 1), 150_000)]));
-    // 0->1: A and B at 25 until A ends at 2000 (A's 1->2 share is also 25, limited by 0->1);
-    // B then has 100 000 left alone: 2000 more, ends at 4000.
     assert_eq!(run_all(&mut net, &model), [(1, 2000), (2, 4000)]);
 }
 
 #[test]
-fn stages_run_in_order_and_the_order_of_starting_does_not_matter() {
-    let spec = TopologySpec::embedded_default();
-    let model = CostModel::new(&spec.validate("t").unwrap());
+fn a_flow_loading_links_unequally_is_paced_by_its_most_loaded_one() {
+    let model = model();
+    let mut net = Network::new();
+    // A puts 100 000 on 0->1 and 50 000 on 1->2 (weights 1 and 1/2); B puts 100 000 on
+    // 1->2. 1->2 is tight: 50 / (1/2 + 1) = 33.3 B/ns on each flow's most loaded link, so A
+    // uses 16.7 of 1->2 and B 33.3. Both move their 100 000 in 3000 ns.
+    net.start(
+        1,
+        0,
+        one_stage(0, &[(link(0, 1), 100_000), (link(1, 2), 50_000)]),
+    );
+    net.start(2, 0, one_stage(0, &[(link(1, 2), 100_000)]));
+    assert_eq!(run_all(&mut net, &model), [(1, 3000), (2, 3000)]);
+}
+
+#[test]
+fn stages_run_in_order_and_shares_change_only_while_flows_overlap() {
+    let model = model();
     let plan = |b: u64| Plan {
         stages: vec![
             Stage {
@@ -116,18 +128,13 @@ fn stages_run_in_order_and_the_order_of_starting_does_not_matter() {
             },
         ],
     };
-    let mut a = Network::new();
-    a.start(1, 0, plan(10_000));
-    a.start(2, 0, plan(20_000));
-    let mut b = Network::new();
-    b.start(2, 0, plan(20_000));
-    b.start(1, 0, plan(10_000));
-    let (ea, eb) = (run_all(&mut a, &model), run_all(&mut b, &model));
-    assert_eq!(ea, eb);
-    // Each stage: shared 10 000 + 10 000 at 25 each = 400 ns, then B's rest 10 000 alone =
-    // 200: A ends its first stage at 900, B at 1100; second stage symmetric shifted.
-    assert_eq!(ea[0].0, 1);
-    assert!(ea[0].1 < ea[1].1);
+    let mut net = Network::new();
+    net.start(1, 0, plan(10_000));
+    net.start(2, 0, plan(20_000));
+    // From 500 both share 0->1 at 25: A's 10 000 end at 900; B's last 10 000 alone: 1100.
+    // A: empty stage, 100 ns, then 1->0 alone: 1000 + 200 = 1200. B: 1100 + 100, then
+    // 1->0 alone (A has just ended): 1200 + 400 = 1600.
+    assert_eq!(run_all(&mut net, &model), [(1, 1200), (2, 1600)]);
 }
 
 #[test]
@@ -137,15 +144,17 @@ fn messages_into_one_sip_share_its_io_cpu() {
     let model = model();
     let mut net = Network::new();
     for i in 1..4u32 {
-        let plan = model.collective_plan(
-            crate::sim::CollectiveKind::SendRecv,
-            crate::sim::Algorithm::Ring,
-            &[0, i],
-            1,
-            1 << 20,
-            &[0],
-            None,
-        );
+        let plan = model
+            .collective_plan(
+                crate::sim::CollectiveKind::SendRecv,
+                crate::sim::Algorithm::Ring,
+                &[0, i],
+                1,
+                1 << 20,
+                &[0],
+                None,
+            )
+            .unwrap();
         assert_eq!(model.plan_ns(&plan), 3000 + 20_972, "alone");
         net.start(i, 0, plan);
     }
