@@ -293,12 +293,7 @@ impl<'a> Builder<'a> {
     /// every hop pays its latency once, the pipeline fills in `n − 2` piece times, and each
     /// link carries `S`: `(n−1) α + (n−2) · t(c') + t(S)`.
     fn chain(&mut self, order: &[usize], s: u64, flat: bool) {
-        let c = self
-            .chunk_bytes
-            .filter(|&c| c > 0)
-            .unwrap_or(DEFAULT_PIPELINE_CHUNK_BYTES);
-        let pieces = s.div_ceil(c).max(1);
-        let piece = s.div_ceil(pieces);
+        let piece = self.piece(s);
         let hops: Vec<(usize, usize)> = order.windows(2).map(|w| (w[0], w[1])).collect();
         let Some(&(a, z)) = hops.first() else {
             return;
@@ -336,12 +331,7 @@ impl<'a> Builder<'a> {
             }
         }
         let depth = u64::from(usize::BITS - 1 - n.leading_zeros());
-        let c = self
-            .chunk_bytes
-            .filter(|&c| c > 0)
-            .unwrap_or(DEFAULT_PIPELINE_CHUNK_BYTES);
-        let pieces = half.div_ceil(c).max(1);
-        let piece = half.div_ceil(pieces);
+        let piece = self.piece(half);
         let (a, z) = messages[0];
         let piece_ns = self.message_ns(a, z, piece);
         let mut loads = Loads::default();
@@ -354,6 +344,16 @@ impl<'a> Builder<'a> {
             .saturating_mul(hop)
             .saturating_add((2 * depth - 1).saturating_mul(piece_ns));
         self.plan.push(latency, loads.into_vec());
+    }
+
+    /// The pipeline piece for `bytes`: `c′ = ceil(bytes / P)`, `P = ceil(bytes / c)` pieces
+    /// of at most the CCL chunk `c` (128 KiB by default).
+    fn piece(&self, bytes: u64) -> u64 {
+        let c = self
+            .chunk_bytes
+            .filter(|&c| c > 0)
+            .unwrap_or(DEFAULT_PIPELINE_CHUNK_BYTES);
+        bytes.div_ceil(bytes.div_ceil(c).max(1))
     }
 
     /// Time of one message of `bytes` alone, without its latency.

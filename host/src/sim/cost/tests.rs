@@ -466,6 +466,16 @@ fn local_ops_take_the_slowest_shard_at_their_dtypes_throughput() {
     assert_eq!(m.elementwise_ns(&[], DType::F32, 3, 1), 0);
 }
 
+/// `a` (128 x 4096) @ `b` (4096 x 128).
+fn square<'a>(a: &'a [ShardSpec], b: &'a [ShardSpec]) -> MatmulShape<'a> {
+    MatmulShape {
+        a,
+        b,
+        mkn: (128, 4096, 128),
+        b_batched: false,
+    }
+}
+
 #[test]
 fn matmul_pays_for_its_operands_and_its_dtype() {
     let m = model();
@@ -480,22 +490,12 @@ fn matmul_pays_for_its_operands_and_its_dtype() {
         ..shard(1, 3, (0, 4096), 128, 2)
     };
     let (a1, b1) = ([a], [b]);
-    let local = MatmulShape {
-        a: &a1,
-        b: &b1,
-        mkn: (128, 4096, 128),
-        b_batched: false,
-    };
+    let local = square(&a1, &b1);
     assert_eq!(m.matmul_ns(&[out], local, DType::BF16).unwrap(), 21_300);
     // f32 (4096 GFLOP/s): compute 134217728 / 4096 = 32768 ns, memory
     // (128·4096 + 4096·128 + 128·128) × 4 / 100 = 42598 ns: memory-bound at twice the bytes.
     let (a4, b4) = ([ShardSpec { bytes: 0, ..a }], [ShardSpec { bytes: 0, ..b }]);
-    let f32_ops = MatmulShape {
-        a: &a4,
-        b: &b4,
-        mkn: (128, 4096, 128),
-        b_batched: false,
-    };
+    let f32_ops = square(&a4, &b4);
     assert_eq!(
         m.matmul_ns(&[out], f32_ops, DType::F32).unwrap(),
         ((128 * 4096 * 2 + 128 * 128) * 4u64).div_ceil(100)
@@ -507,12 +507,7 @@ fn matmul_pays_for_its_operands_and_its_dtype() {
         ..shard(2, 0, (0, 4096), 128, 2)
     };
     let (a2, b2) = ([far_a], [far_b]);
-    let far = MatmulShape {
-        a: &a2,
-        b: &b2,
-        mkn: (128, 4096, 128),
-        b_batched: false,
-    };
+    let far = square(&a2, &b2);
     assert_eq!(
         m.matmul_ns(&[out], far, DType::BF16).unwrap(),
         500 + (2 * MIB).div_ceil(100) + 21_300
