@@ -184,6 +184,21 @@ impl World {
         }
     }
 
+    /// Run the collective whose members' calls have all arrived (`Simulator::
+    /// execute_collective`), refusing it before it moves data when the network has no room
+    /// for its plan.
+    pub fn execute_collective(
+        &mut self,
+        calls: &[(u32, CollectiveCall)],
+        arrivals: &[u64],
+        seq: u64,
+    ) -> Result<(CollectiveRecord, Plan), SimError> {
+        let World {
+            sim, ccl, network, ..
+        } = self;
+        sim.execute_collective(calls, arrivals, seq, ccl, &|plan| network.check_room(plan))
+    }
+
     /// Start a collective's communication at its start time; it ends when the network says.
     fn start_flow(
         &mut self,
@@ -511,7 +526,7 @@ pub fn issue(
                 }
             }
             match started {
-                Ok((record, plan)) if w.network.check_room(&plan).is_ok() => {
+                Ok((record, plan)) => {
                     let (group, src, dst) = match scope {
                         Scope::Group(g) => (g, u32::MAX, u32::MAX),
                         Scope::Channel { group, src, dst } => (group, src, dst),
@@ -519,19 +534,7 @@ pub fn issue(
                     let key = (record.start_ns, group, src, dst, seq);
                     w.start_flow(key, record, plan, tickets);
                 }
-                started => {
-                    let abort = match started {
-                        Err(abort) => abort,
-                        Ok((record, plan)) => {
-                            let e = w.network.check_room(&plan).err().unwrap_or_else(|| {
-                                SimError::LimitExceeded("the network is full".into())
-                            });
-                            Abort::new(
-                                FailureKind::from(&e),
-                                format!("{} could not run: {e}", record.name),
-                            )
-                        }
-                    };
+                Err(abort) => {
                     if let Some(progress) = &w.progress {
                         progress.collective_done();
                     }
@@ -648,7 +651,7 @@ mod tests {
                 |w, calls, at, seq| {
                     let (mut record, _) = w
                         .sim
-                        .execute_collective(calls, at, seq, &CclConfig::default())
+                        .execute_collective(calls, at, seq, &CclConfig::default(), &|_| Ok(()))
                         .map_err(|e| Abort::new(FailureKind::InvalidArgument, e.to_string()))?;
                     // A plan of one 7 ns stage stands for the collective's communication.
                     record.end_ns = 0;

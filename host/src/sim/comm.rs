@@ -27,6 +27,7 @@ pub fn execute(
     arrivals: &[u64],
     seq: u64,
     ccl: &CclConfig,
+    room: &dyn Fn(&Plan) -> Result<(), SimError>,
 ) -> Result<(CollectiveRecord, Plan), SimError> {
     if arrivals.len() != calls.len() {
         return invalid!(
@@ -71,7 +72,8 @@ pub fn execute(
         &cubes,
         settings.chunk_bytes,
     )?;
-    // Priced first: a collective the cost model refuses moves no data.
+    // Priced and given room first: a collective the model refuses moves no data.
+    room(&plan)?;
     if !meta {
         move_data(store, calls)?;
     }
@@ -271,7 +273,7 @@ mod tests {
             .collect();
         let arrivals: Vec<u64> = members.iter().map(|&r| sim.clocks.get(r)).collect();
         let (record, _) = sim
-            .execute_collective(&calls, &arrivals, 0, &CclConfig::default())
+            .execute_collective(&calls, &arrivals, 0, &CclConfig::default(), &|_| Ok(()))
             .unwrap();
         assert_eq!((record.name, record.start_ns), ("barrier", 500));
         assert!(record.end_ns > 500);
@@ -301,7 +303,9 @@ mod tests {
             (0, CollectiveCall::new(0, 0, &pair, send).unwrap()),
             (1, CollectiveCall::new(1, 0, &pair, recv).unwrap()),
         ];
-        let (record, _) = sim.execute_collective(&calls, &[0, 0], 0, &ccl).unwrap();
+        let (record, _) = sim
+            .execute_collective(&calls, &[0, 0], 0, &ccl, &|_| Ok(()))
+            .unwrap();
         assert_eq!((record.name, record.bytes), ("send_recv", 16));
         let bytes = sim.store.read_bytes(b.id, 0, 16).unwrap();
         assert_eq!(bytes, [7.0f32; 4].map(f32::to_le_bytes).concat());
@@ -314,7 +318,7 @@ mod tests {
             (1, CollectiveCall::new(1, 0, &pair, send_back).unwrap()),
         ];
         let err = sim
-            .execute_collective(&calls, &[0, 0], 1, &ccl)
+            .execute_collective(&calls, &[0, 0], 1, &ccl, &|_| Ok(()))
             .unwrap_err();
         assert_eq!(
             err,

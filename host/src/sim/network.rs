@@ -208,27 +208,29 @@ impl<K: Ord + Clone> Network<K> {
 
     /// Max-min fair rates by progressive filling, then each moving flow's end.
     fn share(&mut self, model: &CostModel) {
+        // Each moving flow with its weight on each resource (its load there over its load
+        // on its most loaded one), computed once for every round of the filling.
         let mut free: BTreeMap<Resource, f64> = BTreeMap::new();
-        let mut open: Vec<&K> = Vec::new();
+        let mut open: Vec<(&K, Vec<(Resource, f64)>)> = Vec::new();
         for (key, flow) in &self.flows {
             if let Phase::Bytes(_) = flow.phase {
-                open.push(key);
-                for (r, _) in &flow.stages[flow.stage].loads {
+                let loads = &flow.stages[flow.stage].loads;
+                let most = loads.iter().map(|l| l.1).max().unwrap_or(1).max(1) as f64;
+                for (r, _) in loads {
                     free.entry(*r).or_insert_with(|| model.capacity(*r));
                 }
+                open.push((
+                    key,
+                    loads.iter().map(|(r, b)| (*r, *b as f64 / most)).collect(),
+                ));
             }
         }
         let mut rates: BTreeMap<&K, f64> = BTreeMap::new();
-        let weights = |flow: &Flow| -> Vec<(Resource, f64)> {
-            let loads = &flow.stages[flow.stage].loads;
-            let most = loads.iter().map(|l| l.1).max().unwrap_or(1).max(1) as f64;
-            loads.iter().map(|(r, b)| (*r, *b as f64 / most)).collect()
-        };
         while !open.is_empty() {
             let mut demand: BTreeMap<Resource, f64> = BTreeMap::new();
-            for key in &open {
-                for (r, w) in weights(&self.flows[*key]) {
-                    *demand.entry(r).or_insert(0.0) += w;
+            for (_, weights) in &open {
+                for (r, w) in weights {
+                    *demand.entry(*r).or_insert(0.0) += w;
                 }
             }
             let Some((tight, level)) = demand
@@ -239,13 +241,11 @@ impl<K: Ord + Clone> Network<K> {
             else {
                 break;
             };
-            let (fixed, rest): (Vec<&K>, Vec<&K>) = open.iter().partition(|key| {
-                weights(&self.flows[**key])
-                    .iter()
-                    .any(|(r, w)| *r == tight && *w > 0.0)
-            });
-            for key in fixed {
-                for (r, w) in weights(&self.flows[key]) {
+            let (fixed, rest): (Vec<_>, Vec<_>) = open
+                .into_iter()
+                .partition(|(_, weights)| weights.iter().any(|(r, w)| *r == tight && *w > 0.0));
+            for (key, weights) in fixed {
+                for (r, w) in weights {
                     if let Some(f) = free.get_mut(&r) {
                         *f -= level * w;
                     }

@@ -213,15 +213,19 @@ impl Simulator {
             b_batched,
         };
         let priced = self.cost().matmul_ns(&t.shards, operands, t.dtype);
-        let ns = match priced {
-            Ok(ns) => ns,
-            Err(e) => {
-                self.store.free(out);
-                return Err(e);
-            }
-        };
+        let ns = self.priced_or_freed(out, priced)?;
         self.clocks.advance(rank, ns)?;
         Ok(out)
+    }
+
+    /// The time of an op whose result `out` is already allocated, or, when the cost model
+    /// refuses the op, the error with `out` freed again.
+    fn priced_or_freed(
+        &mut self,
+        out: TensorId,
+        priced: Result<u64, SimError>,
+    ) -> Result<u64, SimError> {
+        priced.inspect_err(|_| self.store.free(out))
     }
 
     /// Compute `a @ b` into `out`'s data, batch by batch (`b` the same matrix for every batch
@@ -309,13 +313,7 @@ impl Simulator {
         let priced = self
             .cost()
             .copy_ns(&from, &self.store.tensor(out)?.shards, dtype);
-        let ns = match priced {
-            Ok(ns) => ns,
-            Err(e) => {
-                self.store.free(out);
-                return Err(e);
-            }
-        };
+        let ns = self.priced_or_freed(out, priced)?;
         self.clocks.advance(rank, ns)?;
         Ok(out)
     }

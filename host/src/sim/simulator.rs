@@ -59,7 +59,8 @@ impl Simulator {
 
     /// Run the collective whose members' calls (in group order) have all arrived, member i
     /// having issued at `arrivals[i]` ns, as the `seq`-th of its scope (the rendezvous's
-    /// numbering): move its data and return its record and the plan of its communication.
+    /// numbering): price it, let `room` refuse its plan (the network's capacity), move its
+    /// data and return its record and the plan of its communication.
     /// The caller runs the plan on the network and logs the record with its end
     /// ([`log_collective`](Self::log_collective)); members' clocks move when they wait.
     pub fn execute_collective(
@@ -68,8 +69,9 @@ impl Simulator {
         arrivals: &[u64],
         seq: u64,
         ccl: &CclConfig,
+        room: &dyn Fn(&Plan) -> Result<(), SimError>,
     ) -> Result<(CollectiveRecord, Plan), SimError> {
-        comm::execute(&mut self.store, &self.cost, calls, arrivals, seq, ccl)
+        comm::execute(&mut self.store, &self.cost, calls, arrivals, seq, ccl, room)
     }
 
     /// Log a collective that has ended.

@@ -40,11 +40,11 @@ pub(super) fn all_reduce(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     dst.copy_from_slice(&src); // fault the pages in before timing
     let ccl = CclConfig::default();
     let arrivals = vec![0; calls.len()];
-    sim.execute_collective(&calls, &arrivals, 0, &ccl)?; // warm-up
+    sim.execute_collective(&calls, &arrivals, 0, &ccl, &|_| Ok(()))?; // warm-up
     let (mut ratios, mut ours, mut copies) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let t = Instant::now();
-        sim.execute_collective(&calls, &arrivals, 0, &ccl)?;
+        sim.execute_collective(&calls, &arrivals, 0, &ccl, &|_| Ok(()))?;
         let reduce_s = t.elapsed().as_secs_f64();
         let t = Instant::now();
         dst.copy_from_slice(std::hint::black_box(&src));

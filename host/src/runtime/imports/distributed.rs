@@ -5,7 +5,7 @@ use crate::runtime::bindings::v0_2::kernbench::bench::distributed::{self, Identi
 use crate::runtime::bindings::v0_2::kernbench::bench::types::ReduceOp;
 use crate::runtime::error::{Abort, HostError};
 use crate::runtime::state::{RankState, TensorHandle, WorkHandle};
-use crate::runtime::world::{self, GroupError, Issued, World, lock};
+use crate::runtime::world::{self, GroupError, Issued, lock};
 use crate::sched::Scope;
 use crate::sim::{CollectiveCall, Op, SimError, TensorArg};
 use std::sync::Arc;
@@ -83,11 +83,9 @@ impl RankState {
             blocking,
             |world, calls, arrivals, seq| {
                 let seq = world.record_seq(scope, seq);
-                let World { sim, ccl, .. } = world;
-                sim.execute_collective(calls, arrivals, seq, ccl)
-                    .map_err(|e| {
-                        Abort::new(FailureKind::from(&e), format!("{name} could not run: {e}"))
-                    })
+                world.execute_collective(calls, arrivals, seq).map_err(|e| {
+                    Abort::new(FailureKind::from(&e), format!("{name} could not run: {e}"))
+                })
             },
         )
         .map_err(HostError::from)

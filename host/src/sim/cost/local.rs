@@ -1,21 +1,11 @@
 //! Costs of local ops on one rank's SIP: elementwise, matmul and copies, each paying first
 //! for moving its operands to where the result is computed (`movement.rs`).
 
-use super::movement::{Movement, Place, check_pairs, nearest, overlap, place};
+use super::movement::{Movement, check_pairs, holders, nearest, overlap, place};
 use super::{CostModel, Rate};
 use crate::sim::dtype::DType;
 use crate::sim::error::SimError;
 use crate::sim::placement::{ShardSpec, Span};
-use std::collections::BTreeMap;
-
-/// The places holding each distinct region of `shards` (replicas hold the same region).
-fn holders(shards: &[ShardSpec]) -> BTreeMap<(Span, Span), Vec<Place>> {
-    let mut out: BTreeMap<(Span, Span), Vec<Place>> = BTreeMap::new();
-    for s in shards {
-        out.entry((s.rows, s.cols)).or_default().push(place(s));
-    }
-    out
-}
 
 /// A matmul's operands as the cost model sees them.
 #[derive(Debug, Clone, Copy)]

@@ -148,10 +148,7 @@ impl Movement {
             }
             return Ok(());
         }
-        let mut holders: BTreeMap<(Span, Span), Vec<Place>> = BTreeMap::new();
-        for s in from {
-            holders.entry((s.rows, s.cols)).or_default().push(place(s));
-        }
+        let holders = holders(from);
         check_pairs(holders.len(), to.len())?;
         for d in to {
             for ((rows, cols), places) in &holders {
@@ -184,6 +181,15 @@ impl Movement {
             .unwrap_or(0);
         self.latency_ns.saturating_add(bytes)
     }
+}
+
+/// The places holding each distinct region of `shards` (replicas hold the same region).
+pub fn holders(shards: &[ShardSpec]) -> BTreeMap<(Span, Span), Vec<Place>> {
+    let mut out: BTreeMap<(Span, Span), Vec<Place>> = BTreeMap::new();
+    for s in shards {
+        out.entry((s.rows, s.cols)).or_default().push(place(s));
+    }
+    out
 }
 
 /// Where a shard lives.

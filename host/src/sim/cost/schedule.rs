@@ -298,9 +298,7 @@ impl<'a> Builder<'a> {
         let Some(&(a, z)) = hops.first() else {
             return;
         };
-        let mut one = Loads::default();
-        self.message(&mut one, a, z, piece, flat);
-        let piece_ns = self.loads_ns(one);
+        let piece_ns = self.message_ns(a, z, piece, flat);
         let mut loads = Loads::default();
         let mut latency = 0u64;
         for &(from, to) in &hops {
@@ -333,7 +331,7 @@ impl<'a> Builder<'a> {
         let depth = u64::from(usize::BITS - 1 - n.leading_zeros());
         let piece = self.piece(half);
         let (a, z) = messages[0];
-        let piece_ns = self.message_ns(a, z, piece);
+        let piece_ns = self.message_ns(a, z, piece, true);
         let mut loads = Loads::default();
         let mut hop = 0u64;
         for &(from, to) in &messages {
@@ -357,16 +355,10 @@ impl<'a> Builder<'a> {
     }
 
     /// Time of one message of `bytes` alone, without its latency.
-    fn message_ns(&mut self, from: usize, to: usize, bytes: u64) -> u64 {
+    fn message_ns(&mut self, from: usize, to: usize, bytes: u64, flat: bool) -> u64 {
         let mut one = Loads::default();
-        self.message(&mut one, from, to, bytes, true);
-        self.loads_ns(one)
-    }
-
-    /// The bytes' time of `loads` alone: the slowest resource's.
-    fn loads_ns(&self, loads: Loads) -> u64 {
-        loads
-            .into_vec()
+        self.message(&mut one, from, to, bytes, flat);
+        one.into_vec()
             .iter()
             .map(|(r, b)| self.model.load_ns(*r, *b))
             .max()

@@ -132,9 +132,9 @@ fn closed_form(kind: CollectiveKind, alg: Algorithm, n: u32, s: u64, cubes: &[u3
     let floor_lg = f64::from(u32::BITS - 1 - n.leading_zeros());
     let pf = 2f64.powf(floor_lg);
     // Pipelined chain [PG07]: P pieces of the CCL chunk (default 128 KiB).
-    let chain = |a: f64| {
+    let chain = |a: f64, b: f64| {
         let pieces = s.div_ceil(DEFAULT_PIPELINE_CHUNK_BYTES).max(1) as f64;
-        (nf - 1.0) * a + (pieces + nf - 2.0) * (sf / pieces) / beta
+        (nf - 1.0) * a + (pieces + nf - 2.0) * (sf / pieces) / b
     };
     // NCCL runs every collective but all_reduce with its ring under the tree algorithm.
     let alg = if alg == DoubleBinaryTree && kind != AllReduce {
@@ -182,13 +182,8 @@ fn closed_form(kind: CollectiveKind, alg: Algorithm, n: u32, s: u64, cubes: &[u3
         // [T05] §4.5 pairwise exchange.
         (AllToAll, Ring) => (nf - 1.0) * (alpha + block / beta),
         (AllToAll, Intercube) => 2.0 * intra(sf) + (nf - 1.0) * (p.alpha_s + block / p.beta_s),
-        (Broadcast | Reduce, Ring) => chain(alpha),
-        (Broadcast | Reduce, Intercube) => {
-            2.0 * intra(sf) + {
-                let pieces = s.div_ceil(DEFAULT_PIPELINE_CHUNK_BYTES).max(1) as f64;
-                (nf - 1.0) * p.alpha_s + (pieces + nf - 2.0) * (sf / pieces) / p.beta_s
-            }
-        }
+        (Broadcast | Reduce, Ring) => chain(alpha, beta),
+        (Broadcast | Reduce, Intercube) => 2.0 * intra(sf) + chain(p.alpha_s, p.beta_s),
         // [T05] §4.4: recursive doubling; for n not a power of two, the n − p' extra ranks
         // first fold into p' = 2^floor(log2 n) and get the result back: 2 more steps.
         (AllReduce, RecursiveDoubling) if pow2 => lg * (alpha + sf / beta),
