@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use kernbench_host::model::{LaunchMode, Policy, RunOptions, RunProgress};
 use kernbench_host::report::{RunReport, RunStatus, render_text};
+use kernbench_host::sched::executor::MAX_THREADS;
 use kernbench_host::sim::{CclConfig, Topology, TopologySpec};
 use std::fs::File;
 use std::io::Write;
@@ -55,6 +56,10 @@ pub struct RunArgs {
     /// Seed of the ranks' random numbers (each rank derives its own stream).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Worker threads that drive the ranks (default: the cores available). The report's
+    /// simulated times, records and outputs are the same for any count.
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<usize>,
     /// Directory for compiled components (default: $KERNBENCH_CACHE_DIR, else
     /// $XDG_CACHE_HOME/kernbench, else ~/.cache/kernbench).
     #[arg(long, value_name = "DIR")]
@@ -65,6 +70,15 @@ pub struct RunArgs {
     /// Arguments passed to the bench (after `--`), as its argv[1..].
     #[arg(last = true)]
     pub args: Vec<String>,
+}
+
+fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected a number of threads from 1 to {MAX_THREADS}"
+        )),
+    }
 }
 
 fn parse_launch(text: &str) -> Result<LaunchMode, String> {
@@ -161,6 +175,9 @@ pub fn run(args: RunArgs) -> Result<u8> {
     options.launch = args.launch;
     options.args = args.args;
     options.seed = args.seed;
+    if let Some(threads) = args.threads {
+        options.threads = threads;
+    }
     options.policy = match &args.policy {
         Some(profile) => Policy::load(profile)?,
         None => Policy::default_for(&path),

@@ -148,7 +148,7 @@ pub fn mismatch() {
     expect_mismatch(
         "op",
         &[
-            "rank 1 called broadcast(tensor [4, 4] float32, src 0) but rank 0 called all_reduce(tensor [4, 4] float32, op sum)",
+            "rank 0 called all_reduce(tensor [4, 4] float32, op sum) but rank 1 called broadcast(tensor [4, 4] float32, src 0)",
             "call #1 in the world group",
         ],
     );
@@ -165,7 +165,7 @@ pub fn mismatch() {
     expect_mismatch(
         "group",
         &[
-            "rank 1 called new_group([0, 1]) as its call #1, but another rank's call #1 was new_group([0])",
+            "rank 0 called new_group([0]) as its call #1, but rank 1 called new_group([0, 1]) as its call #1",
         ],
     );
     // Calls that match but cannot run are named by what went wrong, not a mismatch.

@@ -181,10 +181,12 @@ pub fn early_exit() {
 
 #[test]
 fn a_barrier_after_a_rank_exited_fails_on_arrival() {
-    // Rank 0 exits before anyone reaches the barrier: the first rank to arrive fails at once,
-    // naming the exited rank; the rest are cancelled.
+    // Rank 0 exits before anyone reaches the barrier. On one thread the ranks run in rank
+    // order: rank 1 arrives first and fails at once, naming the exited rank; the rest are
+    // cancelled.
     let mut options = RunOptions::new(topology(4));
     options.args = vec!["0".into()];
+    options.threads = 1;
     let report = run_with(artifacts::EARLY_EXIT, options).unwrap();
     let failure = report.failure.unwrap();
     assert_eq!((failure.rank, failure.kind.as_str()), (Some(1), "deadlock"));
@@ -202,6 +204,48 @@ fn a_barrier_after_a_rank_exited_fails_on_arrival() {
             RankStatus::Cancelled
         ]
     );
+}
+
+#[test]
+fn on_two_threads_a_rank_exited_before_a_barrier_still_fails_the_ranks_that_wait_for_it() {
+    // On two threads ranks 1 and 2 run at once, so either (or both) may reach the barrier
+    // first, and rank 0 may exit before or after they arrive: each rank that arrived fails
+    // naming rank 0, the others are cancelled; rank 0 itself ended well.
+    for _ in 0..5 {
+        let mut options = RunOptions::new(topology(4));
+        options.args = vec!["0".into()];
+        options.threads = 2;
+        let report = run_with(artifacts::EARLY_EXIT, options).unwrap();
+        let failure = report.failure.unwrap();
+        assert_eq!(failure.kind, "deadlock");
+        assert_eq!(report.ranks[0].status, RankStatus::Ok);
+        let mut failed = 0;
+        for r in &report.ranks[1..] {
+            if r.status == RankStatus::Cancelled {
+                continue;
+            }
+            failed += 1;
+            assert_eq!(r.error_kind, Some(FailureKind::Deadlock), "rank {}", r.rank);
+            let arrived_late = format!(
+                "rank {} waits in barrier() (call #1 in the world group) but member rank 0 has already exited; it can never complete",
+                r.rank
+            );
+            let arrived_early = format!(
+                "rank {} waits in barrier() (call #1 in the world group) but member rank 0 exited without making that call; it can never complete",
+                r.rank
+            );
+            let msg = r.error.as_deref().unwrap_or_default();
+            assert!(msg == arrived_late || msg == arrived_early, "{msg}");
+        }
+        assert!(failed >= 1, "no rank failed: {:?}", report.ranks);
+        assert_eq!(
+            failure.rank,
+            report.ranks[1..]
+                .iter()
+                .find(|r| r.status == RankStatus::Failed)
+                .map(|r| r.rank)
+        );
+    }
 }
 
 #[test]
@@ -358,4 +402,69 @@ pub fn tensor_api() {
             .map(|r| r.sim_time_ns)
             .collect::<Vec<_>>()
     );
+}
+
+/// The report as JSON without its `host` section (wall time, peak memory, thread count):
+/// everything a run's threads must not change.
+fn simulated_part(report: &kernbench_host::report::RunReport) -> String {
+    let mut value = serde_json::to_value(report).unwrap();
+    if let Some(object) = value.as_object_mut() {
+        object.remove("host");
+    }
+    serde_json::to_string_pretty(&value).unwrap()
+}
+
+#[test]
+fn reports_are_the_same_on_one_and_on_two_threads() {
+    // Benches with collectives (blocking, asynchronous, in subgroups, contending for links),
+    // randomness, clocks and output, each run on 1 thread and 5 times on 2: the reports
+    // must match byte for byte, minus the host section.
+    let ring = {
+        let mut spec = kernbench_host::sim::TopologySpec::embedded_default();
+        spec.system.sips.fabric = kernbench_host::sim::topology::Fabric::Ring;
+        spec.validate("test").unwrap()
+    };
+    let cases: [(&str, _, &[&str]); 6] = [
+        (artifacts::RANDOM_PROBE, topology(8), &[]),
+        (artifacts::DDP_STEP, topology(8), &[]),
+        (
+            artifacts::TP_MLP,
+            topology(8),
+            &["--tp", "4", "--ffn", "48"],
+        ),
+        (
+            artifacts::ALL_REDUCE_PERF,
+            topology(8),
+            &["-b", "8", "-e", "4M", "-f", "4"],
+        ),
+        (artifacts::ASYNC_OPS, topology(4), &["overlap"]),
+        (artifacts::LINK_CONTENTION, ring, &["both"]),
+    ];
+    for (path, topology, args) in cases {
+        let run_on = |threads: usize| {
+            let mut options = RunOptions::new(topology.clone());
+            options.args = args.iter().map(|a| (*a).to_owned()).collect();
+            options.threads = threads;
+            let report = run_with(path, options).unwrap();
+            assert_ok(&report);
+            assert_eq!(report.host.threads, threads);
+            simulated_part(&report)
+        };
+        let one = run_on(1);
+        for attempt in 0..5 {
+            let two = run_on(2);
+            if two != one {
+                let line = one
+                    .lines()
+                    .zip(two.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(0);
+                panic!(
+                    "{path} {args:?}: run {attempt} on 2 threads differs from 1 thread at line {line}:\n  1: {}\n  2: {}",
+                    one.lines().nth(line).unwrap_or(""),
+                    two.lines().nth(line).unwrap_or("")
+                );
+            }
+        }
+    }
 }

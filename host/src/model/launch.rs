@@ -69,6 +69,14 @@ pub struct RunOptions {
     /// Where the run counts finished ranks and collectives as it goes (for a progress bar);
     /// it changes nothing about the run.
     pub progress: Option<Arc<RunProgress>>,
+    /// Worker threads that drive the ranks (at most one per rank is used); the report's
+    /// simulated content does not depend on it (ADR-0016).
+    pub threads: usize,
+}
+
+/// The default worker threads of a run: the cores this process may use.
+pub fn available_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl RunOptions {
@@ -82,6 +90,7 @@ impl RunOptions {
             args: Vec::new(),
             seed: 0,
             progress: None,
+            threads: available_threads(),
         }
     }
 

@@ -54,6 +54,7 @@ impl RunReport {
         // Report order follows simulated time and rank, never the host's interleaving.
         let mut regions = outcome.regions;
         regions.sort_by_key(|g| g.rank);
+        let threads = outcome.options.threads.min(outcome.instances as usize);
         let options = outcome.options;
         RunReport {
             status: if failure.is_some() {
@@ -83,6 +84,7 @@ impl RunReport {
             host: HostTimings {
                 wall_ms: outcome.wall_ms,
                 peak_rss_bytes: peak_rss_bytes(),
+                threads,
             },
         }
     }
@@ -118,6 +120,7 @@ impl RunReport {
             host: HostTimings {
                 wall_ms: 0.0,
                 peak_rss_bytes: None,
+                threads: 0,
             },
         }
     }

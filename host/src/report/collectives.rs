@@ -141,7 +141,7 @@ mod tests {
             (1, 3),
             "one record kept, three run"
         );
-        let rows = summarize(log.summary());
+        let rows = summarize(&log.summary());
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].size_bytes, 64, "rows are sorted by size");
         let r = &rows[1];
@@ -170,7 +170,7 @@ mod tests {
             log.push(record(bytes * 4, 1_000));
         }
         log.push(record(4, 3_000));
-        let rows = summarize(log.summary());
+        let rows = summarize(&log.summary());
         assert_eq!(rows.len(), MAX_SUMMARY_ROWS + 1);
         assert_eq!(rows.iter().map(|r| r.calls).sum::<u64>(), distinct + 1);
         let other = rows.last().unwrap();

@@ -119,6 +119,9 @@ pub struct HostTimings {
     pub wall_ms: f64,
     /// Peak resident memory of the host process so far (Linux `VmHWM`), if known.
     pub peak_rss_bytes: Option<u64>,
+    /// Worker threads that drove the ranks (`--threads`, at most one per rank; 0 when no
+    /// rank ran).
+    pub threads: usize,
 }
 
 /// The process's peak resident set size, from `/proc/self/status` (`None` off Linux).

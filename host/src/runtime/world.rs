@@ -111,6 +111,8 @@ pub struct World {
     /// How many `new_group` calls each rank has made (the k-th call of every rank names
     /// the same group).
     pub group_calls: Vec<u32>,
+    /// The rank whose call created each group (0 for the world), for mismatch messages.
+    group_creators: Vec<u32>,
     /// Counters for a progress bar, if someone watches.
     pub progress: Option<Arc<RunProgress>>,
     /// Most groups the run may create besides the world (`groups_per_run`).
@@ -171,6 +173,7 @@ impl World {
             metric_index: HashMap::new(),
             devices: vec![None; ranks as usize],
             group_calls: vec![0; ranks as usize],
+            group_creators: vec![0],
             progress: None,
             max_groups: u64::MAX,
             max_regions: u64::MAX,
@@ -417,10 +420,17 @@ impl World {
         let id = k + 1;
         match self.groups.get(id as usize) {
             Some(existing) if **existing != *members => {
+                // Told lower rank first, whichever called first (host order never shows).
+                let creator = self.group_creators.get(id as usize).copied().unwrap_or(0);
+                let mine = (rank, ranks_excerpt(&members));
+                let theirs = (creator, ranks_excerpt(existing));
+                let ((a, a_ranks), (b, b_ranks)) = if rank < creator {
+                    (mine, theirs)
+                } else {
+                    (theirs, mine)
+                };
                 return Err(GroupError::Mismatch(format!(
-                    "rank {rank} called new_group({}) as its call #{id}, but another rank's call #{id} was new_group({}); every rank must create the same groups in the same order",
-                    ranks_excerpt(&members),
-                    ranks_excerpt(existing)
+                    "rank {a} called new_group({a_ranks}) as its call #{id}, but rank {b} called new_group({b_ranks}) as its call #{id}; every rank must create the same groups in the same order"
                 )));
             }
             Some(_) => {}
@@ -430,7 +440,10 @@ impl World {
                     self.max_groups
                 )));
             }
-            None => self.groups.push(members.into()),
+            None => {
+                self.groups.push(members.into());
+                self.group_creators.push(rank);
+            }
         }
         self.group_calls[rank as usize] = id;
         Ok(id)

@@ -47,6 +47,19 @@ pub struct SummaryEntry {
     pub calls: u64,
     /// Their simulated time, summed.
     pub total_ns: u128,
+    /// The earliest of its calls in report order (see [`CollectiveLog::in_order`]): rows are
+    /// listed by it, so their order does not depend on which rank the host ran first.
+    pub first: RecordOrder,
+}
+
+/// Where a record sits in report order: start time, group, members, sequence.
+pub type RecordOrder = (u64, u32, Vec<u32>, u64);
+
+impl CollectiveRecord {
+    /// This record's place in report order.
+    pub fn order(&self) -> RecordOrder {
+        (self.start_ns, self.group, self.ranks.clone(), self.seq)
+    }
 }
 
 /// What one collective did, for reports and traces.
@@ -149,6 +162,7 @@ impl CollectiveLog {
                     key: Some(key),
                     calls: 0,
                     total_ns: 0,
+                    first: r.order(),
                 });
                 self.summary.len() - 1
             }
@@ -157,6 +171,7 @@ impl CollectiveLog {
                     key: None,
                     calls: 0,
                     total_ns: 0,
+                    first: r.order(),
                 });
                 self.summary.len() - 1
             }),
@@ -164,11 +179,18 @@ impl CollectiveLog {
         let entry = &mut self.summary[row];
         entry.calls += 1;
         entry.total_ns += ns;
+        if (r.start_ns, r.group, &r.ranks, r.seq)
+            < (entry.first.0, entry.first.1, &entry.first.2, entry.first.3)
+        {
+            entry.first = r.order();
+        }
     }
 
-    /// The summary rows in first-appearance order (the overflow row, if any, where it began).
-    pub fn summary(&self) -> &[SummaryEntry] {
-        &self.summary
+    /// The summary rows in report order of their earliest call.
+    pub fn summary(&self) -> Vec<SummaryEntry> {
+        let mut rows = self.summary.clone();
+        rows.sort_by(|a, b| a.first.cmp(&b.first));
+        rows
     }
 
     /// Collectives run, including any not kept.
@@ -189,6 +211,7 @@ impl CollectiveLog {
         records.sort_by(|a, b| {
             (a.start_ns, a.group, &a.ranks, a.seq).cmp(&(b.start_ns, b.group, &b.ranks, b.seq))
         });
+        // (Same order as `CollectiveRecord::order`, without cloning the member lists.)
         for (i, r) in records.iter_mut().enumerate() {
             r.index = i as u64;
         }

@@ -1,5 +1,5 @@
-//! Launching a run: check its limits, build one store per rank, drive them all on one
-//! thread, and return how each ended ([`RunOutcome`]); the report is built elsewhere.
+//! Launching a run: check its limits, build one store per rank, drive them all on the
+//! worker threads, and return how each ended ([`RunOutcome`]); the report is built elsewhere.
 
 mod prepare;
 mod store;
@@ -11,6 +11,7 @@ use super::engine::{BenchEngine, LoadedBench};
 use super::error::{IntoAnyhow, classify_trap, main_returned_error};
 use super::world::lock;
 use crate::model::{FailureKind, RankEnd, RankFailure, RankOutcome, RunOptions, RunOutcome};
+use crate::sched::executor::MAX_THREADS;
 use crate::sched::executor::TaskFuture;
 use crate::sched::rendezvous::describe_scope;
 use crate::sched::{TaskEnd, drive};
@@ -56,6 +57,12 @@ pub fn instantiate_only(
 /// topology refuses, an engine too small); everything that happens to ranks is in the
 /// outcome.
 pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Result<RunOutcome> {
+    if !(1..=MAX_THREADS).contains(&options.threads) {
+        anyhow::bail!(
+            "{} worker threads asked for: a run uses 1 to {MAX_THREADS}",
+            options.threads
+        );
+    }
     let started = Instant::now();
     let deadline_ms = options.policy.limits.deadline_ms;
     let deadline = deadline_ms.map(|ms| started + Duration::from_millis(ms));
@@ -97,7 +104,6 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
         io.push(rank_io);
     }
 
-    let runtime = async_runtime()?;
     if let Some(progress) = &options.progress {
         progress.started(p.instances);
     }
@@ -108,9 +114,9 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
         instances: p.instances as usize,
         exited: 0,
     };
-    let ends = runtime.block_on(drive(tasks, &mut supervisor, deadline));
+    let ends = drive(tasks, &mut supervisor, deadline, options.threads)
+        .context("starting the worker threads' async runtimes")?;
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
-    drop(runtime);
 
     let world = lock(&p.world);
     let ranks = ends
@@ -150,7 +156,7 @@ pub fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Re
         ranks,
         collectives: world.sim.log.in_order(),
         collectives_run: world.sim.log.run(),
-        collective_summary: world.sim.log.summary().to_vec(),
+        collective_summary: world.sim.log.summary(),
         regions: world.regions.clone(),
         regions_dropped: world.regions_dropped,
         metrics: world.metrics.clone(),

@@ -119,13 +119,21 @@ impl<C: CallMatch> Rendezvous<C> {
 
         if let Some(slot) = self.slots.get(&key)
             && let Some((first_rank, first)) = slot.arrived.first()
-            && let Err(reason) = call.check(rank, first, *first_rank)
         {
-            return Err(RendezvousError::Mismatch(format!(
-                "rank {rank} called {call} but rank {first_rank} called {first} at the same point (call #{} in {}): {reason}",
-                seq + 1,
-                describe_scope(scope)
-            )));
+            // Told lower rank first, whichever arrived first: the message does not depend on
+            // how the host interleaved the two ranks.
+            let ((lo_rank, lo), (hi_rank, hi)) = if rank < *first_rank {
+                ((rank, &call), (*first_rank, first))
+            } else {
+                ((*first_rank, first), (rank, &call))
+            };
+            if let Err(reason) = hi.check(hi_rank, lo, lo_rank) {
+                return Err(RendezvousError::Mismatch(format!(
+                    "rank {lo_rank} called {lo} but rank {hi_rank} called {hi} at the same point (call #{} in {}): {reason}",
+                    seq + 1,
+                    describe_scope(scope)
+                )));
+            }
         }
         let gone = if self.exited.is_empty() {
             None

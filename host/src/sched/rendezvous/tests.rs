@@ -91,7 +91,7 @@ fn mismatch_names_both_calls() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "rank 1 called broadcast but rank 0 called all_reduce at the same point (call #1 in the world group): different operations"
+        "rank 0 called all_reduce but rank 1 called broadcast at the same point (call #1 in the world group): different operations"
     );
 }
 
