@@ -137,7 +137,7 @@ fn all_reduce_tensors(
     }
     let result = if lent.len() == ids.len() {
         let mut bufs: Vec<&mut [u8]> = lent.iter_mut().map(|d| d.bytes_mut()).collect();
-        collective::all_reduce_in_place(dtype, op, &mut bufs)
+        collective::all_reduce_in_place(dtype, op, &mut bufs, store.data_threads)
     } else {
         invalid!("all_reduce: a member's tensor has no data")
     };

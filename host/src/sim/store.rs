@@ -99,6 +99,9 @@ pub struct TensorStore {
     pinned: HashMap<TensorId, u32>,
     /// Pinned tensors whose owner freed them: freed when unpinned.
     deferred: std::collections::HashSet<TensorId>,
+    /// Threads a collective's data movement may use (the run's worker threads); results do
+    /// not depend on it.
+    pub data_threads: usize,
 }
 
 impl TensorStore {
@@ -122,6 +125,7 @@ impl TensorStore {
             host_flops: 0,
             pinned: HashMap::new(),
             deferred: std::collections::HashSet::new(),
+            data_threads: 1,
         }
     }
 

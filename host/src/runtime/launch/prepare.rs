@@ -89,6 +89,7 @@ pub(super) fn prepare(
     };
     let mut sim = Simulator::new(options.topology.clone(), sim_limits, instances);
     sim.log = CollectiveLog::with_limit(as_usize(limits.collective_records_per_run));
+    sim.store.data_threads = options.threads;
     let mut world = World::new(sim, options.ccl.clone(), options.launch, instances);
     world.progress = options.progress.clone();
     world.max_groups = limits.groups_per_run;

@@ -50,19 +50,71 @@ pub fn all_reduce_into(
     Ok(())
 }
 
+/// Bytes per member below which an in-place all-reduce stays on the calling thread: starting
+/// a helper costs tens of microseconds, reducing this much over 8 members about as long.
+pub const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
 /// All-reduce in place: every member's buffer ends holding the reduction of all of them, as
 /// `all_reduce` on tensors does. It works one cache-sized block at a time (reduce the block of
 /// every member into a scratch block, then write it back to each member), so each member byte
 /// is read once and written once and nothing larger than a block is allocated.
+///
+/// With `threads` > 1 and at least [`PARALLEL_MIN_BYTES`] per member, the buffers are cut
+/// into `threads` runs of whole blocks and each run is reduced on its own thread. Every
+/// element is still reduced over the members in member order, so the result is the same
+/// byte for byte whatever the thread count.
 pub fn all_reduce_in_place(
     dtype: DType,
     op: ReduceOp,
     bufs: &mut [&mut [u8]],
+    threads: usize,
 ) -> Result<(), SimError> {
     let len = {
         let views: Vec<&[u8]> = bufs.iter().map(|b| &**b).collect();
         element_len("all_reduce", dtype, &views)?
     };
+    let threads = threads.clamp(1, len.div_ceil(BLOCK_BYTES).max(1));
+    if threads == 1 || len < PARALLEL_MIN_BYTES {
+        return reduce_blocks_in_place(dtype, op, bufs, len);
+    }
+    // Runs of whole blocks (so every cut keeps the buffers' element alignment).
+    let run = len.div_ceil(BLOCK_BYTES).div_ceil(threads) * BLOCK_BYTES;
+    let mut parts: Vec<Vec<&mut [u8]>> = (0..len.div_ceil(run)).map(|_| Vec::new()).collect();
+    for b in bufs.iter_mut() {
+        for (part, piece) in parts.iter_mut().zip(b.chunks_mut(run)) {
+            part.push(piece);
+        }
+    }
+    let Some((first, rest)) = parts.split_first_mut() else {
+        return Ok(());
+    };
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = rest
+            .iter_mut()
+            .map(|part| {
+                let piece = part.first().map_or(0, |p| p.len());
+                scope.spawn(move || reduce_blocks_in_place(dtype, op, part, piece))
+            })
+            .collect();
+        let piece = first.first().map_or(0, |p| p.len());
+        let mut result = reduce_blocks_in_place(dtype, op, first, piece);
+        for helper in helpers {
+            let done = helper
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            result = result.and(done);
+        }
+        result
+    })
+}
+
+/// The single-threaded body of [`all_reduce_in_place`] over buffers of `len` bytes.
+fn reduce_blocks_in_place(
+    dtype: DType,
+    op: ReduceOp,
+    bufs: &mut [&mut [u8]],
+    len: usize,
+) -> Result<(), SimError> {
     let mut acc = vec![0u8; BLOCK_BYTES.min(len)];
     for start in (0..len).step_by(BLOCK_BYTES) {
         let end = (start + BLOCK_BYTES).min(len);

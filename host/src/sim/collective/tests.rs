@@ -185,6 +185,30 @@ fn all_reduce_spanning_several_blocks_and_into_a_buffer() {
 }
 
 #[test]
+fn in_place_all_reduce_gives_the_same_bytes_on_any_thread_count() {
+    // Above the parallel threshold, with a tail that is not a whole block, so the runs the
+    // threads take end at block boundaries and the last one is short.
+    for dtype in [DType::F32, DType::BF16, DType::I8] {
+        let elems = (PARALLEL_MIN_BYTES + 5 * BLOCK_BYTES + 24) / dtype.itemsize() as usize + 3;
+        for op in [ReduceOp::Sum, ReduceOp::Avg, ReduceOp::Max] {
+            let inputs: Vec<Vec<u8>> = (0..5).map(|m| member_data(dtype, m, elems)).collect();
+            let want = reference(dtype, op, &inputs);
+            for threads in [1, 2, 3, 7] {
+                let mut bufs = inputs.clone();
+                let mut views: Vec<&mut [u8]> = bufs.iter_mut().map(Vec::as_mut_slice).collect();
+                all_reduce_in_place(dtype, op, &mut views, threads).unwrap();
+                for (m, b) in bufs.iter().enumerate() {
+                    assert!(
+                        *b == want,
+                        "{dtype} {op}, {threads} threads: member {m} differs"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn all_reduce_of_one_member_is_its_input() {
     let data = member_data(DType::F16, 0, 9);
     for op in ReduceOp::ALL {
