@@ -1,18 +1,21 @@
 //! Rank futures driven cooperatively by a pool of worker threads ("lanes").
 //!
-//! Rank `i` belongs to lane `i % lanes` for the whole run and is only ever polled there:
-//! each lane polls its ready ranks in rank order, so a lane's interleaving depends only on
-//! who is ready, and with one lane the whole run behaves as the single-threaded executor
-//! did. A rank runs until it waits (a collective, an operation in flight) or yields at a time
-//! slice; simulated results never depend on which lane ran first (ADR-0016). Each lane has
-//! its own async runtime (timers of guests that sleep), so a sleeping lane is woken by the
-//! rank that readies one of its ranks, from whichever lane that rank runs on. A rank that
-//! finishes with an error ends the run as `torch.multiprocessing.spawn` does: the ranks still
-//! running are dropped (cancelled).
+//! Ready ranks wait in one queue, oldest first; a lane takes the next one, polls it until it
+//! waits (a collective, an operation in flight) or yields at a time slice, and takes the
+//! next. A rank is only ever polled by one lane at a time. Lanes join in lazily: a lane with
+//! nothing to do sleeps, and while another lane is active it looks at the queue only every
+//! [`STEAL_AFTER`], taking a rank that has waited that long. Ranks that compute between
+//! their collectives therefore spread over every lane, while ranks that only meet (a barrier
+//! in a loop) stay on the lane that releases them instead of paying a thread wake-up and
+//! cache misses per round. With one lane this is the single-threaded executor. Simulated
+//! results never depend on which lane ran what (ADR-0016). Each lane has its own async
+//! runtime (timers of guests that sleep). A rank that finishes with an error ends the run as
+//! `torch.multiprocessing.spawn` does: the ranks still running are dropped (cancelled).
 
+use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -50,45 +53,69 @@ pub trait Supervisor<E> {
 }
 
 /// How often a lane hands control back to its async runtime (timers of guests that sleep)
-/// while its ranks stay busy.
+/// while it stays busy.
 const YIELD_EVERY: Duration = Duration::from_millis(1);
 
-/// The ready ranks of one lane, by their position in the lane.
-struct ReadySet {
-    flags: Vec<AtomicBool>,
-    queue: Mutex<Vec<usize>>,
-    parent: Mutex<Option<Waker>>,
-    /// The lane is polling ranks and will look at the queue again before it sleeps, so a
-    /// wake-up need not wake its runtime (saves a runtime wake per collective).
-    polling: AtomicBool,
-}
+/// How long a ready rank waits for the active lanes before an idle lane takes it (and how
+/// often an idle lane looks while others are active; tokio's timer resolution is 1 ms).
+/// Long next to a barrier round (microseconds), short next to a time slice (10 ms).
+pub const STEAL_AFTER: Duration = Duration::from_millis(1);
 
-impl ReadySet {
-    fn new(len: usize) -> Self {
-        ReadySet {
-            flags: (0..len).map(|_| AtomicBool::new(true)).collect(),
-            queue: Mutex::new((0..len).collect()),
-            parent: Mutex::new(None),
-            polling: AtomicBool::new(false),
-        }
-    }
-
-    /// Wake the lane's runtime (it may be asleep waiting for a ready rank).
-    fn wake_lane(&self) {
-        let parent = relock(&self.parent).clone();
-        if let Some(parent) = parent {
-            parent.wake();
-        }
-    }
-}
+/// Where a task is: not ready, in the queue, being polled (and maybe woken meanwhile), or
+/// ended.
+const IDLE: u8 = 0;
+const QUEUED: u8 = 1;
+const POLLING: u8 = 2;
+const POLLING_WOKEN: u8 = 3;
+const DONE: u8 = 4;
 
 fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The ready queue and the lanes' wake-up handles.
+struct Ready {
+    states: Vec<AtomicU8>,
+    /// Ready tasks, oldest first, with when they became ready.
+    queue: Mutex<VecDeque<(usize, Instant)>>,
+    /// Lanes not asleep.
+    active: AtomicUsize,
+    /// Each lane's runtime waker (set when the lane first waits).
+    lanes: Vec<Mutex<Option<Waker>>>,
+}
+
+impl Ready {
+    /// Queue task `index` (whose state the caller moved to `QUEUED`); wake a lane if none is
+    /// active to take it.
+    fn push(&self, index: usize) {
+        relock(&self.queue).push_back((index, Instant::now()));
+        if self.active.load(Ordering::SeqCst) == 0 {
+            self.wake_one();
+        }
+    }
+
+    fn wake_one(&self) {
+        if let Some(lane) = self.lanes.first() {
+            let waker = relock(lane).clone();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+    }
+
+    fn wake_all(&self) {
+        for lane in &self.lanes {
+            let waker = relock(lane).clone();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+    }
+}
+
 struct TaskWaker {
-    position: usize,
-    set: Arc<ReadySet>,
+    index: usize,
+    ready: Arc<Ready>,
 }
 
 impl Wake for TaskWaker {
@@ -97,19 +124,33 @@ impl Wake for TaskWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if !self.set.flags[self.position].swap(true, Ordering::AcqRel) {
-            relock(&self.set.queue).push(self.position);
-            if self.set.polling.load(Ordering::Acquire) {
-                return;
+        let state = &self.ready.states[self.index];
+        let mut current = state.load(Ordering::Acquire);
+        loop {
+            let next = match current {
+                IDLE => QUEUED,
+                POLLING => POLLING_WOKEN,
+                _ => return,
+            };
+            match state.compare_exchange(current, next, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => break,
+                Err(actual) => current = actual,
             }
-            self.set.wake_lane();
+        }
+        if current == IDLE {
+            self.ready.push(self.index);
         }
     }
 }
 
-/// What the lanes share: the stop signals, the supervisor, and the ends recorded so far.
+/// What the lanes share: the tasks, the ready queue, the stop signals, the supervisor and
+/// the ends recorded so far.
 struct Run<'s, E> {
-    lanes: Vec<Arc<ReadySet>>,
+    tasks: Vec<Mutex<Option<TaskFuture<E>>>>,
+    wakers: Vec<Waker>,
+    ready: Arc<Ready>,
+    /// Tasks not ended yet.
+    running: AtomicUsize,
     /// A task failed (or was doomed): every lane stops and cancels what it still runs.
     failed: AtomicBool,
     /// The deadline passed: every lane stops; ends are decided once all have.
@@ -124,14 +165,85 @@ struct Control<'s, E> {
 
 impl<E> Run<'_, E> {
     fn stopped(&self) -> bool {
-        self.failed.load(Ordering::Acquire) || self.expired.load(Ordering::Acquire)
+        self.failed.load(Ordering::Acquire)
+            || self.expired.load(Ordering::Acquire)
+            || self.running.load(Ordering::Acquire) == 0
     }
 
     fn stop(&self, flag: &AtomicBool) {
         if !flag.swap(true, Ordering::AcqRel) {
-            for lane in &self.lanes {
-                lane.wake_lane();
+            self.ready.wake_all();
+        }
+    }
+
+    /// Take the next ready task: any, or (`old_only`) one that has waited [`STEAL_AFTER`].
+    fn next(&self, old_only: bool) -> Option<usize> {
+        let mut queue = relock(&self.ready.queue);
+        match queue.front() {
+            Some((_, since)) if old_only && since.elapsed() < STEAL_AFTER => None,
+            Some(_) => queue.pop_front().map(|(index, _)| index),
+            None => None,
+        }
+    }
+
+    /// Poll task `index` once and record how it ended, if it did.
+    fn poll_task(&self, index: usize) {
+        let state = &self.ready.states[index];
+        if state
+            .compare_exchange(QUEUED, POLLING, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return; // ended meanwhile
+        }
+        let polled = {
+            let mut slot = relock(&self.tasks[index]);
+            match slot.as_mut() {
+                Some(task) => {
+                    let mut cx = Context::from_waker(&self.wakers[index]);
+                    let polled = task.as_mut().poll(&mut cx);
+                    if polled.is_ready() {
+                        *slot = None;
+                    }
+                    polled
+                }
+                None => Poll::Pending,
             }
+        };
+        let mut control = relock(&self.control);
+        match polled {
+            Poll::Ready(result) => {
+                state.store(DONE, Ordering::Release);
+                self.running.fetch_sub(1, Ordering::AcqRel);
+                match result {
+                    Ok(()) => {
+                        control.ends[index].get_or_insert(TaskEnd::Ok);
+                        control.supervisor.exited(index);
+                    }
+                    Err(e) => {
+                        control.ends[index].get_or_insert(TaskEnd::Failed(e));
+                        self.stop(&self.failed);
+                    }
+                }
+            }
+            Poll::Pending => {
+                if state
+                    .compare_exchange(POLLING, IDLE, Ordering::AcqRel, Ordering::Acquire)
+                    .is_err()
+                {
+                    // Woken while it ran: it is ready again.
+                    state.store(QUEUED, Ordering::Release);
+                    self.ready.push(index);
+                }
+            }
+        }
+        for (doomed, e) in control.supervisor.doomed() {
+            if doomed < control.ends.len() && control.ends[doomed].is_none() {
+                control.ends[doomed] = Some(TaskEnd::Failed(e));
+                self.stop(&self.failed);
+            }
+        }
+        if self.running.load(Ordering::Acquire) == 0 {
+            self.ready.wake_all();
         }
     }
 }
@@ -148,15 +260,25 @@ pub fn drive<E: Send>(
 ) -> std::io::Result<Vec<TaskEnd<E>>> {
     let n = tasks.len();
     let lanes = threads.clamp(1, n.max(1));
-    let mut members: Vec<Vec<(usize, TaskFuture<E>)>> = (0..lanes).map(|_| Vec::new()).collect();
-    for (index, task) in tasks.into_iter().enumerate() {
-        members[index % lanes].push((index, task));
-    }
+    let now = Instant::now();
+    let ready = Arc::new(Ready {
+        states: (0..n).map(|_| AtomicU8::new(QUEUED)).collect(),
+        queue: Mutex::new((0..n).map(|index| (index, now)).collect()),
+        active: AtomicUsize::new(lanes),
+        lanes: (0..lanes).map(|_| Mutex::new(None)).collect(),
+    });
     let run = Run {
-        lanes: members
-            .iter()
-            .map(|m| Arc::new(ReadySet::new(m.len())))
+        wakers: (0..n)
+            .map(|index| {
+                Waker::from(Arc::new(TaskWaker {
+                    index,
+                    ready: ready.clone(),
+                }))
+            })
             .collect(),
+        tasks: tasks.into_iter().map(|t| Mutex::new(Some(t))).collect(),
+        ready,
+        running: AtomicUsize::new(n),
         failed: AtomicBool::new(false),
         expired: AtomicBool::new(false),
         control: Mutex::new(Control {
@@ -164,45 +286,42 @@ pub fn drive<E: Send>(
             ends: (0..n).map(|_| None).collect(),
         }),
     };
-    let unfinished: Vec<(usize, TaskFuture<E>)> = if lanes == 1 {
-        let tasks = members.pop().unwrap_or_default();
-        lane_runtime()?.block_on(lane(&run, 0, tasks, deadline))
+    if lanes == 1 {
+        lane_runtime()?.block_on(lane(&run, 0, deadline));
     } else {
         let run = &run;
         std::thread::scope(|scope| {
-            let handles: Vec<_> = members
-                .into_iter()
-                .enumerate()
-                .map(|(l, tasks)| {
+            let handles: Vec<_> = (0..lanes)
+                .map(|l| {
                     std::thread::Builder::new()
                         .name(format!("kernbench-lane-{l}"))
                         .spawn_scoped(scope, move || {
-                            lane_runtime().map(|rt| rt.block_on(lane(run, l, tasks, deadline)))
+                            lane_runtime().map(|rt| rt.block_on(lane(run, l, deadline)))
                         })
                 })
                 .collect();
-            let mut unfinished = Vec::new();
             let mut error = None;
             for handle in handles {
                 match handle {
                     Ok(h) => match h.join() {
-                        Ok(Ok(rest)) => unfinished.extend(rest),
-                        Ok(Err(e)) => error = Some(e),
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => {
+                            run.stop(&run.failed);
+                            error = Some(e);
+                        }
                         Err(panic) => std::panic::resume_unwind(panic),
                     },
                     Err(e) => {
-                        // A lane that never started leaves its ranks unpolled: stop the rest.
+                        // A lane that never started leaves the others to run every rank;
+                        // the run is refused all the same (it asked for that many threads).
                         run.stop(&run.failed);
                         error = Some(e);
                     }
                 }
             }
-            match error {
-                Some(e) => Err(e),
-                None => Ok(unfinished),
-            }
-        })?
-    };
+            error.map_or(Ok(()), Err)
+        })?;
+    }
     let expired = run.expired.load(Ordering::Acquire);
     let Control {
         supervisor,
@@ -210,9 +329,11 @@ pub fn drive<E: Send>(
     } = run.control.into_inner().unwrap_or_else(|p| p.into_inner());
     // Cancel: drop what still runs (a wasm call dropped mid-flight is aborted cleanly), in
     // task order, then ask how it ended.
-    let mut unfinished = unfinished;
-    unfinished.sort_unstable_by_key(|(index, _)| *index);
-    for (index, task) in unfinished {
+    for (index, slot) in run.tasks.into_iter().enumerate() {
+        let task = slot.into_inner().unwrap_or_else(|p| p.into_inner());
+        if task.is_none() {
+            continue;
+        }
         drop(task);
         if ends[index].is_none() {
             ends[index] = Some(if expired {
@@ -234,35 +355,19 @@ fn lane_runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// One lane: poll its ready tasks, lowest rank first, until they have all ended or the run
-/// stops; returns the tasks it did not finish.
-async fn lane<E>(
-    run: &Run<'_, E>,
-    l: usize,
-    tasks: Vec<(usize, TaskFuture<E>)>,
-    deadline: Option<Instant>,
-) -> Vec<(usize, TaskFuture<E>)> {
-    let set = run.lanes[l].clone();
-    let wakers: Vec<Waker> = (0..tasks.len())
-        .map(|position| {
-            Waker::from(Arc::new(TaskWaker {
-                position,
-                set: set.clone(),
-            }))
-        })
-        .collect();
-    let indices: Vec<usize> = tasks.iter().map(|(index, _)| *index).collect();
-    let mut slots: Vec<Option<TaskFuture<E>>> = tasks.into_iter().map(|(_, t)| Some(t)).collect();
-    let mut running = slots.len();
+/// One lane: take ready tasks and poll them until every task has ended or the run stops.
+async fn lane<E>(run: &Run<'_, E>, l: usize, deadline: Option<Instant>) {
+    let ready = &run.ready;
     let mut last_yield = Instant::now();
     let mut timer = deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into())));
-
-    while running > 0 && !run.stopped() {
+    let mut steal_check: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    let mut active = true;
+    while !run.stopped() {
         poll_fn(|cx| {
             {
-                let mut parent = relock(&set.parent);
-                if !parent.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                    *parent = Some(cx.waker().clone());
+                let mut waker = relock(&ready.lanes[l]);
+                if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    *waker = Some(cx.waker().clone());
                 }
             }
             if let Some(t) = timer.as_mut()
@@ -274,53 +379,46 @@ async fn lane<E>(
             if run.stopped() {
                 return Poll::Ready(());
             }
-            set.polling.store(true, Ordering::Release);
-            let mut batch = std::mem::take(&mut *relock(&set.queue));
-            if batch.is_empty() {
-                // Nothing ready: sleep. A wake-up that raced with this check re-queued its
-                // task and, seeing `polling` cleared, woke the runtime; re-check to be sure.
-                set.polling.store(false, Ordering::Release);
-                if !relock(&set.queue).is_empty() || run.stopped() {
-                    cx.waker().wake_by_ref();
-                }
-                return Poll::Pending;
-            }
-            batch.sort_unstable();
-            for position in batch {
-                set.flags[position].store(false, Ordering::Release);
-                let Some(task) = slots[position].as_mut() else {
-                    continue;
-                };
-                let index = indices[position];
-                let mut task_cx = Context::from_waker(&wakers[position]);
-                let polled = task.as_mut().poll(&mut task_cx);
-                let mut control = relock(&run.control);
-                if let Poll::Ready(result) = polled {
-                    slots[position] = None;
-                    running -= 1;
-                    match result {
-                        Ok(()) => {
-                            control.ends[index].get_or_insert(TaskEnd::Ok);
-                            control.supervisor.exited(index);
+            if !active {
+                // Asleep: join in if no lane is active (we were woken for a push), or if a
+                // ready task has waited for the active lanes too long.
+                let old_only = ready.active.load(Ordering::SeqCst) > 0;
+                match run.next(old_only) {
+                    Some(index) => {
+                        ready.active.fetch_add(1, Ordering::SeqCst);
+                        active = true;
+                        steal_check = None;
+                        run.poll_task(index);
+                        return Poll::Ready(());
+                    }
+                    None => {
+                        // Look again in a while: a lane that becomes active later does not
+                        // wake the sleeping ones.
+                        let check = steal_check
+                            .get_or_insert_with(|| Box::pin(tokio::time::sleep(STEAL_AFTER)));
+                        if check.as_mut().poll(cx).is_ready() {
+                            steal_check = None;
+                            cx.waker().wake_by_ref();
                         }
-                        Err(e) => {
-                            control.ends[index].get_or_insert(TaskEnd::Failed(e));
-                            run.stop(&run.failed);
-                        }
+                        return Poll::Pending;
                     }
                 }
-                for (doomed, e) in control.supervisor.doomed() {
-                    if doomed < control.ends.len() && control.ends[doomed].is_none() {
-                        control.ends[doomed] = Some(TaskEnd::Failed(e));
-                        run.stop(&run.failed);
-                    }
-                }
-                drop(control);
-                if run.stopped() {
-                    break;
+            }
+            // Active: run ready tasks for a while, then hand back to the runtime.
+            let started = Instant::now();
+            while let Some(index) = run.next(false) {
+                run.poll_task(index);
+                if run.stopped() || started.elapsed() >= YIELD_EVERY {
+                    return Poll::Ready(());
                 }
             }
-            Poll::Ready(())
+            // Nothing ready: go to sleep. Come back once at once, as a sleeping lane: that
+            // looks at the queue again (a push that raced with this saw us still active and
+            // woke no one) and sets the timer of the next look.
+            ready.active.fetch_sub(1, Ordering::SeqCst);
+            active = false;
+            cx.waker().wake_by_ref();
+            Poll::Pending
         })
         .await;
         if last_yield.elapsed() >= YIELD_EVERY {
@@ -328,11 +426,9 @@ async fn lane<E>(
             last_yield = Instant::now();
         }
     }
-    slots
-        .into_iter()
-        .zip(indices)
-        .filter_map(|(slot, index)| slot.map(|task| (index, task)))
-        .collect()
+    if active {
+        ready.active.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 #[cfg(test)]
@@ -604,5 +700,35 @@ mod tests {
         sup.doom.push((1, "deadlock".into()));
         let ends = drive_on(2, tasks, &mut sup, None);
         assert_eq!(ends[1], TaskEnd::Failed("deadlock".into()));
+    }
+
+    #[test]
+    fn an_idle_lane_takes_a_rank_the_busy_lane_readied() {
+        // Task 0 readies task 1 and then computes (never yields) until task 1 has run: only
+        // the sleeping lane, looking at the queue after STEAL_AFTER, can run it.
+        let mailbox: Arc<Mailbox<()>> = Arc::default();
+        let ran = Arc::new(AtomicBool::new(false));
+        let (m0, m1, r0, r1) = (mailbox.clone(), mailbox, ran.clone(), ran);
+        let tasks: Vec<TaskFuture<String>> = vec![
+            Box::pin(async move {
+                tokio::task::yield_now().await; // let task 1 start waiting
+                m0.post(());
+                let t0 = Instant::now();
+                while !r0.load(Ordering::SeqCst) {
+                    if t0.elapsed() > Duration::from_secs(20) {
+                        return Err("the idle lane never took the readied rank".to_owned());
+                    }
+                    std::hint::spin_loop();
+                }
+                Ok(())
+            }),
+            Box::pin(async move {
+                m1.recv().await;
+                r1.store(true, Ordering::SeqCst);
+                Ok(())
+            }),
+        ];
+        let ends = drive_on(2, tasks, &mut Quiet::default(), None);
+        assert_eq!(ends, vec![TaskEnd::Ok; 2]);
     }
 }

@@ -34,10 +34,16 @@ pub(super) fn host_call(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     let calls = env.scale(10_000_000);
     let (mut identity, mut host) = (Vec::new(), Vec::new());
     for _ in 0..runs {
-        let empty = wall_ms(&engine, &bench, 1, &["0".into()])?;
-        let full = wall_ms(&engine, &bench, 1, &[calls.to_string(), "identity".into()])?;
+        let empty = wall_ms(&engine, &bench, 1, &["0".into()], 1)?;
+        let full = wall_ms(
+            &engine,
+            &bench,
+            1,
+            &[calls.to_string(), "identity".into()],
+            1,
+        )?;
         identity.push((full - empty) * 1e6 / (3 * calls) as f64);
-        let full = wall_ms(&engine, &bench, 1, &[calls.to_string(), "host".into()])?;
+        let full = wall_ms(&engine, &bench, 1, &[calls.to_string(), "host".into()], 1)?;
         host.push((full - empty) * 1e6 / calls as f64);
     }
     Ok(vec![
@@ -58,17 +64,24 @@ pub(super) fn host_call(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     ])
 }
 
+/// Per rank per round on one thread against the greenlet model, and on two threads
+/// against one (a barrier has no work to share, so two threads may only cost).
 pub(super) fn barrier(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     let mut out = Vec::new();
     for (n, rounds) in [(8u32, 4000u64), (64, 1000), (512, 100)] {
         let rounds = env.scale(rounds);
         let engine = env.engine(n)?;
         let bench = load(&engine, &env.barrier)?;
+        let per_rank_round = |threads: usize| -> Result<f64> {
+            let empty = wall_ms(&engine, &bench, n, &["0".into()], threads)?;
+            let full = wall_ms(&engine, &bench, n, &[rounds.to_string()], threads)?;
+            Ok((full - empty) * 1e6 / (f64::from(n) * rounds as f64))
+        };
         let (mut ratios, mut ours, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut two_ratios, mut twos) = (Vec::new(), Vec::new());
         for _ in 0..runs {
-            let empty = wall_ms(&engine, &bench, n, &["0".into()])?;
-            let full = wall_ms(&engine, &bench, n, &[rounds.to_string()])?;
-            let host = (full - empty) * 1e6 / (f64::from(n) * rounds as f64);
+            let host = per_rank_round(1)?;
+            let two = per_rank_round(2)?;
             let seed = env
                 .python
                 .measure(&["barrier", &n.to_string(), &rounds.to_string()])?;
@@ -78,6 +91,8 @@ pub(super) fn barrier(env: &Env, runs: usize) -> Result<Vec<Metric>> {
             ratios.push(host / greenlet);
             ours.push(host);
             theirs.push(greenlet);
+            two_ratios.push(two / host);
+            twos.push(two);
         }
         let reference = format!(
             "host {} ns vs greenlet {} ns per rank per round",
@@ -85,10 +100,22 @@ pub(super) fn barrier(env: &Env, runs: usize) -> Result<Vec<Metric>> {
             fmt(median(&theirs))
         );
         out.push(Metric::at_most(
-            &format!("barrier per rank per round, N={n} (vs seed model)"),
-            0.25,
+            &format!("barrier per rank per round, N={n}, 1 thread (vs seed model)"),
+            0.5,
             "x",
             ratios,
+            Some(reference),
+        ));
+        let reference = format!(
+            "2 threads {} ns vs 1 thread {} ns per rank per round",
+            fmt(median(&twos)),
+            fmt(median(&ours))
+        );
+        out.push(Metric::at_most(
+            &format!("barrier per rank per round, N={n}, 2 threads vs 1"),
+            1.1,
+            "x",
+            two_ratios,
             Some(reference),
         ));
     }

@@ -11,7 +11,7 @@ mod world;
 pub use world::run_world_child;
 
 use calls::{barrier, host_call, instantiate};
-use work::{all_reduce, guest_compute, whole_process};
+use work::{all_reduce, guest_compute, sweep, threads, whole_process};
 use world::{largest_world, rss};
 
 use crate::baseline::Python;
@@ -32,6 +32,8 @@ pub struct Env {
     calls: PathBuf,
     barrier: PathBuf,
     matmul: PathBuf,
+    compute: PathBuf,
+    sweep: PathBuf,
     kernbench: PathBuf,
     cache: PathBuf,
     python: Python,
@@ -50,9 +52,16 @@ impl Env {
         note("building the perf guests and the bundled benches for wasm32-wasip2 (release)");
         let mut spec = GuestBuild::new(root.join("Cargo.toml"));
         spec.packages = vec!["kernbench-perf-guests".into(), "kernbench-benches".into()];
-        spec.bins = ["perf_calls", "perf_barrier", "perf_matmul", "hello"]
-            .map(String::from)
-            .to_vec();
+        spec.bins = [
+            "perf_calls",
+            "perf_barrier",
+            "perf_matmul",
+            "perf_compute",
+            "hello",
+            "all_reduce_perf",
+        ]
+        .map(String::from)
+        .to_vec();
         spec.target_dir = Some(root.join("target/perf-guests"));
         let artifacts = build(&spec, &mut |m| note(m))?;
         let find = |name: &str| {
@@ -87,6 +96,8 @@ impl Env {
             calls: find("perf_calls")?,
             barrier: find("perf_barrier")?,
             matmul: find("perf_matmul")?,
+            compute: find("perf_compute")?,
+            sweep: find("all_reduce_perf")?,
             kernbench: root.join("target/release/kernbench"),
             cache: root.join("target/perf-cache"),
             python,
@@ -138,10 +149,18 @@ fn run(engine: &BenchEngine, bench: &LoadedBench, options: RunOptions) -> Result
     Ok(RunReport::from_outcome(outcome))
 }
 
-/// Run `bench` on `sips` SIPs with `args`; wall milliseconds of the run.
-fn wall_ms(engine: &BenchEngine, bench: &LoadedBench, sips: u32, args: &[String]) -> Result<f64> {
+/// Run `bench` on `sips` SIPs with `args` on `threads` worker threads; wall milliseconds of
+/// the run.
+fn wall_ms(
+    engine: &BenchEngine,
+    bench: &LoadedBench,
+    sips: u32,
+    args: &[String],
+    threads: usize,
+) -> Result<f64> {
     let mut options = RunOptions::new(topology(sips)?);
     options.args = args.to_vec();
+    options.threads = threads;
     let report = run(engine, bench, options)?;
     if report.failure.is_some() {
         bail!("perf run failed: {:?}", report.failure);
@@ -152,14 +171,16 @@ fn wall_ms(engine: &BenchEngine, bench: &LoadedBench, sips: u32, args: &[String]
 /// Every metric whose name contains `only`, measured `runs` times.
 pub fn all(env: &Env, runs: usize, only: Option<&str>) -> Result<Vec<Metric>> {
     type Measure = fn(&Env, usize) -> Result<Vec<Metric>>;
-    let measures: [(&str, Measure); 8] = [
+    let measures: [(&str, Measure); 10] = [
         ("instantiate", instantiate),
         ("host call", host_call),
         ("barrier", barrier),
+        ("threads", threads),
         ("rss", rss),
         ("largest world", largest_world),
         ("all_reduce", all_reduce),
         ("guest compute", guest_compute),
+        ("sweep", sweep),
         ("whole process", whole_process),
     ];
     let mut out = Vec::new();

@@ -42,10 +42,18 @@ pub(super) fn all_reduce(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     let arrivals = vec![0; calls.len()];
     sim.execute_collective(&calls, &arrivals, 0, &ccl, &|_| Ok(()))?; // warm-up
     let (mut ratios, mut ours, mut copies) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut two_ratios, mut twos) = (Vec::new(), Vec::new());
     for _ in 0..runs {
-        let t = Instant::now();
-        sim.execute_collective(&calls, &arrivals, 0, &ccl, &|_| Ok(()))?;
-        let reduce_s = t.elapsed().as_secs_f64();
+        let mut reduce_s = [0.0; 2];
+        for (threads, seconds) in [1, 2].into_iter().zip(&mut reduce_s) {
+            sim.store.data_threads = threads;
+            let t = Instant::now();
+            sim.execute_collective(&calls, &arrivals, 0, &ccl, &|_| Ok(()))?;
+            *seconds = t.elapsed().as_secs_f64();
+        }
+        let [reduce_s, two_s] = reduce_s;
+        two_ratios.push(reduce_s / two_s);
+        twos.push(f64::from(ranks) * bytes as f64 / two_s / 1e9);
         let t = Instant::now();
         dst.copy_from_slice(std::hint::black_box(&src));
         let copy_s = t.elapsed().as_secs_f64();
@@ -66,13 +74,118 @@ pub(super) fn all_reduce(env: &Env, runs: usize) -> Result<Vec<Metric>> {
         fmt(median(&copies)),
         fmt(numpy["reduced_gbytes_per_s"].as_f64().unwrap_or(f64::NAN))
     );
+    let two_reference = format!(
+        "2 threads {} GB/s vs 1 thread {} GB/s",
+        fmt(median(&twos)),
+        fmt(median(&ours))
+    );
+    Ok(vec![
+        Metric::at_least(
+            &format!(
+                "all_reduce sum, N={ranks}, {mib} MiB f32, 1 thread: reduction vs memcpy bandwidth"
+            ),
+            0.7,
+            "x",
+            ratios,
+            Some(reference),
+        ),
+        Metric::at_least(
+            &format!("all_reduce sum, N={ranks}, {mib} MiB f32: reduction on 2 threads vs 1"),
+            1.6,
+            "x",
+            two_ratios,
+            Some(two_reference),
+        ),
+    ])
+}
+
+/// A compute-bound bench (guest matmuls between all-reduces, `perf_compute`) on 8 ranks:
+/// wall time on 1 thread over wall time on 2.
+pub(super) fn threads(env: &Env, runs: usize) -> Result<Vec<Metric>> {
+    let n = 8;
+    let engine = env.engine(n)?;
+    let bench = load(&engine, &env.compute)?;
+    let args = [env.scale(10).to_string(), "200".to_owned()];
+    let (mut speedups, mut ones, mut twos) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let one = wall_ms(&engine, &bench, n, &args, 1)?;
+        let two = wall_ms(&engine, &bench, n, &args, 2)?;
+        speedups.push(one / two);
+        ones.push(one);
+        twos.push(two);
+    }
+    let reference = format!(
+        "1 thread {} ms vs 2 threads {} ms ({} rounds of 200 64x64 matmuls per rank, then an all_reduce)",
+        fmt(median(&ones)),
+        fmt(median(&twos)),
+        args[0]
+    );
     Ok(vec![Metric::at_least(
-        &format!("all_reduce sum, N={ranks}, {mib} MiB f32: reduction vs memcpy bandwidth"),
-        0.7,
+        &format!("compute-bound bench, N={n}: speed-up on 2 threads vs 1"),
+        1.8,
         "x",
-        ratios,
+        speedups,
         Some(reference),
     )])
+}
+
+/// `kernbench run all_reduce_perf --sips N -- -b 8 -e 1G` as a child process (real data up
+/// to the sweep's default `--check-max` of 1 MiB, every size checked), against the greenlet
+/// model doing the same sweep's collectives.
+pub(super) fn sweep(env: &Env, runs: usize) -> Result<Vec<Metric>> {
+    let cases: &[(u32, f64)] = if env.quick {
+        &[(64, 3.0)]
+    } else {
+        &[(64, 3.0), (512, 30.0)]
+    };
+    let (max, max_bytes): (&str, u64) = if env.quick {
+        ("64M", 64 << 20)
+    } else {
+        ("1G", 1 << 30)
+    };
+    let mut out = Vec::new();
+    for &(n, limit) in cases {
+        let mut cmd = Command::new(&env.kernbench);
+        cmd.arg("run")
+            .arg(&env.sweep)
+            .args(["--sips", &n.to_string(), "--", "-b", "8", "-e", max])
+            .env("KERNBENCH_CACHE_DIR", &env.cache);
+        time_process(&mut cmd)?; // compile into the cache once
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            ours.push(time_process(&mut cmd)? / 1e3);
+            let seed = env.python.measure(&[
+                "sweep",
+                &n.to_string(),
+                &(1u64 << 20).to_string(),
+                &max_bytes.to_string(),
+            ])?;
+            theirs.push(seed["ns"].as_f64().context("baseline sweep ns")? / 1e9);
+        }
+        let reference = format!(
+            "kernbench {} s vs greenlet model {} s for the same sweep's collectives",
+            fmt(median(&ours)),
+            fmt(median(&theirs))
+        );
+        out.push(Metric::at_most(
+            &format!("sweep wall time: all_reduce_perf --sips {n} -- -b 8 -e {max}, whole process"),
+            limit,
+            "s",
+            ours,
+            Some(reference),
+        ));
+    }
+    Ok(out)
+}
+
+/// Wall milliseconds of a child process that must succeed.
+fn time_process(cmd: &mut Command) -> Result<f64> {
+    let t = Instant::now();
+    let out = cmd.output().context("running a process")?;
+    if !out.status.success() {
+        bail!("process failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(t.elapsed().as_secs_f64() * 1e3)
 }
 
 pub(super) fn guest_compute(env: &Env, runs: usize) -> Result<Vec<Metric>> {
@@ -81,8 +194,8 @@ pub(super) fn guest_compute(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     let iters = if env.quick { 3 } else { 30 };
     let (mut ratios, mut wasm, mut native) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
-        let empty = wall_ms(&engine, &bench, 1, &["256".into(), "0".into()])?;
-        let full = wall_ms(&engine, &bench, 1, &["256".into(), iters.to_string()])?;
+        let empty = wall_ms(&engine, &bench, 1, &["256".into(), "0".into()], 1)?;
+        let full = wall_ms(&engine, &bench, 1, &["256".into(), iters.to_string()], 1)?;
         let t = Instant::now();
         std::hint::black_box(kernbench_perf_kernels::matmul_loop(
             256,
@@ -100,7 +213,7 @@ pub(super) fn guest_compute(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     );
     Ok(vec![Metric::at_most(
         "guest compute: 256x256 f32 matmul, wasm vs native",
-        1.3,
+        2.0,
         "x",
         ratios,
         Some(reference),
@@ -108,14 +221,7 @@ pub(super) fn guest_compute(env: &Env, runs: usize) -> Result<Vec<Metric>> {
 }
 
 pub(super) fn whole_process(env: &Env, runs: usize) -> Result<Vec<Metric>> {
-    let time = |cmd: &mut Command| -> Result<f64> {
-        let t = Instant::now();
-        let out = cmd.output().context("running a process")?;
-        if !out.status.success() {
-            bail!("process failed: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        Ok(t.elapsed().as_secs_f64() * 1e3)
-    };
+    let time = time_process;
     let mut kernbench = Command::new(&env.kernbench);
     kernbench
         .arg("run")
