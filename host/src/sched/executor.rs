@@ -2,12 +2,13 @@
 //!
 //! Ready ranks wait in one queue, oldest first; a lane takes the next one, polls it until it
 //! waits (a collective, an operation in flight) or yields at a time slice, and takes the
-//! next. A rank is only ever polled by one lane at a time. Lanes join in lazily: a lane with
-//! nothing to do sleeps, and while another lane is active it looks at the queue only every
-//! [`STEAL_AFTER`], taking a rank that has waited that long. Ranks that compute between
-//! their collectives therefore spread over every lane, while ranks that only meet (a barrier
-//! in a loop) stay on the lane that releases them instead of paying a thread wake-up and
-//! cache misses per round. With one lane this is the single-threaded executor. Simulated
+//! next. A rank is only ever polled by one lane at a time. Lanes join in lazily: one lane
+//! starts, a lane with nothing to do sleeps, and a sleeping lane looks every
+//! [`STEAL_AFTER`] and joins only while some lane has been inside one poll for that long (a
+//! rank computing) with ranks waiting in the queue. Ranks that compute between their
+//! collectives therefore spread over every lane, while ranks whose polls are short (a
+//! barrier in a loop, instantiating 16,384 ranks) stay on one lane instead of paying thread
+//! wake-ups, cache misses and TLB shootdowns per round. With one lane this is the single-threaded executor. Simulated
 //! results never depend on which lane ran what (ADR-0016). Each lane has its own async
 //! runtime (timers of guests that sleep). A rank that finishes with an error ends the run as
 //! `torch.multiprocessing.spawn` does: the ranks still running are dropped (cancelled).
@@ -56,9 +57,9 @@ pub trait Supervisor<E> {
 /// while it stays busy.
 const YIELD_EVERY: Duration = Duration::from_millis(1);
 
-/// How long a ready rank waits for the active lanes before an idle lane takes it (and how
-/// often an idle lane looks while others are active; tokio's timer resolution is 1 ms).
-/// Long next to a barrier round (microseconds), short next to a time slice (10 ms).
+/// How long a poll must have lasted before a sleeping lane joins in, and how often a sleeping
+/// lane looks (tokio's timer resolution is 1 ms). Long next to a rank's poll that only meets
+/// others (microseconds), short next to a time slice (10 ms).
 pub const STEAL_AFTER: Duration = Duration::from_millis(1);
 
 /// Where a task is: not ready, in the queue, being polled (and maybe woken meanwhile), or
@@ -76,8 +77,8 @@ fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The ready queue and the lanes' wake-up handles.
 struct Ready {
     states: Vec<AtomicU8>,
-    /// Ready tasks, oldest first, with when they became ready.
-    queue: Mutex<VecDeque<(usize, Instant)>>,
+    /// Ready tasks, oldest first.
+    queue: Mutex<VecDeque<usize>>,
     /// Lanes not asleep.
     active: AtomicUsize,
     /// Each lane's runtime waker (set when the lane first waits).
@@ -88,7 +89,7 @@ impl Ready {
     /// Queue task `index` (whose state the caller moved to `QUEUED`); wake a lane if none is
     /// active to take it.
     fn push(&self, index: usize) {
-        relock(&self.queue).push_back((index, Instant::now()));
+        relock(&self.queue).push_back(index);
         if self.active.load(Ordering::SeqCst) == 0 {
             self.wake_one();
         }
@@ -151,6 +152,9 @@ struct Run<'s, E> {
     ready: Arc<Ready>,
     /// Tasks not ended yet.
     running: AtomicUsize,
+    /// When each lane's current poll began ([`Run::nanos`]), 0 between polls.
+    busy_since: Vec<std::sync::atomic::AtomicU64>,
+    started: Instant,
     /// A task failed (or was doomed): every lane stops and cancels what it still runs.
     failed: AtomicBool,
     /// The deadline passed: every lane stops; ends are decided once all have.
@@ -176,18 +180,38 @@ impl<E> Run<'_, E> {
         }
     }
 
-    /// Take the next ready task: any, or (`old_only`) one that has waited [`STEAL_AFTER`].
-    fn next(&self, old_only: bool) -> Option<usize> {
-        let mut queue = relock(&self.ready.queue);
-        match queue.front() {
-            Some((_, since)) if old_only && since.elapsed() < STEAL_AFTER => None,
-            Some(_) => queue.pop_front().map(|(index, _)| index),
-            None => None,
-        }
+    /// Take the next ready task.
+    fn next(&self) -> Option<usize> {
+        relock(&self.ready.queue).pop_front()
     }
 
-    /// Poll task `index` once and record how it ended, if it did.
-    fn poll_task(&self, index: usize) {
+    /// Whether a sleeping lane should join: no lane is active, or one has been inside a
+    /// single poll for [`STEAL_AFTER`] (while ranks wait in the queue).
+    fn worth_joining(&self) -> bool {
+        if relock(&self.ready.queue).is_empty() {
+            return false;
+        }
+        self.ready.active.load(Ordering::SeqCst) == 0 || self.computing()
+    }
+
+    /// Whether some lane has been inside one poll for [`STEAL_AFTER`]: a rank computing.
+    fn computing(&self) -> bool {
+        let now = self.nanos();
+        self.busy_since.iter().any(|since| {
+            let since = since.load(Ordering::Acquire);
+            since != 0 && now.saturating_sub(since) >= STEAL_AFTER.as_nanos() as u64
+        })
+    }
+
+    /// Nanoseconds since the run began, plus one (zero means "not polling").
+    fn nanos(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_nanos())
+            .unwrap_or(u64::MAX - 1)
+            .saturating_add(1)
+    }
+
+    /// Poll task `index` once on lane `l` and record how it ended, if it did.
+    fn poll_task(&self, l: usize, index: usize) {
         let state = &self.ready.states[index];
         if state
             .compare_exchange(QUEUED, POLLING, Ordering::AcqRel, Ordering::Acquire)
@@ -200,7 +224,9 @@ impl<E> Run<'_, E> {
             match slot.as_mut() {
                 Some(task) => {
                     let mut cx = Context::from_waker(&self.wakers[index]);
+                    self.busy_since[l].store(self.nanos(), Ordering::Release);
                     let polled = task.as_mut().poll(&mut cx);
+                    self.busy_since[l].store(0, Ordering::Release);
                     if polled.is_ready() {
                         *slot = None;
                     }
@@ -263,8 +289,8 @@ pub fn drive<E: Send>(
     let now = Instant::now();
     let ready = Arc::new(Ready {
         states: (0..n).map(|_| AtomicU8::new(QUEUED)).collect(),
-        queue: Mutex::new((0..n).map(|index| (index, now)).collect()),
-        active: AtomicUsize::new(lanes),
+        queue: Mutex::new((0..n).collect()),
+        active: AtomicUsize::new(1),
         lanes: (0..lanes).map(|_| Mutex::new(None)).collect(),
     });
     let run = Run {
@@ -279,6 +305,8 @@ pub fn drive<E: Send>(
         tasks: tasks.into_iter().map(|t| Mutex::new(Some(t))).collect(),
         ready,
         running: AtomicUsize::new(n),
+        busy_since: (0..lanes).map(|_| Default::default()).collect(),
+        started: now,
         failed: AtomicBool::new(false),
         expired: AtomicBool::new(false),
         control: Mutex::new(Control {
@@ -361,7 +389,7 @@ async fn lane<E>(run: &Run<'_, E>, l: usize, deadline: Option<Instant>) {
     let mut last_yield = Instant::now();
     let mut timer = deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into())));
     let mut steal_check: Option<Pin<Box<tokio::time::Sleep>>> = None;
-    let mut active = true;
+    let mut active = l == 0;
     while !run.stopped() {
         poll_fn(|cx| {
             {
@@ -381,14 +409,13 @@ async fn lane<E>(run: &Run<'_, E>, l: usize, deadline: Option<Instant>) {
             }
             if !active {
                 // Asleep: join in if no lane is active (we were woken for a push), or if a
-                // ready task has waited for the active lanes too long.
-                let old_only = ready.active.load(Ordering::SeqCst) > 0;
-                match run.next(old_only) {
+                // lane is busy computing while ranks wait.
+                match run.worth_joining().then(|| run.next()).flatten() {
                     Some(index) => {
                         ready.active.fetch_add(1, Ordering::SeqCst);
                         active = true;
                         steal_check = None;
-                        run.poll_task(index);
+                        run.poll_task(l, index);
                         return Poll::Ready(());
                     }
                     None => {
@@ -406,13 +433,24 @@ async fn lane<E>(run: &Run<'_, E>, l: usize, deadline: Option<Instant>) {
             }
             // Active: run ready tasks for a while, then hand back to the runtime.
             let started = Instant::now();
-            while let Some(index) = run.next(false) {
-                run.poll_task(index);
-                if run.stopped() || started.elapsed() >= YIELD_EVERY {
+            while let Some(index) = run.next() {
+                let poll_began = Instant::now();
+                run.poll_task(l, index);
+                if run.stopped() {
+                    return Poll::Ready(());
+                }
+                // A lane that joined to share computing ranks goes back to sleep once it
+                // only gets short polls and no lane computes: short polls on several lanes
+                // cost more (shared cache lines, TLB shootdowns) than they gain.
+                if l != 0 && poll_began.elapsed() < STEAL_AFTER && !run.computing() {
+                    break;
+                }
+                if started.elapsed() >= YIELD_EVERY {
                     return Poll::Ready(());
                 }
             }
-            // Nothing ready: go to sleep. Come back once at once, as a sleeping lane: that
+            // Nothing ready (or nothing worth a second lane): go to sleep. Come back once at
+            // once, as a sleeping lane: that
             // looks at the queue again (a push that raced with this saw us still active and
             // woke no one) and sets the timer of the next look.
             ready.active.fetch_sub(1, Ordering::SeqCst);
