@@ -526,29 +526,32 @@ mod tests {
 
     #[test]
     fn one_failure_cancels_the_waiting_rest() {
-        let mailbox: Arc<Mailbox<()>> = Arc::default();
-        let polled = Arc::new(AtomicUsize::new(0));
-        let mut tasks: Vec<TaskFuture<String>> = Vec::new();
-        for _ in 0..3 {
-            let (mailbox, polled) = (mailbox.clone(), polled.clone());
-            tasks.push(Box::pin(async move {
-                polled.fetch_add(1, Ordering::SeqCst);
-                mailbox.recv().await;
-                Ok(())
-            }));
+        for threads in [1, 2] {
+            let mailbox: Arc<Mailbox<()>> = Arc::default();
+            let polled = Arc::new(AtomicUsize::new(0));
+            let mut tasks: Vec<TaskFuture<String>> = Vec::new();
+            for _ in 0..3 {
+                let (mailbox, polled) = (mailbox.clone(), polled.clone());
+                tasks.push(Box::pin(async move {
+                    polled.fetch_add(1, Ordering::SeqCst);
+                    mailbox.recv().await;
+                    Ok(())
+                }));
+            }
+            tasks.push(Box::pin(async { Err("rank 3 trapped".to_owned()) }));
+            let ends = drive_on(threads, tasks, &mut Quiet::default(), None);
+            assert_eq!(polled.load(Ordering::SeqCst), 3, "{threads} threads");
+            assert_eq!(
+                ends,
+                [
+                    TaskEnd::Cancelled,
+                    TaskEnd::Cancelled,
+                    TaskEnd::Cancelled,
+                    TaskEnd::Failed("rank 3 trapped".into())
+                ],
+                "{threads} threads"
+            );
         }
-        tasks.push(Box::pin(async { Err("rank 3 trapped".to_owned()) }));
-        let ends = drive_on(1, tasks, &mut Quiet::default(), None);
-        assert_eq!(polled.load(Ordering::SeqCst), 3);
-        assert_eq!(
-            ends,
-            [
-                TaskEnd::Cancelled,
-                TaskEnd::Cancelled,
-                TaskEnd::Cancelled,
-                TaskEnd::Failed("rank 3 trapped".into())
-            ]
-        );
     }
 
     #[test]
@@ -666,33 +669,6 @@ mod tests {
             .collect();
         let ends = drive_on(2, tasks, &mut Quiet::default(), None);
         assert_eq!(ends, vec![TaskEnd::Ok; 2]);
-    }
-
-    #[test]
-    fn a_failure_on_one_lane_cancels_the_waiting_ranks_of_the_other() {
-        let mailbox: Arc<Mailbox<()>> = Arc::default();
-        let mut tasks: Vec<TaskFuture<String>> = Vec::new();
-        for _ in 0..3 {
-            let mailbox = mailbox.clone();
-            tasks.push(Box::pin(async move {
-                mailbox.recv().await;
-                Ok(())
-            }));
-        }
-        tasks.push(Box::pin(async {
-            tokio::task::yield_now().await;
-            Err("rank 3 trapped".to_owned())
-        }));
-        let ends = drive_on(2, tasks, &mut Quiet::default(), None);
-        assert_eq!(
-            ends,
-            [
-                TaskEnd::Cancelled,
-                TaskEnd::Cancelled,
-                TaskEnd::Cancelled,
-                TaskEnd::Failed("rank 3 trapped".into())
-            ]
-        );
     }
 
     #[test]
