@@ -314,31 +314,34 @@ pub fn drive<E: Send>(
             ends: (0..n).map(|_| None).collect(),
         }),
     };
-    if lanes == 1 {
-        lane_runtime()?.block_on(lane(&run, 0, deadline));
+    // Every lane's runtime lives until the tasks are dropped: a rank's timer (a guest's WASI
+    // sleep) stays registered with the runtime of the lane that first polled it, and the rank
+    // may be polled on another lane after that lane has stopped.
+    let runtimes = (0..lanes)
+        .map(|_| lane_runtime())
+        .collect::<std::io::Result<Vec<_>>>()?;
+    if let [only] = runtimes.as_slice() {
+        only.block_on(lane(&run, 0, deadline));
     } else {
         let run = &run;
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..lanes)
-                .map(|l| {
+            let handles: Vec<_> = runtimes
+                .iter()
+                .enumerate()
+                .map(|(l, rt)| {
                     std::thread::Builder::new()
                         .name(format!("kernbench-lane-{l}"))
-                        .spawn_scoped(scope, move || {
-                            lane_runtime().map(|rt| rt.block_on(lane(run, l, deadline)))
-                        })
+                        .spawn_scoped(scope, move || rt.block_on(lane(run, l, deadline)))
                 })
                 .collect();
             let mut error = None;
             for handle in handles {
                 match handle {
-                    Ok(h) => match h.join() {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => {
-                            run.stop(&run.failed);
-                            error = Some(e);
+                    Ok(h) => {
+                        if let Err(panic) = h.join() {
+                            std::panic::resume_unwind(panic);
                         }
-                        Err(panic) => std::panic::resume_unwind(panic),
-                    },
+                    }
                     Err(e) => {
                         // A lane that never started leaves the others to run every rank;
                         // the run is refused all the same (it asked for that many threads).
@@ -371,10 +374,23 @@ pub fn drive<E: Send>(
             });
         }
     }
+    drop(runtimes);
     Ok(ends
         .into_iter()
         .map(|e| e.unwrap_or(TaskEnd::Cancelled))
         .collect())
+}
+
+/// Stops the run when a lane unwinds (a panic inside a rank's poll): the other lanes must
+/// not go on waiting for ranks that lane will never poll again.
+struct StopOnPanic<'r, 's, E>(&'r Run<'s, E>);
+
+impl<E> Drop for StopOnPanic<'_, '_, E> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.stop(&self.0.failed);
+        }
+    }
 }
 
 fn lane_runtime() -> std::io::Result<tokio::runtime::Runtime> {
@@ -385,6 +401,7 @@ fn lane_runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 /// One lane: take ready tasks and poll them until every task has ended or the run stops.
 async fn lane<E>(run: &Run<'_, E>, l: usize, deadline: Option<Instant>) {
+    let _stop_on_panic = StopOnPanic(run);
     let ready = &run.ready;
     let mut last_yield = Instant::now();
     let mut timer = deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into())));
@@ -744,5 +761,37 @@ mod tests {
         ];
         let ends = drive_on(2, tasks, &mut Quiet::default(), None);
         assert_eq!(ends, vec![TaskEnd::Ok; 2]);
+    }
+
+    #[test]
+    fn a_panicking_rank_stops_the_other_lanes_at_once() {
+        // Task 1 panics inside its poll while task 0 waits for a message nobody sends: the
+        // panic must reach the caller now, not at the deadline (30 s here).
+        let mailbox: Arc<Mailbox<()>> = Arc::default();
+        let tasks: Vec<TaskFuture<String>> = vec![
+            Box::pin(async move {
+                mailbox.recv().await;
+                Ok(())
+            }),
+            Box::pin(async {
+                // Past the join threshold, so a second lane is running when it panics.
+                let t0 = Instant::now();
+                while t0.elapsed() < 3 * STEAL_AFTER {
+                    std::hint::spin_loop();
+                }
+                panic!("a host bug inside a rank's poll")
+            }),
+        ];
+        let started = Instant::now();
+        let deadline = Some(started + Duration::from_secs(30));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            drive(tasks, &mut Quiet::default(), deadline, 2)
+        }));
+        assert!(outcome.is_err(), "the panic was swallowed");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the panic surfaced only after {:?}",
+            started.elapsed()
+        );
     }
 }
