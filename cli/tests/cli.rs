@@ -127,6 +127,17 @@ fn bad_input_exits_2_with_a_message() {
         "{}",
         stderr(&out)
     );
+
+    // Worker threads are bounded (MAX_THREADS) before any thread starts.
+    for threads in ["0", "257"] {
+        let out = kernbench(&["run", artifacts::HELLO, "--threads", threads]);
+        assert_eq!(out.status.code(), Some(2), "--threads {threads}");
+        assert!(
+            stderr(&out).contains("expected a number of threads from 1 to 256"),
+            "{}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 use kernbench_host::model::{FailureKind, LaunchMode, RunOptions};
 use kernbench_host::report::{RankStatus, RunStatus};
+use kernbench_host::sched::executor::MAX_THREADS;
 use kernbench_host::sim::CclConfig;
 use kernbench_tests::{artifacts, assert_ok, run, run_with, topology};
 
@@ -208,6 +209,19 @@ fn a_barrier_after_a_rank_exited_fails_on_arrival() {
             RankStatus::Cancelled
         ]
     );
+}
+
+#[test]
+fn a_run_refuses_a_thread_count_outside_its_bound_before_any_rank_starts() {
+    for threads in [0, MAX_THREADS + 1] {
+        let mut options = RunOptions::new(topology(2));
+        options.threads = threads;
+        let err = run_with(artifacts::HELLO, options).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{threads} worker threads asked for: a run uses 1 to 256")
+        );
+    }
 }
 
 #[test]

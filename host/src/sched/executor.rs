@@ -97,20 +97,20 @@ impl Ready {
 
     fn wake_one(&self) {
         if let Some(lane) = self.lanes.first() {
-            let waker = relock(lane).clone();
-            if let Some(waker) = waker {
-                waker.wake();
-            }
+            wake_lane(lane);
         }
     }
 
     fn wake_all(&self) {
-        for lane in &self.lanes {
-            let waker = relock(lane).clone();
-            if let Some(waker) = waker {
-                waker.wake();
-            }
-        }
+        self.lanes.iter().for_each(wake_lane);
+    }
+}
+
+/// Wake a lane's runtime (the waker is cloned out so the lock is not held while it runs).
+fn wake_lane(lane: &Mutex<Option<Waker>>) {
+    let waker = relock(lane).clone();
+    if let Some(waker) = waker {
+        waker.wake();
     }
 }
 

@@ -55,10 +55,21 @@ pub struct SummaryEntry {
 /// Where a record sits in report order: start time, group, members, sequence.
 pub type RecordOrder = (u64, u32, Vec<u32>, u64);
 
+/// [`RecordOrder`] borrowed: what sorting and comparing need, without cloning the members.
+type OrderKey<'a> = (u64, u32, &'a [u32], u64);
+
+fn borrowed(order: &RecordOrder) -> OrderKey<'_> {
+    (order.0, order.1, &order.2, order.3)
+}
+
 impl CollectiveRecord {
     /// This record's place in report order.
     pub fn order(&self) -> RecordOrder {
         (self.start_ns, self.group, self.ranks.clone(), self.seq)
+    }
+
+    fn order_key(&self) -> OrderKey<'_> {
+        (self.start_ns, self.group, &self.ranks, self.seq)
     }
 }
 
@@ -179,9 +190,7 @@ impl CollectiveLog {
         let entry = &mut self.summary[row];
         entry.calls += 1;
         entry.total_ns += ns;
-        if (r.start_ns, r.group, &r.ranks, r.seq)
-            < (entry.first.0, entry.first.1, &entry.first.2, entry.first.3)
-        {
+        if r.order_key() < borrowed(&entry.first) {
             entry.first = r.order();
         }
     }
@@ -189,7 +198,7 @@ impl CollectiveLog {
     /// The summary rows in report order of their earliest call.
     pub fn summary(&self) -> Vec<SummaryEntry> {
         let mut rows = self.summary.clone();
-        rows.sort_by(|a, b| a.first.cmp(&b.first));
+        rows.sort_by(|a, b| borrowed(&a.first).cmp(&borrowed(&b.first)));
         rows
     }
 
@@ -208,10 +217,7 @@ impl CollectiveLog {
     /// follows that order.
     pub fn in_order(&self) -> Vec<CollectiveRecord> {
         let mut records = self.records.clone();
-        records.sort_by(|a, b| {
-            (a.start_ns, a.group, &a.ranks, a.seq).cmp(&(b.start_ns, b.group, &b.ranks, b.seq))
-        });
-        // (Same order as `CollectiveRecord::order`, without cloning the member lists.)
+        records.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
         for (i, r) in records.iter_mut().enumerate() {
             r.index = i as u64;
         }
