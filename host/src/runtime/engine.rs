@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
+pub use wasmtime::OptLevel;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 use wasmtime_wasi::p2::bindings::CommandPre;
@@ -40,6 +41,28 @@ pub struct EngineOptions {
     /// Count fuel (instructions) so a policy can set `fuel_per_rank`. Costs guest compute
     /// time in tight loops, so engines for policies without a fuel limit leave it off.
     pub fuel: bool,
+    /// How Cranelift compiles guest code.
+    pub codegen: Codegen,
+}
+
+/// Code generation choices. Runs use the defaults; the perf harness varies them one at a
+/// time to report what each moves (docs/PERFORMANCE.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Codegen {
+    /// Cranelift's optimization level (`Speed` by default).
+    pub opt_level: OptLevel,
+    /// Compile an explicit bounds check into every guest memory access, instead of relying
+    /// on a 4 GiB reservation with guard pages (what pooled worlds get by default).
+    pub explicit_bounds_checks: bool,
+}
+
+impl Default for Codegen {
+    fn default() -> Self {
+        Codegen {
+            opt_level: OptLevel::Speed,
+            explicit_bounds_checks: false,
+        }
+    }
 }
 
 impl Default for EngineOptions {
@@ -49,6 +72,7 @@ impl Default for EngineOptions {
             limits: WasmLimits::default(),
             cache_dir: None,
             fuel: false,
+            codegen: Codegen::default(),
         }
     }
 }
@@ -146,13 +170,14 @@ impl BenchEngine {
         config
             .concurrency_support(false)
             .epoch_interruption(true)
-            .consume_fuel(options.fuel);
+            .consume_fuel(options.fuel)
+            .cranelift_opt_level(options.codegen.opt_level);
         if options.max_ranks <= POOLING_MAX_RANKS {
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(&options)));
             // Large reservations let Cranelift drop bounds checks; keep them while the whole
             // pool stays far inside the 47-bit address space, else reserve what a rank may use.
             let slots = u64::from(options.max_ranks) * 2 + 16;
-            if slots * (4u64 << 30) <= 16u64 << 40 {
+            if slots * (4u64 << 30) <= 16u64 << 40 && !options.codegen.explicit_bounds_checks {
                 config.memory_reservation(4 << 30);
             } else {
                 config
@@ -262,9 +287,18 @@ pub fn check_component_size(size: u64, policy: &Policy) -> Result<(), LoadError>
 fn pooling(options: &EngineOptions) -> PoolingAllocationConfig {
     let ranks = options.max_ranks;
     let slack = 16;
+    let per_rank_instances = u32::try_from(options.limits.instances)
+        .map_or(u32::MAX, |n| n.max(CORE_INSTANCES_PER_RANK));
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(ranks + slack)
-        .total_core_instances(ranks * CORE_INSTANCES_PER_RANK + slack)
+        // Sized from the per-component cap the pool enforces, not from what a Rust guest
+        // needs: a componentize-py component has 14 core instances, and with room for only 4
+        // per rank the second rank of a run would find the pool exhausted.
+        .total_core_instances(
+            ranks
+                .saturating_mul(per_rank_instances)
+                .saturating_add(slack),
+        )
         .max_core_instances_per_component(options.limits.instances as u32)
         .total_memories(ranks * 2 + slack)
         .max_memories_per_component(4)
