@@ -20,7 +20,7 @@ use anyhow::{Context, Result, bail};
 use kernbench_guest_build::{GuestBuild, build};
 use kernbench_host::model::{Policy, RunOptions};
 use kernbench_host::report::RunReport;
-use kernbench_host::runtime::{BenchEngine, EngineOptions, LoadedBench};
+use kernbench_host::runtime::{BenchEngine, Codegen, EngineOptions, LoadedBench};
 use kernbench_host::sim::{Topology, TopologySpec};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,6 +32,10 @@ pub struct Env {
     calls: PathBuf,
     barrier: PathBuf,
     matmul: PathBuf,
+    /// `perf_matmul` built without wasm SIMD (the repository's guests are built with it).
+    matmul_scalar: PathBuf,
+    /// `perf_matmul` built with relaxed SIMD allowed too.
+    matmul_relaxed: PathBuf,
     compute: PathBuf,
     sweep: PathBuf,
     kernbench: PathBuf,
@@ -71,6 +75,9 @@ impl Env {
                 .map(|a| a.path.clone())
                 .with_context(|| format!("no component built for {name}"))
         };
+        note("building perf_matmul again without SIMD, and with relaxed SIMD");
+        let matmul_scalar = matmul_built_with(root, "scalar", "-simd128")?;
+        let matmul_relaxed = matmul_built_with(root, "relaxed", "+simd128,+relaxed-simd")?;
         note("building the kernbench binary (release)");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
@@ -96,6 +103,8 @@ impl Env {
             calls: find("perf_calls")?,
             barrier: find("perf_barrier")?,
             matmul: find("perf_matmul")?,
+            matmul_scalar,
+            matmul_relaxed,
             compute: find("perf_compute")?,
             sweep: find("all_reduce_perf")?,
             kernbench: root.join("target/release/kernbench"),
@@ -107,9 +116,14 @@ impl Env {
     }
 
     fn engine(&self, max_ranks: u32) -> Result<BenchEngine> {
+        self.engine_with(max_ranks, Codegen::default())
+    }
+
+    fn engine_with(&self, max_ranks: u32, codegen: Codegen) -> Result<BenchEngine> {
         BenchEngine::new(EngineOptions {
             max_ranks,
             cache_dir: Some(self.cache.clone()),
+            codegen,
             ..EngineOptions::default()
         })
     }
@@ -117,6 +131,21 @@ impl Env {
     fn scale(&self, full: u64) -> u64 {
         if self.quick { (full / 10).max(1) } else { full }
     }
+}
+
+/// `perf_matmul` built with these wasm target features instead of the repository's, in its
+/// own target directory.
+fn matmul_built_with(root: &Path, name: &str, features: &str) -> Result<PathBuf> {
+    let mut spec = GuestBuild::new(root.join("Cargo.toml"));
+    spec.packages = vec!["kernbench-perf-guests".into()];
+    spec.bins = vec!["perf_matmul".into()];
+    spec.target_dir = Some(root.join(format!("target/perf-guests-{name}")));
+    spec.rustflags = vec![format!("-Ctarget-feature={features}")];
+    build(&spec, &mut |m| note(m))?
+        .into_iter()
+        .find(|a| a.name == "perf_matmul")
+        .map(|a| a.path)
+        .with_context(|| format!("no {name} component built for perf_matmul"))
 }
 
 fn machine() -> String {

@@ -4,9 +4,11 @@
 use super::{Env, load, topology, wall_ms};
 use crate::stats::{Metric, fmt, median};
 use anyhow::{Context, Result, bail};
+use kernbench_host::runtime::{Codegen, OptLevel};
 use kernbench_host::sim::{
     CclConfig, CollectiveCall, DType, DpPolicy, Init, NewTensor, Op, ReduceOp, SimLimits, Simulator,
 };
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -188,53 +190,108 @@ fn time_process(cmd: &mut Command) -> Result<f64> {
     Ok(t.elapsed().as_secs_f64() * 1e3)
 }
 
+/// The 256x256 f32 matmul in the guest against the same kernel compiled natively, with the
+/// runs' code generation (guests are built with wasm SIMD, `.cargo/config.toml`) and with
+/// each Cranelift or guest-compiler option changed alone.
 pub(super) fn guest_compute(env: &Env, runs: usize) -> Result<Vec<Metric>> {
-    let engine = env.engine(1)?;
-    let bench = load(&engine, &env.matmul)?;
+    let variants: [(&str, &Path, Codegen); 6] = [
+        ("", &env.matmul, Codegen::default()),
+        (
+            ", opt level none",
+            &env.matmul,
+            Codegen {
+                opt_level: OptLevel::None,
+                ..Codegen::default()
+            },
+        ),
+        (
+            ", opt level speed and size",
+            &env.matmul,
+            Codegen {
+                opt_level: OptLevel::SpeedAndSize,
+                ..Codegen::default()
+            },
+        ),
+        (
+            ", explicit bounds checks",
+            &env.matmul,
+            Codegen {
+                explicit_bounds_checks: true,
+                ..Codegen::default()
+            },
+        ),
+        (
+            ", guest built without SIMD",
+            &env.matmul_scalar,
+            Codegen::default(),
+        ),
+        (
+            ", guest built with relaxed SIMD",
+            &env.matmul_relaxed,
+            Codegen::default(),
+        ),
+    ];
+    let benches = variants
+        .iter()
+        .map(|(_, path, codegen)| {
+            let engine = env.engine_with(1, *codegen)?;
+            let bench = load(&engine, path)?;
+            Ok((engine, bench))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let iters = if env.quick { 3 } else { 30 };
-    let (mut ratios, mut wasm, mut native) = (Vec::new(), Vec::new(), Vec::new());
+    let mut wasm = vec![Vec::new(); variants.len()];
+    let mut ratios = vec![Vec::new(); variants.len()];
+    let mut native = Vec::new();
     for _ in 0..runs {
-        let empty = wall_ms(&engine, &bench, 1, &["256".into(), "0".into()], 1)?;
-        let full = wall_ms(&engine, &bench, 1, &["256".into(), iters.to_string()], 1)?;
         let t = Instant::now();
         std::hint::black_box(kernbench_perf_kernels::matmul_loop(
             256,
             std::hint::black_box(iters),
         ));
         let native_ms = t.elapsed().as_secs_f64() * 1e3;
-        ratios.push((full - empty) / native_ms);
-        wasm.push((full - empty) / f64::from(iters));
         native.push(native_ms / f64::from(iters));
+        for (i, (engine, bench)) in benches.iter().enumerate() {
+            let empty = wall_ms(engine, bench, 1, &["256".into(), "0".into()], 1)?;
+            let full = wall_ms(engine, bench, 1, &["256".into(), iters.to_string()], 1)?;
+            ratios[i].push((full - empty) / native_ms);
+            wasm[i].push((full - empty) / f64::from(iters));
+        }
     }
-    let reference = format!(
-        "wasm {} ms vs native {} ms per 256x256 matmul",
-        fmt(median(&wasm)),
-        fmt(median(&native))
-    );
-    Ok(vec![Metric::at_most(
-        "guest compute: 256x256 f32 matmul, wasm vs native",
-        2.0,
-        "x",
-        ratios,
-        Some(reference),
-    )])
+    Ok(variants
+        .iter()
+        .zip(ratios.into_iter().zip(&wasm))
+        .map(|((label, _, _), (ratios, wasm))| {
+            let reference = format!(
+                "wasm {} ms vs native {} ms per 256x256 matmul",
+                fmt(median(wasm)),
+                fmt(median(&native))
+            );
+            Metric::at_most(
+                &format!("guest compute: 256x256 f32 matmul, wasm vs native{label}"),
+                2.0,
+                "x",
+                ratios,
+                Some(reference),
+            )
+        })
+        .collect())
 }
 
 pub(super) fn whole_process(env: &Env, runs: usize) -> Result<Vec<Metric>> {
-    let time = time_process;
     let mut kernbench = Command::new(&env.kernbench);
     kernbench
         .arg("run")
         .arg(&env.hello)
         .args(["--sips", "8"])
         .env("KERNBENCH_CACHE_DIR", &env.cache);
-    time(&mut kernbench)?; // the component is compiled into the cache once
+    time_process(&mut kernbench)?; // the component is compiled into the cache once
     let mut python = Command::new(&env.python.exe);
     python.args(["-c", "import greenlet, numpy"]);
     let (mut ratios, mut ours, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
-        let k = time(&mut kernbench)?;
-        let p = time(&mut python)?;
+        let k = time_process(&mut kernbench)?;
+        let p = time_process(&mut python)?;
         ratios.push(k / p);
         ours.push(k);
         theirs.push(p);

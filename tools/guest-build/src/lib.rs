@@ -71,6 +71,9 @@ pub struct GuestBuild {
     pub target_dir: Option<PathBuf>,
     /// Release profile (guests are small and fast in release).
     pub release: bool,
+    /// Extra `rustc` flags for the guest code (e.g. `-Ctarget-feature=+simd128`); give such a
+    /// build its own `target_dir`, or it rebuilds everything the next plain build needs.
+    pub rustflags: Vec<String>,
 }
 
 impl GuestBuild {
@@ -82,6 +85,7 @@ impl GuestBuild {
             bins: Vec::new(),
             target_dir: None,
             release: true,
+            rustflags: Vec::new(),
         }
     }
 }
@@ -200,6 +204,9 @@ pub fn build(spec: &GuestBuild, note: &mut dyn FnMut(&str)) -> Result<Vec<Artifa
     }
     if let Some(t) = &spec.target_dir {
         cmd.arg("--target-dir").arg(t);
+    }
+    if !spec.rustflags.is_empty() {
+        cmd.env("CARGO_ENCODED_RUSTFLAGS", spec.rustflags.join("\x1f"));
     }
     cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
     let out = spawn_output(&mut cmd, &program)?;
