@@ -5,12 +5,14 @@
 //! costs, `world.rs` memory and scale in child processes, `work.rs` throughput.
 
 mod calls;
+mod stackless;
 mod work;
 mod world;
 
 pub use world::run_world_child;
 
 use calls::{barrier, host_call, instantiate};
+use stackless::stackless;
 use work::{all_reduce, guest_compute, sweep, threads, whole_process};
 use world::{largest_world, rss};
 
@@ -40,6 +42,8 @@ pub struct Env {
     sweep: PathBuf,
     kernbench: PathBuf,
     cache: PathBuf,
+    /// The repository (for the prototype in `perf/stackless`).
+    root: PathBuf,
     python: Python,
     quick: bool,
     /// CPU model and core count, for the report.
@@ -109,6 +113,7 @@ impl Env {
             sweep: find("all_reduce_perf")?,
             kernbench: root.join("target/release/kernbench"),
             cache: root.join("target/perf-cache"),
+            root: root.to_path_buf(),
             python,
             quick,
             machine: machine(),
@@ -200,10 +205,11 @@ fn wall_ms(
 /// Every metric whose name contains `only`, measured `runs` times.
 pub fn all(env: &Env, runs: usize, only: Option<&str>) -> Result<Vec<Metric>> {
     type Measure = fn(&Env, usize) -> Result<Vec<Metric>>;
-    let measures: [(&str, Measure); 10] = [
+    let measures: [(&str, Measure); 11] = [
         ("instantiate", instantiate),
         ("host call", host_call),
         ("barrier", barrier),
+        ("stackless", stackless),
         ("threads", threads),
         ("rss", rss),
         ("largest world", largest_world),
