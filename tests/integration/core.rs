@@ -219,7 +219,7 @@ fn a_run_refuses_a_thread_count_outside_its_bound_before_any_rank_starts() {
         let err = run_with(artifacts::HELLO, options).unwrap_err();
         assert_eq!(
             err.to_string(),
-            format!("{threads} worker threads asked for: a run uses 1 to 256")
+            format!("{threads} worker threads asked for: a run uses 1 to {MAX_THREADS}")
         );
     }
 }

@@ -52,7 +52,8 @@ pub struct Codegen {
     /// Cranelift's optimization level (`Speed` by default).
     pub opt_level: OptLevel,
     /// Compile an explicit bounds check into every guest memory access, instead of relying
-    /// on a 4 GiB reservation with guard pages (what pooled worlds get by default).
+    /// on a 4 GiB reservation with guard pages (what pooled worlds of up to 2,040 ranks get
+    /// by default; larger worlds check bounds anyway).
     pub explicit_bounds_checks: bool,
 }
 
@@ -287,8 +288,8 @@ pub fn check_component_size(size: u64, policy: &Policy) -> Result<(), LoadError>
 fn pooling(options: &EngineOptions) -> PoolingAllocationConfig {
     let ranks = options.max_ranks;
     let slack = 16;
-    let per_rank_instances = u32::try_from(options.limits.instances)
-        .map_or(u32::MAX, |n| n.max(CORE_INSTANCES_PER_RANK));
+    let per_component = u32::try_from(options.limits.instances).unwrap_or(u32::MAX);
+    let per_rank_instances = per_component.max(CORE_INSTANCES_PER_RANK);
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(ranks + slack)
         // Sized from the per-component cap the pool enforces, not from what a Rust guest
@@ -299,7 +300,7 @@ fn pooling(options: &EngineOptions) -> PoolingAllocationConfig {
                 .saturating_mul(per_rank_instances)
                 .saturating_add(slack),
         )
-        .max_core_instances_per_component(options.limits.instances as u32)
+        .max_core_instances_per_component(per_component)
         .total_memories(ranks * 2 + slack)
         .max_memories_per_component(4)
         .total_tables(ranks * CORE_INSTANCES_PER_RANK + slack)

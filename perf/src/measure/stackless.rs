@@ -77,7 +77,7 @@ pub(super) fn stackless(env: &Env, runs: usize) -> Result<Vec<Metric>> {
             ("stackless-one-store", "stackless prototype, one store"),
             (
                 "stackful",
-                "stackful bare barrier (the runtime's way of waiting)",
+                "stackful bare barrier of the prototype (how the runtime waits)",
             ),
         ] {
             let ours = figures(n, variant)?;

@@ -71,8 +71,11 @@ pub struct GuestBuild {
     pub target_dir: Option<PathBuf>,
     /// Release profile (guests are small and fast in release).
     pub release: bool,
-    /// Extra `rustc` flags for the guest code (e.g. `-Ctarget-feature=+simd128`); give such a
-    /// build its own `target_dir`, or it rebuilds everything the next plain build needs.
+    /// `rustc` flags for the guest code (e.g. `-Ctarget-feature=-simd128`). Non-empty, they
+    /// *replace* the `[target.wasm32-wasip2] rustflags` of the workspace's
+    /// `.cargo/config.toml` (cargo's precedence), so restate those that should stay. Give
+    /// such a build its own `target_dir`, or it rebuilds everything the next plain build
+    /// needs.
     pub rustflags: Vec<String>,
 }
 

@@ -10,7 +10,7 @@
 //! `kernbench-stackless --stackless A.wasm --stackful B.wasm [--ns 8,64,512] [--reps 5]
 //! [--target-ms 400] [--variants stackful,stackless,...] [--json]`
 
-use futures::future::join_all;
+use futures::future::try_join_all;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -230,7 +230,8 @@ impl Prototype {
                         .iter_mut()
                         .zip(&funcs)
                         .map(|(s, f)| f.call_async(s, (r,)));
-                    join_all(calls).await.into_iter().collect::<Result<()>>()?;
+                    // The first failing rank ends the round: the others would wait for it.
+                    try_join_all(calls).await?;
                     Ok(t.elapsed())
                 };
                 go(warm).await?;
@@ -248,7 +249,7 @@ impl Prototype {
                                 .await?
                         }
                     });
-                    join_all(loops).await.into_iter().collect::<Result<()>>()?;
+                    try_join_all(loops).await?;
                     Ok(t.elapsed())
                 };
                 go(warm).await?;
@@ -272,7 +273,7 @@ impl Prototype {
                         .run_concurrent(async move |a| -> Result<Duration> {
                             let t = Instant::now();
                             let calls = funcs.iter().map(|f| f.call_concurrent(a, (r,)));
-                            join_all(calls).await.into_iter().collect::<Result<()>>()?;
+                            try_join_all(calls).await?;
                             Ok(t.elapsed())
                         })
                         .await?
@@ -297,7 +298,7 @@ impl Prototype {
             let d = self.once(v, n, 4, rounds).await?;
             if d >= target / 4 || rounds >= 1 << 24 {
                 let per_round = d.as_secs_f64() / f64::from(rounds);
-                rounds = ((target.as_secs_f64() / per_round) as u32).max(16);
+                rounds = ((target.as_secs_f64() / per_round) as u32).clamp(16, 1 << 24);
                 break;
             }
             rounds *= 4;
@@ -345,18 +346,17 @@ fn parse_args() -> Result<Args> {
         let Some(value) = it.next() else {
             bail!("{flag} needs a value");
         };
-        let number = |what: &str| -> Result<u64> {
-            value
-                .parse::<u64>()
-                .with_context(|| format!("{flag} expects {what}, got {value:?}"))
+        let number = |what: &str, max: u64| -> Result<u64> {
+            match value.parse::<u64>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => bail!("{flag} expects {what} from 1 to {max}, got {value:?}"),
+            }
         };
         match flag.as_str() {
             "--stackless" => args.stackless = value.clone(),
             "--stackful" => args.stackful = value.clone(),
-            "--reps" => args.reps = number("a count")?.clamp(1, 1000) as usize,
-            "--target-ms" => {
-                args.target = Duration::from_millis(number("milliseconds")?.clamp(1, 60_000))
-            }
+            "--reps" => args.reps = number("a count", 1000)? as usize,
+            "--target-ms" => args.target = Duration::from_millis(number("milliseconds", 60_000)?),
             "--ns" => {
                 args.ns = value
                     .split(',')
