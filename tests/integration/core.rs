@@ -486,3 +486,40 @@ fn reports_are_the_same_on_one_and_on_two_threads() {
         }
     }
 }
+
+/// The component cache keeps to a subdirectory of its own: wasmtime's cache worker deletes
+/// files it does not recognise, and the kernbench cache beside it holds bench builds (the
+/// shared `guest-target`, the Python environment) that it once deleted part of.
+#[test]
+fn the_component_cache_leaves_the_rest_of_its_directory_alone() {
+    use kernbench_host::runtime::{BenchEngine, EngineOptions, WASMTIME_CACHE_SUBDIR};
+    let dir = std::path::PathBuf::from(artifacts::GUEST_TARGET_DIR).join("cache-layout-test");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("guest-target")).unwrap();
+    std::fs::write(dir.join("guest-target/keep.txt"), "a bench build").unwrap();
+    let engine = BenchEngine::new(EngineOptions {
+        max_ranks: 2,
+        cache_dir: Some(dir.clone()),
+        ..EngineOptions::default()
+    })
+    .unwrap();
+    let report =
+        kernbench_tests::run_on(&engine, artifacts::HELLO, RunOptions::new(topology(2))).unwrap();
+    assert_ok(&report);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, [WASMTIME_CACHE_SUBDIR, "guest-target"]);
+    assert!(
+        std::fs::read_dir(dir.join(WASMTIME_CACHE_SUBDIR))
+            .unwrap()
+            .next()
+            .is_some()
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("guest-target/keep.txt")).unwrap(),
+        "a bench build"
+    );
+}

@@ -91,6 +91,9 @@ impl Default for WasmLimits {
     }
 }
 
+/// The subdirectory of [`EngineOptions::cache_dir`] that holds wasmtime's compiled code.
+pub const WASMTIME_CACHE_SUBDIR: &str = "compiled";
+
 /// Bumps the engine's epoch every [`EPOCH_TICK`] until dropped.
 #[derive(Debug)]
 struct EpochTicker {
@@ -200,10 +203,14 @@ impl BenchEngine {
                 .memory_init_cow(false);
         }
         if let Some(dir) = &options.cache_dir {
-            std::fs::create_dir_all(dir)
+            // A subdirectory wasmtime owns alone: its cache worker deletes files it does not
+            // recognise, and the kernbench cache also holds bench builds (guest-target,
+            // the Python environment) that must survive it.
+            let dir = dir.join(WASMTIME_CACHE_SUBDIR);
+            std::fs::create_dir_all(&dir)
                 .with_context(|| format!("creating the component cache {}", dir.display()))?;
             let mut cache = wasmtime::CacheConfig::new();
-            cache.with_directory(dir.clone());
+            cache.with_directory(dir);
             config.cache(Some(
                 wasmtime::Cache::new(cache)
                     .into_anyhow()

@@ -15,7 +15,9 @@ pub mod validate;
 mod world;
 
 pub use component::{read_component, run_component, run_file};
-pub use engine::{BenchEngine, Codegen, EngineOptions, LoadedBench, OptLevel};
+pub use engine::{
+    BenchEngine, Codegen, EngineOptions, LoadedBench, OptLevel, WASMTIME_CACHE_SUBDIR,
+};
 pub use error::{Abort, HostError};
 pub use launch::{SLICE_TICKS, instantiate_only, run};
 pub use output::CapturedOutput;
