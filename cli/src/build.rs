@@ -1,6 +1,7 @@
-//! `kernbench build`: compile a bench crate or a bundled bench to a component.
+//! `kernbench build`: compile a bench crate, a Python bench or a bundled bench to a
+//! component.
 
-use super::bench_source::{build_bundled, note};
+use super::bench_source::{build_bundled, build_python, note};
 use super::exit;
 use super::run::default_cache_dir;
 use anyhow::{Context, Result, bail};
@@ -12,9 +13,13 @@ use std::path::{Path, PathBuf};
 /// Arguments of `kernbench build`.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// A bench crate directory, its Cargo.toml, or the name of a bundled bench; omit to build
-    /// every bundled bench.
+    /// A bench crate directory or its Cargo.toml, a Python bench (a .py file or a directory
+    /// with bench.py), or the name of a bundled bench; omit to build every bundled bench.
     bench: Option<String>,
+    /// Where a Python bench's component goes. Default: `python-target/<name>.wasm` in the
+    /// kernbench cache.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
     /// Cargo's target directory for a bench crate. Default: $CARGO_TARGET_DIR, else one
     /// directory shared by every bench crate (`guest-target` in the kernbench cache), so a
     /// new bench does not rebuild the SDK from scratch.
@@ -27,6 +32,8 @@ pub struct BuildArgs {
 enum BuildTarget {
     /// A crate, by its manifest.
     Manifest(PathBuf),
+    /// A Python bench: a `.py` file or a directory with `bench.py`.
+    Python(PathBuf),
     /// A bundled bench, by name.
     Bundled(String),
 }
@@ -36,6 +43,9 @@ enum BuildTarget {
 fn classify(arg: &str) -> Result<BuildTarget> {
     let path = Path::new(arg);
     if path.is_file() {
+        if path.extension().is_some_and(|e| e == "py") {
+            return Ok(BuildTarget::Python(path.to_path_buf()));
+        }
         if path.file_name().is_some_and(|n| n == "Cargo.toml") {
             return Ok(BuildTarget::Manifest(path.to_path_buf()));
         }
@@ -48,7 +58,12 @@ fn classify(arg: &str) -> Result<BuildTarget> {
         if manifest.is_file() {
             return Ok(BuildTarget::Manifest(manifest));
         }
-        bail!("{arg} has no Cargo.toml: pass a bench crate directory or a bundled bench name");
+        if path.join("bench.py").is_file() {
+            return Ok(BuildTarget::Python(path.to_path_buf()));
+        }
+        bail!(
+            "{arg} has neither a Cargo.toml nor a bench.py: pass a bench crate directory, a Python bench or a bundled bench name"
+        );
     }
     let looks_like_path = arg.contains(std::path::MAIN_SEPARATOR)
         || arg.contains('/')
@@ -73,9 +88,19 @@ pub fn build(args: BuildArgs) -> Result<u8> {
         None => None,
         Some(arg) => Some(classify(arg)?),
     };
+    if args.output.is_some() && !matches!(target, Some(BuildTarget::Python(_))) {
+        bail!(
+            "--output is for Python benches; cargo decides where a crate's components go (see --target-dir)"
+        );
+    }
     let artifacts = match target {
         None => build_bundled(&[])?,
         Some(BuildTarget::Bundled(name)) => build_bundled(&[name])?,
+        Some(BuildTarget::Python(bench)) => {
+            let (_, built) = build_python(&bench, args.output)?;
+            println!("{}", built.display());
+            return Ok(exit::OK);
+        }
         Some(BuildTarget::Manifest(manifest)) => {
             // Absolute, because cargo runs in the crate's directory.
             let manifest = std::path::absolute(&manifest)

@@ -18,7 +18,8 @@ use std::time::Duration;
 /// Arguments of `kernbench run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The bench: a component (.wasm) or the name of a bundled bench (built on demand).
+    /// The bench: a component (.wasm), a Python bench (a .py file or a directory with
+    /// bench.py, built on demand) or the name of a bundled bench (built on demand).
     pub bench: String,
     /// Number of SIPs (sets `system.sips.count` of the topology in use, hence the ranks).
     #[arg(long, value_name = "N")]

@@ -591,3 +591,85 @@ fn an_output_flood_keeps_the_head_and_tail_and_the_host_stays_small() {
     assert!(rank["stdout"].as_str().unwrap().len() < 80 << 10);
     assert!(rank["output_truncated_bytes"].as_u64().unwrap() > 10 << 20);
 }
+
+/// `kernbench` with the test artifacts' Python cache as its kernbench cache: the
+/// componentize-py environment is installed there once for every test that builds Python.
+fn kernbench_python(args: &[&str], dir: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kernbench"))
+        .args(args)
+        .current_dir(dir)
+        .env("KERNBENCH_CACHE_DIR", artifacts::python_cache())
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_python_bench_builds_to_a_component_and_runs_under_the_strict_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let bench = dir.path().join("my_bench");
+    std::fs::create_dir(&bench).unwrap();
+    // Top-level code, a helper module and a package: all there when each rank runs it.
+    std::fs::write(
+        bench.join("bench.py"),
+        "import torch.distributed as dist\nimport helper\nfrom pkg.sub import twice\n\
+         dist.init_process_group('nccl')\nprint(helper.greet(dist.get_rank()), twice(21), __name__)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        bench.join("helper.py"),
+        "def greet(r):\n    return f'rank {r} here'\n",
+    )
+    .unwrap();
+    std::fs::create_dir(bench.join("pkg")).unwrap();
+    std::fs::write(bench.join("pkg/__init__.py"), "").unwrap();
+    std::fs::write(
+        bench.join("pkg/sub.py"),
+        "def twice(x):\n    return 2 * x\n",
+    )
+    .unwrap();
+    let wasm = dir.path().join("out/my_bench.wasm");
+
+    let out = kernbench_python(
+        &["build", "my_bench", "-o", "out/my_bench.wasm"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "out/my_bench.wasm");
+    assert!(wasm.is_file());
+
+    // Built again unchanged: nothing to do, the same path.
+    let out = kernbench_python(
+        &["build", "my_bench", "-o", "out/my_bench.wasm"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("building"), "{}", stderr(&out));
+
+    let out = kernbench_python(&["validate", "out/my_bench.wasm"], dir.path());
+    assert!(
+        stdout(&out).contains("sdk       kernbench 0.1.0 (python, componentize-py 0.25.1)"),
+        "{}",
+        stdout(&out)
+    );
+    let out = kernbench_python(&["run", "out/my_bench.wasm", "--sips", "3"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("policy    strict (seed 0)"), "{text}");
+    assert!(text.contains("[2] rank 2 here 42 __main__"), "{text}");
+}
+
+#[test]
+fn a_python_syntax_error_fails_the_build_with_its_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("broken.py"),
+        "import torch\nx = (1,\nprint(x)\n",
+    )
+    .unwrap();
+    let out = kernbench_python(&["build", "broken.py"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("File \"broken.py\", line 2"), "{err}");
+    assert!(err.contains("SyntaxError: '(' was never closed"), "{err}");
+}

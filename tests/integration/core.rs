@@ -329,8 +329,9 @@ pub fn slow_ok() {
 /// --sips 4 --policy strict --json`, minus its `host` (wall time, RSS). It was re-recorded
 /// once, when ADR-0008's second version changed the cost model: the re-recording changed
 /// only simulated times (and the throughputs derived from them) and added the topology's new
-/// optional fields; every other field is as the 0.1.0 host wrote it. Limits this host added
-/// since are the only keys it may report beyond the golden's.
+/// optional fields; every other field is as the 0.1.0 host wrote it, except one policy value
+/// a later decision changed (strict `instances_per_rank` 8 -> 16, ADR-0018). Limits this host
+/// added since are the only keys it may report beyond the golden's.
 pub fn wit_v0_1_bench() {
     let spec = kernbench_host::sim::TopologySpec::embedded_default().with_sips(4);
     let mut options = RunOptions::new(spec.validate("test").unwrap());

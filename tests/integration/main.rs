@@ -5,6 +5,7 @@ mod benches;
 mod collectives;
 mod core;
 mod native;
+mod python;
 mod sandbox;
 
 /// One test per test guest and per bundled bench, named after it (STYLE #10): adding a

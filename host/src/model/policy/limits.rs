@@ -145,7 +145,9 @@ impl Limits {
         Limits {
             memory_bytes_per_rank: 64 << 20,
             table_elements_per_rank: 10_000,
-            instances_per_rank: 8,
+            // A Rust bench has 4 core instances, a componentize-py one 14 (CPython, its
+            // libc and the WASI adapters): 16 admits Python benches (ADR-0018).
+            instances_per_rank: 16,
             fuel_per_rank: Some(10_000_000_000),
             deadline_ms: Some(60_000),
             hbm_bytes_per_rank: Some(64 << 30),

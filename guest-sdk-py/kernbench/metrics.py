@@ -1,0 +1,10 @@
+"""Metrics a bench reports about itself."""
+
+from wit_world.imports import metrics as _metrics
+
+from .errors import host
+
+
+def report_metric(name, value, unit):
+    """Record `value` in `unit` under `name` for this rank."""
+    host(_metrics.report_metric, str(name), float(value), str(unit))
