@@ -22,6 +22,7 @@ from wit_world import exports
 import kernbench  # noqa: F401 - in the snapshot for the bench
 import kernbench_bench_sources as _bench
 import torch  # noqa: F401 - in the snapshot for the bench
+import torch.distributed.device_mesh  # noqa: F401
 import torch.nn.functional  # noqa: F401
 
 # name -> (filename, is_package, source) of the bench's own modules; the main module.

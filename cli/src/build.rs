@@ -155,11 +155,16 @@ mod tests {
         );
         let err = classify("./missing").unwrap_err().to_string();
         assert!(err.starts_with("./missing does not exist"), "{err}");
+        let py = format!("{here}/../benches-py/hello.py");
+        assert_eq!(
+            classify(&py).unwrap(),
+            BuildTarget::Python(PathBuf::from(&py))
+        );
         let src = format!("{here}/src");
         let err = classify(&src).unwrap_err().to_string();
         assert!(
             err.ends_with(
-                "has no Cargo.toml: pass a bench crate directory or a bundled bench name"
+                "has neither a Cargo.toml nor a bench.py: pass a bench crate directory, a Python bench or a bundled bench name"
             ),
             "{err}"
         );

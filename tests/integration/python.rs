@@ -14,6 +14,8 @@ struct Python {
     engine: BenchEngine,
     hello: LoadedBench,
     all_reduce_perf: LoadedBench,
+    ddp_step: LoadedBench,
+    tp_mlp: LoadedBench,
     hostile: LoadedBench,
 }
 
@@ -22,18 +24,39 @@ fn python() -> &'static Python {
     PYTHON.get_or_init(|| {
         let engine = engine(64);
         let policy = Policy::strict();
-        let loaded = |source: &str| {
-            load(&engine, &artifacts::python(source), &policy)
-                .unwrap_or_else(|e| panic!("loading {source}: {e:#}"))
-        };
-        let hello = loaded("benches-py/hello.py");
-        let all_reduce_perf = loaded("benches-py/all_reduce_perf.py");
-        let hostile = loaded("tests/guests-py/hostile.py");
+        let sources = [
+            "benches-py/hello.py",
+            "benches-py/all_reduce_perf.py",
+            "benches-py/ddp_step.py",
+            "benches-py/tp_mlp.py",
+            "tests/guests-py/hostile.py",
+        ];
+        // Built and compiled two at a time (the machine's cores): each is seconds of work.
+        let mut loaded: Vec<Option<LoadedBench>> = Vec::new();
+        for pair in sources.chunks(2) {
+            let done: Vec<LoadedBench> = std::thread::scope(|scope| {
+                let jobs: Vec<_> = pair
+                    .iter()
+                    .map(|source| {
+                        let (engine, policy) = (&engine, &policy);
+                        scope.spawn(move || {
+                            load(engine, &artifacts::python(source), policy)
+                                .unwrap_or_else(|e| panic!("loading {source}: {e:#}"))
+                        })
+                    })
+                    .collect();
+                jobs.into_iter().map(|j| j.join().unwrap()).collect()
+            });
+            loaded.extend(done.into_iter().map(Some));
+        }
+        let mut next = || loaded.remove(0).unwrap();
         Python {
+            hello: next(),
+            all_reduce_perf: next(),
+            ddp_step: next(),
+            tp_mlp: next(),
+            hostile: next(),
             engine,
-            hello,
-            all_reduce_perf,
-            hostile,
         }
     })
 }
@@ -75,7 +98,7 @@ fn every_bundled_python_bench_is_compared_with_its_rust_twin() {
     names.sort();
     assert_eq!(
         names,
-        ["all_reduce_perf", "hello"],
+        ["all_reduce_perf", "ddp_step", "hello", "tp_mlp"],
         "add a twin test for each new Python bench"
     );
 }
@@ -124,6 +147,47 @@ fn all_reduce_perf_py_reports_what_all_reduce_perf_rs_reports() {
                 .contains("# Out of bounds values : 0 OK")
         );
     }
+}
+
+/// A bench and its Rust twin under the same arguments: equal reports, output text included.
+fn assert_twins(python: &LoadedBench, rust_path: &str, sips: u32, args: &[&str]) {
+    let py = self::python();
+    let rust = load(&py.engine, rust_path, &Policy::strict()).unwrap();
+    let python_report = run(python, strict(sips, args));
+    assert_ok(&python_report);
+    let rust_report = run(&rust, strict(sips, args));
+    assert_ok(&rust_report);
+    assert_eq!(
+        comparable(&python_report, true),
+        comparable(&rust_report, true),
+        "{args:?}"
+    );
+}
+
+/// The DDP step with its reference gradients checked in Python, and timed on meta tensors.
+#[test]
+fn ddp_step_py_reports_what_ddp_step_rs_reports() {
+    let py = python();
+    assert_twins(&py.ddp_step, artifacts::DDP_STEP, 8, &[]);
+    assert_twins(
+        &py.ddp_step,
+        artifacts::DDP_STEP,
+        4,
+        &["--meta", "--hidden", "4096", "--batch", "512"],
+    );
+}
+
+/// The TP MLP on a [dp, tp] device mesh, for two mesh shapes.
+#[test]
+fn tp_mlp_py_reports_what_tp_mlp_rs_reports() {
+    let py = python();
+    assert_twins(&py.tp_mlp, artifacts::TP_MLP, 8, &[]);
+    assert_twins(
+        &py.tp_mlp,
+        artifacts::TP_MLP,
+        8,
+        &["--tp", "4", "--hidden", "16"],
+    );
 }
 
 /// Run one case of the hostile guest, then check the engine still runs hello cleanly.

@@ -88,8 +88,12 @@ pub const SDK_FILES: &[(&str, &str)] = &[
         include_str!("../../../guest-sdk-py/torch/ahbm.py"),
     ),
     (
-        "torch/distributed.py",
-        include_str!("../../../guest-sdk-py/torch/distributed.py"),
+        "torch/distributed/__init__.py",
+        include_str!("../../../guest-sdk-py/torch/distributed/__init__.py"),
+    ),
+    (
+        "torch/distributed/device_mesh.py",
+        include_str!("../../../guest-sdk-py/torch/distributed/device_mesh.py"),
     ),
     (
         "torch/nn/__init__.py",

@@ -231,3 +231,6 @@ class P2POp:
 def batch_isend_irecv(p2p_op_list):
     """Start every operation in order; returns their `Work`s."""
     return [p.op(p.tensor, p.peer, p.group) for p in p2p_op_list]
+
+
+from .device_mesh import DeviceMesh, init_device_mesh  # noqa: E402 - after what it uses
