@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use kernbench_host::model::{Policy, RunOptions};
-use kernbench_host::report::{RankStatus, RunReport};
+use kernbench_host::report::{RankStatus, RunReport, RunStatus};
 use kernbench_host::runtime::{BenchEngine, EngineOptions, LoadedBench};
 use kernbench_host::sim::{Topology, TopologySpec};
 use std::path::{Path, PathBuf};
@@ -80,5 +80,24 @@ pub fn assert_ok(report: &RunReport) {
         bad.is_empty(),
         "ranks did not end ok: {bad:#?}\nfailure: {:?}",
         report.failure
+    );
+}
+
+/// The run failed with `kind` on `rank`, with `needle` in the message.
+pub fn assert_failure(report: &RunReport, rank: u32, kind: &str, needle: &str) {
+    assert_eq!(report.status, RunStatus::Failed);
+    let Some(f) = report.failure.as_ref() else {
+        panic!("a failed run without a failure: {report:?}")
+    };
+    assert_eq!(
+        (f.rank, f.kind.as_str()),
+        (Some(rank), kind),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.message.contains(needle),
+        "{needle:?} not in {:?}",
+        f.message
     );
 }

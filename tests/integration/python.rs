@@ -5,7 +5,7 @@
 use kernbench_host::model::{FailureKind, Policy, RunOptions};
 use kernbench_host::report::{RankStatus, RunReport, RunStatus};
 use kernbench_host::runtime::{BenchEngine, LoadedBench};
-use kernbench_tests::{artifacts, assert_ok, engine, load, strict};
+use kernbench_tests::{artifacts, assert_failure, assert_ok, engine, load, strict};
 use std::sync::OnceLock;
 
 /// One engine and the Python components loaded on it once: a componentize-py component is
@@ -200,23 +200,6 @@ fn hostile(case: &str, sips: u32, limits: &[(&str, &str)]) -> RunReport {
     let report = run(&py.hostile, options);
     assert_ok(&run(&py.hello, strict(4, &[])));
     report
-}
-
-/// The run failed with `kind` on `rank`, with `needle` in the message.
-fn assert_failure(report: &RunReport, rank: u32, kind: &str, needle: &str) {
-    assert_eq!(report.status, RunStatus::Failed);
-    let f = report.failure.as_ref().unwrap();
-    assert_eq!(
-        (f.rank, f.kind.as_str()),
-        (Some(rank), kind),
-        "{}",
-        f.message
-    );
-    assert!(
-        f.message.contains(needle),
-        "{needle:?} not in {:?}",
-        f.message
-    );
 }
 
 #[test]

@@ -2,10 +2,12 @@
 //! host stays healthy: after every hostile run the same engine runs `hello` cleanly.
 
 use kernbench_host::model::{FailureKind, LoadError, RunOptions};
-use kernbench_host::report::{RankStatus, RunReport, RunStatus};
+use kernbench_host::report::{RankStatus, RunReport};
 use kernbench_host::runtime::BenchEngine;
 use kernbench_host::sim::{Topology, TopologySpec};
-use kernbench_tests::{artifacts, assert_ok, engine, load, run_on, strict, topology};
+use kernbench_tests::{
+    artifacts, assert_failure, assert_ok, engine, load, run_on, strict, topology,
+};
 
 /// Run a hostile guest under `options` and check the engine still runs a good bench after it.
 fn hostile(path: &str, options: RunOptions) -> RunReport {
@@ -21,23 +23,6 @@ fn assert_healthy(engine: &BenchEngine) {
     assert_eq!(
         report.ranks[3].stdout,
         "hello from rank 3 of 4 on SIP 3 (4 SIPs visible)\n"
-    );
-}
-
-/// The run failed with `kind` on `rank`, with `needle` in the message.
-fn assert_failure(report: &RunReport, rank: u32, kind: &str, needle: &str) {
-    assert_eq!(report.status, RunStatus::Failed);
-    let f = report.failure.as_ref().unwrap();
-    assert_eq!(
-        (f.rank, f.kind.as_str()),
-        (Some(rank), kind),
-        "{}",
-        f.message
-    );
-    assert!(
-        f.message.contains(needle),
-        "{needle:?} not in {:?}",
-        f.message
     );
 }
 
