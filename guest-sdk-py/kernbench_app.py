@@ -61,8 +61,9 @@ def _imported_names(sources):
 
 
 def _preload():
+    own = {n.split(".")[0] for n in _SOURCES}  # a bench's own module shadows a default
     for name in sorted(set(_DEFAULT_MODULES) | set(_imported_names(_SOURCES))):
-        if name.split(".")[0] in {n.split(".")[0] for n in _SOURCES}:
+        if name.split(".")[0] in own:
             continue
         try:
             importlib.import_module(name)

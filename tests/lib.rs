@@ -101,3 +101,30 @@ pub fn assert_failure(report: &RunReport, rank: u32, kind: &str, needle: &str) {
         f.message
     );
 }
+
+/// A single rank that wrote a line of 1023 `x`s thousands of times (more than 10 MiB), then
+/// "last stdout line" and "last stderr line", ended ok with its output cut at the limit,
+/// the head and tail kept, and one warning.
+pub fn assert_output_flood_contained(report: &RunReport) {
+    assert_ok(report);
+    let r = &report.ranks[0];
+    assert!(
+        r.stdout.len() < 80 << 10,
+        "stdout kept {} bytes",
+        r.stdout.len()
+    );
+    assert!(r.stdout.starts_with(&"x".repeat(1023)));
+    assert!(
+        r.stdout
+            .contains("bytes truncated: output limit reached ...]")
+    );
+    assert!(r.stdout.ends_with("last stdout line\n"), "the tail is kept");
+    assert!(r.stderr.ends_with("last stderr line\n"));
+    assert!(r.output_truncated_bytes > 10 << 20);
+    assert_eq!(report.warnings.len(), 1);
+    assert!(
+        report.warnings[0].starts_with("output-truncated: rank 0 wrote "),
+        "{}",
+        report.warnings[0]
+    );
+}
