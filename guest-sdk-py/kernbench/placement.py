@@ -25,6 +25,12 @@ class DpPolicy:
             return f"DpPolicy.single(cube={self.cube}, pe={self.pe})"
         return f"DpPolicy.{self.kind.upper()}"
 
+    def __str__(self):
+        """As the host and the Rust SDK print it: `split-rows`, `single(cube 1, pe 3)`."""
+        if self.kind == "single":
+            return f"single(cube {self.cube}, pe {self.pe})"
+        return self.kind.replace("_", "-")
+
     def _wit(self):
         if self.kind == "single":
             return _wit.DpPolicy_Single(_wit.PeCoord(self.cube, self.pe))

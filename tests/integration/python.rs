@@ -18,6 +18,7 @@ struct Python {
     all_reduce_perf: LoadedBench,
     ddp_step: LoadedBench,
     tp_mlp: LoadedBench,
+    placement: LoadedBench,
     hostile: LoadedBench,
 }
 
@@ -31,6 +32,7 @@ fn python() -> &'static Python {
             "benches-py/all_reduce_perf.py",
             "benches-py/ddp_step.py",
             "benches-py/tp_mlp.py",
+            "benches-py/placement.py",
             "tests/guests-py/hostile.py",
         ];
         // Built and compiled two at a time (the machine's cores): each is seconds of work.
@@ -57,6 +59,7 @@ fn python() -> &'static Python {
             all_reduce_perf: next(),
             ddp_step: next(),
             tp_mlp: next(),
+            placement: next(),
             hostile: next(),
             engine,
         }
@@ -100,7 +103,13 @@ fn every_bundled_python_bench_is_compared_with_its_rust_twin() {
     names.sort();
     assert_eq!(
         names,
-        ["all_reduce_perf", "ddp_step", "hello", "tp_mlp"],
+        [
+            "all_reduce_perf",
+            "ddp_step",
+            "hello",
+            "placement",
+            "tp_mlp"
+        ],
         "add a twin test for each new Python bench"
     );
 }
@@ -190,6 +199,14 @@ fn tp_mlp_py_reports_what_tp_mlp_rs_reports() {
         8,
         &["--tp", "4", "--hidden", "16"],
     );
+}
+
+/// ADR-0024's rank = SIP (D2-D4): the binding checks pass and rank 0 prints the same shard
+/// maps as the Rust bench (whose text `benches::placement` checks by hand).
+#[test]
+fn placement_py_reports_what_placement_rs_reports() {
+    let py = python();
+    assert_twins(&py.placement, artifacts::PLACEMENT, 8, &[]);
 }
 
 /// Run one case of the hostile guest, then check the engine still runs hello cleanly.

@@ -1,13 +1,44 @@
-//! placement: create a tensor under each DP policy and print its shard map, so a hardware
-//! engineer can check how data lands on cubes and PEs.
+//! placement: rank = SIP as the hardware team's ADR-0024 decides it (DESIGN.md section 3),
+//! in one bench. D2: a rank has its rank once it has joined the world, not before. D3:
+//! `ahbm::set_device(rank)` binds the rank's SIP, `accelerator` reads the same binding, and a
+//! device outside the system is refused. D4: a tensor's shards land on `(sip, cube, pe)` of
+//! the rank's device; rank 0 prints the map under each DP policy, so a hardware engineer can
+//! check how data lands on cubes and PEs. `benches-py/placement.py` is its Python twin.
 
+use kernbench::ErrorKind;
 use kernbench::torch::{self, DType, DpPolicy, Tensor, TensorOptions, distributed as dist};
 
 fn main() -> Result<(), kernbench::Error> {
     kernbench::args::Args::none()?; // takes no arguments
+    // D2: no rank before init_process_group.
+    let early = dist::get_rank().map_err(|e| e.kind());
+    assert_eq!(
+        early,
+        Err(ErrorKind::NotInitialized),
+        "get_rank before init_process_group must fail"
+    );
     dist::init_process_group("ccl")?;
     let rank = dist::get_rank()?;
+    // D3: one binding per rank, under both spellings.
+    assert_eq!(
+        torch::ahbm::current_device(),
+        None,
+        "no device before set_device"
+    );
     torch::ahbm::set_device(rank)?;
+    assert_eq!(torch::accelerator::current_device_index(), Some(rank));
+    let outside = torch::accelerator::set_device_index(torch::accelerator::device_count());
+    assert_eq!(
+        outside.map_err(|e| e.kind()),
+        Err(ErrorKind::InvalidDevice),
+        "a device outside the system must be refused"
+    );
+    assert_eq!(
+        torch::ahbm::current_device(),
+        Some(rank),
+        "a refusal keeps the binding"
+    );
+    // D4: every shard on this rank's SIP.
     // Only rank 0 prints the maps; every rank places the same tensors on its own SIP.
     let shape = [10u64, 6];
     let policies = [
