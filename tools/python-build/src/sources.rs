@@ -3,6 +3,7 @@
 
 use crate::error::PythonBuildError;
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Python files a bench may bring (main file, helpers, package modules).
@@ -87,18 +88,34 @@ impl Walk {
                 "MAX_SOURCE_FILES",
             ));
         }
-        let len = std::fs::metadata(path)
-            .map_err(PythonBuildError::io(path))?
-            .len();
-        self.bytes = self.bytes.saturating_add(len);
-        if self.bytes > MAX_SOURCE_BYTES {
-            return Err(self.limit(
+        let meta = std::fs::metadata(path).map_err(PythonBuildError::io(path))?;
+        // A device or a FIFO named `*.py` would never end (or never start) a read.
+        if !meta.is_file() {
+            return Err(PythonBuildError::NotABench {
+                path: path.to_path_buf(),
+                why: "not a regular file".to_owned(),
+            });
+        }
+        let too_big = |walk: &Self| {
+            walk.limit(
                 "its Python sources",
                 format!("{} MiB", MAX_SOURCE_BYTES >> 20),
                 "MAX_SOURCE_BYTES",
-            ));
+            )
+        };
+        let budget = MAX_SOURCE_BYTES.saturating_sub(self.bytes);
+        if meta.len() > budget {
+            return Err(too_big(self));
         }
-        let bytes = std::fs::read(path).map_err(PythonBuildError::io(path))?;
+        // Bounded even if the file grows after its size was read.
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(budget + 1).read_to_end(&mut bytes))
+            .map_err(PythonBuildError::io(path))?;
+        self.bytes += bytes.len() as u64;
+        if self.bytes > MAX_SOURCE_BYTES {
+            return Err(too_big(self));
+        }
         let source = String::from_utf8(bytes).map_err(|_| PythonBuildError::NotABench {
             path: path.to_path_buf(),
             why: "not UTF-8 text (Python sources are UTF-8)".to_owned(),
@@ -130,7 +147,7 @@ impl Walk {
     ) -> Result<(), PythonBuildError> {
         if depth > MAX_PACKAGE_DEPTH {
             return Err(self.limit(
-                "its package nesting",
+                "its nested packages",
                 format!("{MAX_PACKAGE_DEPTH} levels"),
                 "MAX_PACKAGE_DEPTH",
             ));
@@ -287,5 +304,60 @@ mod tests {
             e.contains("its Python files exceed 512 (MAX_SOURCE_FILES)"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn too_many_bytes_are_refused_over_all_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let half = "#".repeat((MAX_SOURCE_BYTES / 2) as usize);
+        write(dir.path(), "bench.py", &half);
+        write(dir.path(), "a.py", &half);
+        collect(dir.path()).unwrap(); // exactly the limit
+        write(dir.path(), "b.py", "x = 1\n");
+        let e = collect(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("its Python sources exceed 8 MiB (MAX_SOURCE_BYTES)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn packages_nest_at_most_max_package_depth_levels() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "bench.py", "");
+        let nested = |levels: usize| -> String { vec!["p"; levels].join("/") };
+        write(
+            dir.path(),
+            &format!("{}/__init__.py", nested(MAX_PACKAGE_DEPTH)),
+            "",
+        );
+        for level in 1..MAX_PACKAGE_DEPTH {
+            write(dir.path(), &format!("{}/__init__.py", nested(level)), "");
+        }
+        let s = collect(dir.path()).unwrap();
+        assert!(
+            s.modules
+                .contains_key(&vec!["p"; MAX_PACKAGE_DEPTH].join("."))
+        );
+        write(
+            dir.path(),
+            &format!("{}/__init__.py", nested(MAX_PACKAGE_DEPTH + 1)),
+            "",
+        );
+        let e = collect(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("its nested packages exceed 16 levels (MAX_PACKAGE_DEPTH)"),
+            "{e}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_named_like_a_module_is_refused_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "bench.py", "");
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.py")).unwrap();
+        let e = collect(dir.path()).unwrap_err().to_string();
+        assert!(e.ends_with("zero.py: not a regular file"), "{e}");
     }
 }
