@@ -2,7 +2,7 @@
 
 from wit_world.imports import clock as _clock
 
-from .errors import host
+from .errors import host as _host
 
 
 def now_ns():
@@ -12,9 +12,9 @@ def now_ns():
 
 def region_begin(name):
     """Open a named region (regions nest); it shows in the report and the trace."""
-    host(_clock.region_begin, str(name))
+    _host(_clock.region_begin, str(name))
 
 
 def region_end():
     """Close the innermost open region."""
-    host(_clock.region_end)
+    _host(_clock.region_end)

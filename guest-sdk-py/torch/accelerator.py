@@ -3,14 +3,14 @@
 from wit_world.imports import accelerator as _acc
 from wit_world.imports import ahbm as _ahbm
 
-from kernbench.errors import host
+from kernbench.errors import host as _host
 
-from ._device import device, index_of
+from ._device import device as _device, index_of as _index_of
 
 
 def set_device_index(device):
     """Bind this rank to device `device` (an int or a `torch.device`)."""
-    host(_acc.set_device_index, index_of(device))
+    _host(_acc.set_device_index, _index_of(device))
 
 
 set_device_idx = set_device_index
@@ -33,7 +33,7 @@ def is_available():
 
 
 def current_accelerator():
-    return device("ahbm")
+    return _device("ahbm")
 
 
 def synchronize(device=None):

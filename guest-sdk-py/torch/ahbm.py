@@ -2,14 +2,14 @@
 
 from wit_world.imports import ahbm as _ahbm
 
-from kernbench.errors import host
+from kernbench.errors import host as _host
 
-from ._device import index_of
+from ._device import index_of as _index_of
 
 
 def set_device(device):
     """Bind this rank to SIP `device` (an int or a `torch.device`)."""
-    host(_ahbm.set_device, index_of(device))
+    _host(_ahbm.set_device, _index_of(device))
 
 
 def current_device():

@@ -1,7 +1,7 @@
 """`torch.profiler.record_function`: a named region of the rank's simulated time, shown in
 the report and the trace."""
 
-from kernbench import clock
+from kernbench import clock as _clock
 
 
 class record_function:
@@ -13,9 +13,9 @@ class record_function:
         self.name = name
 
     def __enter__(self):
-        clock.region_begin(self.name)
+        _clock.region_begin(self.name)
         return self
 
     def __exit__(self, *exc):
-        clock.region_end()
+        _clock.region_end()
         return False

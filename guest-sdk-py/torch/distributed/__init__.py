@@ -9,7 +9,8 @@ makes a different call, or never makes it, ends the run with an error naming bot
 from wit_world.imports import distributed as _wd
 from wit_world.imports import types as _wit
 
-from kernbench.errors import InvalidArgumentError, host
+from kernbench.errors import InvalidArgumentError as _InvalidArgumentError
+from kernbench.errors import host as _host
 
 
 class ReduceOp:
@@ -32,11 +33,11 @@ class ProcessGroup:
 
     def rank(self):
         """This rank's index in the group, -1 if it is not a member (as PyTorch)."""
-        r = host(_wd.group_rank, self._id)
+        r = _host(_wd.group_rank, self._id)
         return -1 if r is None else r
 
     def size(self):
-        return host(_wd.group_size, self._id)
+        return _host(_wd.group_size, self._id)
 
     def __repr__(self):
         return "ProcessGroup(WORLD)" if self._id == 0 else f"ProcessGroup({self._id})"
@@ -68,7 +69,7 @@ class Work:
 
     def wait(self, timeout=None):
         """Block until done and move this rank's clock to the completion. Returns True."""
-        host(self._work.wait)
+        _host(self._work.wait)
         self._keep = ()
         return True
 
@@ -92,12 +93,12 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     """Join the world. `"ccl"` is the backend; `"nccl"` and `"gloo"` are its aliases (a
     ported script keeps its line). A `rank` or `world_size` passed must be this rank's."""
     global _identity
-    ident = host(_wd.init_process_group, "ccl" if backend is None else str(backend))
+    ident = _host(_wd.init_process_group, "ccl" if backend is None else str(backend))
     _identity = (ident.rank, ident.world_size)
     if rank not in (-1, None) and rank != ident.rank:
-        raise InvalidArgumentError(f"init_process_group(rank={rank}), but this is rank {ident.rank}")
+        raise _InvalidArgumentError(f"init_process_group(rank={rank}), but this is rank {ident.rank}")
     if world_size not in (-1, None) and world_size != ident.world_size:
-        raise InvalidArgumentError(
+        raise _InvalidArgumentError(
             f"init_process_group(world_size={world_size}), but the world has {ident.world_size} ranks"
         )
 
@@ -111,12 +112,12 @@ def is_available():
 
 
 def get_backend(group=None):
-    return host(_wd.get_backend)
+    return _host(_wd.get_backend)
 
 
 def destroy_process_group(group=None):
     global _identity
-    host(_wd.destroy_process_group)
+    _host(_wd.destroy_process_group)
     _identity = None
 
 
@@ -126,7 +127,7 @@ def get_rank(group=None):
         return group.rank()
     if _identity is not None:
         return _identity[0]
-    return host(_wd.get_rank)
+    return _host(_wd.get_rank)
 
 
 def get_world_size(group=None):
@@ -134,7 +135,7 @@ def get_world_size(group=None):
         return group.size()
     if _identity is not None:
         return _identity[1]
-    return host(_wd.get_world_size)
+    return _host(_wd.get_world_size)
 
 
 def new_group(ranks=None, timeout=None, backend=None, **_):
@@ -142,11 +143,11 @@ def new_group(ranks=None, timeout=None, backend=None, **_):
     same order, with the same list, as in PyTorch."""
     if ranks is None:
         ranks = range(get_world_size())
-    return ProcessGroup(host(_wd.new_group, [int(r) for r in ranks]))
+    return ProcessGroup(_host(_wd.new_group, [int(r) for r in ranks]))
 
 
 def get_global_rank(group, group_rank):
-    return host(_wd.get_global_rank, group._id, int(group_rank))
+    return _host(_wd.get_global_rank, group._id, int(group_rank))
 
 
 def get_process_group_ranks(group):
@@ -155,8 +156,8 @@ def get_process_group_ranks(group):
 
 def _run(sync, asynchronous, args, keep, async_op):
     if async_op:
-        return Work(host(asynchronous, *args), keep)
-    host(sync, *args)
+        return Work(_host(asynchronous, *args), keep)
+    _host(sync, *args)
     return None
 
 
@@ -195,26 +196,26 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
 
 def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None, group=None, async_op=False):
     if output_split_sizes is not None or input_split_sizes is not None:
-        raise InvalidArgumentError("all_to_all_single: uneven splits are not supported; pass equal dim-0 blocks")
+        raise _InvalidArgumentError("all_to_all_single: uneven splits are not supported; pass equal dim-0 blocks")
     args = (output._h, input._h, _g(group))
     return _run(_wd.all_to_all_single, _wd.all_to_all_single_async, args, (output, input), async_op)
 
 
 def send(tensor, dst, group=None, tag=0):
-    host(_wd.send, tensor._h, int(dst), _g(group))
+    _host(_wd.send, tensor._h, int(dst), _g(group))
 
 
 def recv(tensor, src, group=None, tag=0):
-    host(_wd.recv, tensor._h, int(src), _g(group))
+    _host(_wd.recv, tensor._h, int(src), _g(group))
     return src
 
 
 def isend(tensor, dst, group=None, tag=0):
-    return Work(host(_wd.isend, tensor._h, int(dst), _g(group)), (tensor,))
+    return Work(_host(_wd.isend, tensor._h, int(dst), _g(group)), (tensor,))
 
 
 def irecv(tensor, src, group=None, tag=0):
-    return Work(host(_wd.irecv, tensor._h, int(src), _g(group)), (tensor,))
+    return Work(_host(_wd.irecv, tensor._h, int(src), _g(group)), (tensor,))
 
 
 class P2POp:

@@ -1,9 +1,9 @@
 """`torch.distributed.device_mesh`: a mesh of ranks with one process group per dimension
 (`init_device_mesh("ahbm", (dp, tp))`), laid out row-major as PyTorch's is."""
 
-from kernbench.errors import InvalidArgumentError
+from kernbench.errors import InvalidArgumentError as _InvalidArgumentError
 
-from . import get_rank, get_world_size, new_group
+from . import get_rank as _get_rank, get_world_size as _get_world_size, new_group as _new_group
 
 
 class DeviceMesh:
@@ -35,7 +35,7 @@ class DeviceMesh:
             return self.mesh_dim_names.index(mesh_dim)
         if isinstance(mesh_dim, int) and -self.ndim <= mesh_dim < self.ndim:
             return mesh_dim % self.ndim
-        raise InvalidArgumentError(
+        raise _InvalidArgumentError(
             f"mesh dimension {mesh_dim!r} does not exist: the mesh {list(self.mesh_shape)} has "
             f"{self.ndim} dimensions{f' named {self.mesh_dim_names}' if self.mesh_dim_names else ''}"
         )
@@ -57,17 +57,17 @@ def init_device_mesh(device_type, mesh_shape, *, mesh_dim_names=None):
     """Every rank calls it with the same shape; its product must be the world size. The
     groups are made with `new_group`, dimension by dimension, line by line."""
     shape = [int(d) for d in mesh_shape]
-    world, rank = get_world_size(), get_rank()
+    world, rank = _get_world_size(), _get_rank()
     size = 1
     for d in shape:
         size *= d
     if not shape or 0 in shape or size != world:
-        raise InvalidArgumentError(
+        raise _InvalidArgumentError(
             f"init_device_mesh: mesh shape {shape} does not hold the world of {world} ranks "
             f"(its product must be {world})"
         )
     if mesh_dim_names is not None and len(mesh_dim_names) != len(shape):
-        raise InvalidArgumentError(f"init_device_mesh: {len(shape)} dimensions but names {mesh_dim_names}")
+        raise _InvalidArgumentError(f"init_device_mesh: {len(shape)} dimensions but names {mesh_dim_names}")
     strides = [1] * len(shape)
     for d in range(len(shape) - 2, -1, -1):
         strides[d] = strides[d + 1] * shape[d + 1]
@@ -77,7 +77,7 @@ def init_device_mesh(device_type, mesh_shape, *, mesh_dim_names=None):
         mine = None
         for start in (r for r in range(world) if (r // strides[d]) % shape[d] == 0):
             line = [start + i * strides[d] for i in range(shape[d])]
-            group = new_group(line)
+            group = _new_group(line)
             if rank in line:
                 mine = group
         groups.append(mine)
