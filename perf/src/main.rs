@@ -38,13 +38,28 @@ struct Cli {
 enum Child {
     /// Run a component on N SIPs in this process and print `{"wall_ms":..,"peak_rss_bytes":..}`.
     #[command(hide = true)]
-    RunWorld { component: PathBuf, sips: u32 },
+    RunWorld {
+        component: PathBuf,
+        sips: u32,
+        /// Also sample the proportional set size while the world runs (`peak_pss_bytes`).
+        #[arg(long)]
+        pss: bool,
+        /// Take compiled components from (and put them in) this cache.
+        #[arg(long)]
+        cache: Option<PathBuf>,
+    },
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    if let Some(Child::RunWorld { component, sips }) = cli.child {
-        return measure::run_world_child(&component, sips);
+    if let Some(Child::RunWorld {
+        component,
+        sips,
+        pss,
+        cache,
+    }) = cli.child
+    {
+        return measure::run_world_child(&component, sips, pss, cache);
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -70,15 +70,34 @@ impl Metric {
         }
     }
 
-    fn range(&self) -> String {
-        let min = self.values.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = self
-            .values
-            .iter()
-            .copied()
-            .fold(f64::NEG_INFINITY, f64::max);
-        format!("{} - {}", fmt(min), fmt(max))
+    /// A metric with no bound, only a run that must complete (a failed run is an error
+    /// before a value exists): the figures are reported for what they are.
+    pub fn completes(
+        name: &str,
+        unit: &str,
+        values: Vec<f64>,
+        reference: Option<String>,
+    ) -> Metric {
+        Metric {
+            name: name.into(),
+            target: "completes".into(),
+            unit: unit.into(),
+            met: !values.is_empty(),
+            values,
+            reference,
+        }
     }
+
+    fn range(&self) -> String {
+        min_max(&self.values)
+    }
+}
+
+/// `min - max` of `values`, three significant figures each.
+pub fn min_max(values: &[f64]) -> String {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{} - {}", fmt(min), fmt(max))
 }
 
 /// Three significant figures, no exponent for ordinary magnitudes.

@@ -2,9 +2,11 @@
 //! survives a noisy machine; absolute figures are reported beside it.
 //!
 //! This module prepares what they need and runs them; `calls.rs` measures per-use runtime
-//! costs, `world.rs` memory and scale in child processes, `work.rs` throughput.
+//! costs, `world.rs` memory and scale in child processes, `work.rs` throughput, `python.rs`
+//! what a componentize-py rank costs.
 
 mod calls;
+mod python;
 mod stackless;
 mod work;
 mod world;
@@ -12,6 +14,7 @@ mod world;
 pub use world::run_world_child;
 
 use calls::{barrier, host_call, instantiate};
+use python::python;
 use stackless::stackless;
 use work::{all_reduce, guest_compute, sweep, threads, whole_process};
 use world::{largest_world, rss};
@@ -24,6 +27,7 @@ use kernbench_host::model::{Policy, RunOptions};
 use kernbench_host::report::RunReport;
 use kernbench_host::runtime::{BenchEngine, Codegen, EngineOptions, LoadedBench};
 use kernbench_host::sim::{Topology, TopologySpec};
+use kernbench_python_build::PythonBuild;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -40,6 +44,8 @@ pub struct Env {
     matmul_relaxed: PathBuf,
     compute: PathBuf,
     sweep: PathBuf,
+    /// `benches-py/hello.py`, built with componentize-py.
+    python_hello: PathBuf,
     kernbench: PathBuf,
     cache: PathBuf,
     /// The repository (for the prototype in `perf/stackless`).
@@ -100,6 +106,18 @@ impl Env {
         if !status.success() {
             bail!("building kernbench failed");
         }
+        let cache = root.join("target/perf-cache");
+        note("building benches-py/hello.py with componentize-py (its venv in target/perf-cache)");
+        let python_hello = kernbench_python_build::build(
+            &PythonBuild {
+                bench: root.join("benches-py/hello.py"),
+                output: Some(root.join("target/perf-python/hello.wasm")),
+                cache_dir: cache.clone(),
+            },
+            &mut |m| note(m),
+        )
+        .context("building benches-py/hello.py")?
+        .path;
         note("preparing the greenlet baseline (venv in target/perf-venv)");
         let python = Python::prepare(root)?;
         Ok(Env {
@@ -111,8 +129,9 @@ impl Env {
             matmul_relaxed,
             compute: find("perf_compute")?,
             sweep: find("all_reduce_perf")?,
+            python_hello,
             kernbench: root.join("target/release/kernbench"),
-            cache: root.join("target/perf-cache"),
+            cache,
             root: root.to_path_buf(),
             python,
             quick,
@@ -205,7 +224,7 @@ fn wall_ms(
 /// Every metric whose name contains `only`, measured `runs` times.
 pub fn all(env: &Env, runs: usize, only: Option<&str>) -> Result<Vec<Metric>> {
     type Measure = fn(&Env, usize) -> Result<Vec<Metric>>;
-    let measures: [(&str, Measure); 11] = [
+    let measures: [(&str, Measure); 12] = [
         ("instantiate", instantiate),
         ("host call", host_call),
         ("barrier", barrier),
@@ -216,6 +235,7 @@ pub fn all(env: &Env, runs: usize, only: Option<&str>) -> Result<Vec<Metric>> {
         ("guest compute", guest_compute),
         ("sweep", sweep),
         ("whole process", whole_process),
+        ("python", python),
         // Last: a second wasmtime build, whose failure should not cost the other rows.
         ("stackless", stackless),
     ];

@@ -7,19 +7,33 @@ use anyhow::{Context, Result, bail};
 use kernbench_host::model::RunOptions;
 use kernbench_host::report::RunReport;
 use kernbench_host::runtime::{BenchEngine, EngineOptions};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
-/// Child-process entry: run `component` on `sips` SIPs and print wall time and peak RSS.
-pub fn run_world_child(component: &Path, sips: u32) -> Result<()> {
+/// Child-process entry: run `component` on `sips` SIPs and print wall time and peak RSS,
+/// and with `pss` the sampled peak PSS.
+pub fn run_world_child(
+    component: &Path,
+    sips: u32,
+    pss: bool,
+    cache_dir: Option<PathBuf>,
+) -> Result<()> {
     let engine = BenchEngine::new(EngineOptions {
         max_ranks: sips,
+        cache_dir,
         ..EngineOptions::default()
     })?;
     let bench = load(&engine, component)?;
     let started = Instant::now();
-    let report: RunReport = run(&engine, &bench, RunOptions::new(topology(sips)?))?;
+    let world = || run(&engine, &bench, RunOptions::new(topology(sips)?));
+    let (report, peak_pss): (RunReport, Option<u64>) = if pss {
+        let (report, peak) = sampling_pss(world);
+        (report?, Some(peak?))
+    } else {
+        (world()?, None)
+    };
     let total_ms = started.elapsed().as_secs_f64() * 1e3;
     println!(
         "{}",
@@ -28,20 +42,87 @@ pub fn run_world_child(component: &Path, sips: u32) -> Result<()> {
             "wall_ms": report.host.wall_ms,
             "total_ms": total_ms,
             "peak_rss_bytes": report.host.peak_rss_bytes,
+            "peak_pss_bytes": peak_pss,
         })
     );
     Ok(())
 }
 
-fn child_world(env: &Env, sips: u32) -> Result<serde_json::Value> {
+/// Between two samples of PSS. A sample walks the page tables of the whole world (tens of
+/// milliseconds for a thousand Python ranks) and holds the address space's lock meanwhile,
+/// so sampling slows the world; the peak, at the end of the run, stays within a period.
+const PSS_SAMPLE_PERIOD: Duration = Duration::from_millis(20);
+
+/// Run `f` while a second thread samples this process's proportional set size every
+/// `PSS_SAMPLE_PERIOD`; the largest sample. RSS counts a page once for every mapping of it, and
+/// every rank maps the component's copy-on-write memory image, so the RSS of a world of N
+/// ranks counts the shared image N times; PSS counts each page once. The kernel keeps no
+/// peak of PSS, hence the sampling (a peak between two samples is missed).
+fn sampling_pss<T>(f: impl FnOnce() -> T) -> (T, Result<u64>) {
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let sampler = scope.spawn(|| -> Result<u64> {
+            let mut peak = 0;
+            while !done.load(Ordering::Relaxed) {
+                peak = peak.max(pss_bytes()?);
+                std::thread::sleep(PSS_SAMPLE_PERIOD);
+            }
+            Ok(peak.max(pss_bytes()?))
+        });
+        let out = f();
+        done.store(true, Ordering::Relaxed);
+        let peak = sampler
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the PSS sampler panicked")));
+        (out, peak)
+    })
+}
+
+/// This process's proportional set size (`Pss` of `/proc/self/smaps_rollup`).
+fn pss_bytes() -> Result<u64> {
+    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup")
+        .context("reading /proc/self/smaps_rollup")?;
+    rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .and_then(|kb| kb.trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .context("no Pss line in /proc/self/smaps_rollup")
+}
+
+/// How a child world runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ChildOptions {
+    /// Sample its PSS (`peak_pss_bytes`).
+    pub pss: bool,
+    /// Compiled components from the harness's cache: a Python component takes seconds to
+    /// compile, which would otherwise be paid by every child.
+    pub cached: bool,
+}
+
+/// Run `component` on `sips` SIPs in a child process; its report's figures and the whole
+/// process's wall time.
+pub(super) fn child_world(
+    env: &Env,
+    component: &Path,
+    sips: u32,
+    options: ChildOptions,
+) -> Result<serde_json::Value> {
     let exe = std::env::current_exe().context("locating kernbench-perf")?;
-    let started = Instant::now();
-    let out = Command::new(exe)
+    let mut child = Command::new(exe);
+    child
         .args(["run-world"])
-        .arg(&env.hello)
-        .arg(sips.to_string())
-        .output()
-        .context("running a child world")?;
+        .arg(component)
+        .arg(sips.to_string());
+    if options.pss {
+        child.arg("--pss");
+    }
+    if options.cached {
+        child.arg("--cache").arg(&env.cache);
+    }
+    let started = Instant::now();
+    let out = child.output().context("running a child world")?;
     let process_ms = started.elapsed().as_secs_f64() * 1e3;
     if !out.status.success() {
         bail!(
@@ -57,17 +138,38 @@ fn child_world(env: &Env, sips: u32) -> Result<serde_json::Value> {
     Ok(v)
 }
 
+/// Bytes of peak memory one more rank of `component` costs: a world of `n` SIPs minus a
+/// world of one, over `n - 1`. `figure` is the child's `peak_rss_bytes`, or
+/// `peak_pss_bytes` when `options.pss`.
+pub(super) fn per_rank(
+    env: &Env,
+    component: &Path,
+    n: u32,
+    figure: &str,
+    options: ChildOptions,
+) -> Result<f64> {
+    let peak = |sips| -> Result<f64> {
+        child_world(env, component, sips, options)?[figure]
+            .as_f64()
+            .with_context(|| format!("{figure} of a world of {sips}"))
+    };
+    let one = peak(1)?;
+    Ok((peak(n)? - one) / f64::from(n - 1))
+}
+
 pub(super) fn rss(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     let n = if env.quick { 512 } else { 4096 };
     let mut values = Vec::new();
     for _ in 0..runs {
-        let one = child_world(env, 1)?["peak_rss_bytes"]
-            .as_f64()
-            .context("peak RSS")?;
-        let many = child_world(env, n)?["peak_rss_bytes"]
-            .as_f64()
-            .context("peak RSS")?;
-        values.push((many - one) / f64::from(n - 1) / 1024.0);
+        values.push(
+            per_rank(
+                env,
+                &env.hello,
+                n,
+                "peak_rss_bytes",
+                ChildOptions::default(),
+            )? / 1024.0,
+        );
     }
     Ok(vec![Metric::at_most(
         &format!("RSS per idle rank, N={n} (hello)"),
@@ -82,7 +184,7 @@ pub(super) fn largest_world(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     let n = if env.quick { 1024 } else { 16384 };
     let (mut launch, mut process) = (Vec::new(), Vec::new());
     for _ in 0..runs {
-        let v = child_world(env, n)?;
+        let v = child_world(env, &env.hello, n, ChildOptions::default())?;
         launch.push(v["wall_ms"].as_f64().context("wall_ms")? / 1e3);
         process.push(v["process_ms"].as_f64().context("process_ms")? / 1e3);
     }
