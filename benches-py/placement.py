@@ -1,13 +1,14 @@
 """placement: rank = SIP as the hardware team's ADR-0024 decides it, in one script.
 
-D2: a rank has its rank once it has joined the world, not before. D3:
-`torch.ahbm.set_device(rank)` binds the rank's SIP, `torch.accelerator` reads the same
-binding, and a device outside the system is refused. D4: a tensor's shards land on
-`(sip, cube, pe)` of the rank's device; rank 0 prints the map under each DP policy.
+D2: a launched rank has its rank once it has joined the world, not before (a single driver
+answers rank 0). D3: `torch.ahbm.set_device(rank)` binds the rank's SIP, `torch.accelerator`
+reads the same binding, and a device outside the system is refused. D4: a tensor's shards
+land on `(sip, cube, pe)` of the rank's device; rank 0 prints the map under each DP policy.
 
 The Python twin of benches-wasm/src/bin/placement.rs.
 """
 
+import os
 import sys
 
 import torch
@@ -17,13 +18,14 @@ from kernbench import DpPolicy, InvalidDeviceError, NotInitializedError
 if len(sys.argv) > 1:
     sys.exit(f"placement takes no arguments, got {sys.argv[1:]}")
 
-# D2: no rank before init_process_group.
+# D2: a launched rank (RANK in its environment, as torchrun sets it) has no rank before
+# init_process_group; a single driver, bound to no rank, answers rank 0.
 try:
-    dist.get_rank()
+    early = dist.get_rank()
 except NotInitializedError:
-    pass
-else:
-    raise AssertionError("get_rank() before init_process_group must fail")
+    early = None
+expected = None if "RANK" in os.environ else 0
+assert early == expected, f"get_rank() before init_process_group gave {early!r}"
 
 dist.init_process_group("ccl")
 rank = dist.get_rank()

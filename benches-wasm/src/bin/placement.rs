@@ -1,22 +1,25 @@
 //! placement: rank = SIP as the hardware team's ADR-0024 decides it (DESIGN.md section 3),
-//! in one bench. D2: a rank has its rank once it has joined the world, not before. D3:
-//! `ahbm::set_device(rank)` binds the rank's SIP, `accelerator` reads the same binding, and a
-//! device outside the system is refused. D4: a tensor's shards land on `(sip, cube, pe)` of
-//! the rank's device; rank 0 prints the map under each DP policy, so a hardware engineer can
-//! check how data lands on cubes and PEs. `benches-py/placement.py` is its Python twin.
+//! in one bench. D2: a launched rank has its rank once it has joined the world, not before
+//! (a single driver answers rank 0). D3: `ahbm::set_device(rank)` binds the rank's SIP,
+//! `accelerator` reads the same binding, and a device outside the system is refused. D4: a
+//! tensor's shards land on `(sip, cube, pe)` of the rank's device; rank 0 prints the map
+//! under each DP policy, so a hardware engineer can check how data lands on cubes and PEs. `benches-py/placement.py` is its Python twin.
 
 use kernbench::ErrorKind;
 use kernbench::torch::{self, DType, DpPolicy, Tensor, TensorOptions, distributed as dist};
 
 fn main() -> Result<(), kernbench::Error> {
     kernbench::args::Args::none()?; // takes no arguments
-    // D2: no rank before init_process_group.
+    // D2: a launched rank (`RANK` in its environment, as torchrun sets it) has no rank
+    // before init_process_group; a single driver, bound to no rank, answers rank 0.
     let early = dist::get_rank().map_err(|e| e.kind());
-    assert_eq!(
-        early,
-        Err(ErrorKind::NotInitialized),
-        "get_rank before init_process_group must fail"
-    );
+    let launched = std::env::var_os("RANK").is_some();
+    let expected = if launched {
+        Err(ErrorKind::NotInitialized)
+    } else {
+        Ok(0)
+    };
+    assert_eq!(early, expected, "get_rank before init_process_group");
     dist::init_process_group("ccl")?;
     let rank = dist::get_rank()?;
     // D3: one binding per rank, under both spellings.
