@@ -2,7 +2,7 @@
 # `float`, `int` and `bool` are dtypes here, as in PyTorch: annotations say `builtins.`.
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from kernbench.errors import OutOfMemoryError as OutOfMemoryError
@@ -36,7 +36,7 @@ int = int32
 long = int64
 
 def zeros(
-    *size: builtins.int | Sequence[builtins.int],
+    *size: builtins.int | tuple[builtins.int, ...] | list[builtins.int],
     dtype: dtype | None = None,
     device: device | builtins.int | str | None = None,
     dp: DpPolicy | str | None = None,
@@ -44,20 +44,20 @@ def zeros(
     """A tensor of zeros; `dp` is its DP policy (`kernbench.DpPolicy`, default SPLIT_ROWS)."""
 
 def ones(
-    *size: builtins.int | Sequence[builtins.int],
+    *size: builtins.int | tuple[builtins.int, ...] | list[builtins.int],
     dtype: dtype | None = None,
     device: device | builtins.int | str | None = None,
     dp: DpPolicy | str | None = None,
 ) -> Tensor: ...
 def full(
-    size: builtins.int | Sequence[builtins.int],
+    size: builtins.int | tuple[builtins.int, ...] | list[builtins.int],
     fill_value: builtins.float,
     dtype: dtype | None = None,
     device: device | builtins.int | str | None = None,
     dp: DpPolicy | str | None = None,
 ) -> Tensor: ...
 def empty(
-    *size: builtins.int | Sequence[builtins.int],
+    *size: builtins.int | tuple[builtins.int, ...] | list[builtins.int],
     dtype: dtype | None = None,
     device: device | builtins.int | str | None = None,
     dp: DpPolicy | str | None = None,
@@ -65,7 +65,7 @@ def empty(
     """As `torch.empty`: here the memory is zeroed, as the simulator has no garbage."""
 
 def meta(
-    *size: builtins.int | Sequence[builtins.int],
+    *size: builtins.int | tuple[builtins.int, ...] | list[builtins.int],
     dtype: dtype | None = None,
     device: device | builtins.int | str | None = None,
     dp: DpPolicy | str | None = None,
@@ -92,13 +92,13 @@ def arange(
     dp: DpPolicy | str | None = None,
 ) -> Tensor: ...
 def rand(
-    *size: builtins.int | Sequence[builtins.int],
+    *size: builtins.int | tuple[builtins.int, ...] | list[builtins.int],
     dtype: dtype | None = None,
     device: device | builtins.int | str | None = None,
     dp: DpPolicy | str | None = None,
 ) -> Tensor: ...
 def randn(
-    *size: builtins.int | Sequence[builtins.int],
+    *size: builtins.int | tuple[builtins.int, ...] | list[builtins.int],
     dtype: dtype | None = None,
     device: device | builtins.int | str | None = None,
     dp: DpPolicy | str | None = None,

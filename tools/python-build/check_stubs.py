@@ -7,8 +7,9 @@ editor then completes and checks bench scripts against an API that is no longer 
 
 For every module under the directory (but the runner, `kernbench_app.py`) this compares
 with its stub: the public top-level names, the public members of each public class, and the
-parameters (names, order and kinds) of each public function and method. It prints one line
-per difference and exits 1 if there is any.
+parameters (names, order, kinds, and no default the module lacks) of each public function
+and method; a property counts as a value. It prints one line per difference and exits 1 if
+there is any.
 
 What counts as public in a module: a name without a leading underscore bound at top level
 by a def, a class or an assignment, or imported from the SDK itself (a relative import, or
@@ -18,7 +19,7 @@ methods assign on `self`, and those assigned on the class at module level
 (`DpPolicy.REPLICATE = ...`). In a stub: defs, classes and assignments, `import X as X`,
 `from m import X as X`, and the names in `__all__`.
 
-Usage: python3 tools/python-build/check_stubs.py guest-sdk-py
+Usage: python3 tools/python-build/check_stubs.py guest-sdk-py (Python 3.10 or newer)
 """
 
 import ast
@@ -43,17 +44,47 @@ def is_member(name: str) -> bool:
 
 
 def params(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Params:
+    """The parameters in order; one with a default ends in `=`."""
     a = fn.args
-    out = [p.arg for p in a.posonlyargs] + (["/"] if a.posonlyargs else [])
-    out += [p.arg for p in a.args]
+    positional = a.posonlyargs + a.args
+    defaulted = {id(p) for p in positional[len(positional) - len(a.defaults):]} if a.defaults else set()
+    defaulted |= {id(p) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None}
+
+    def spelled(p: ast.arg) -> str:
+        return p.arg + ("=" if id(p) in defaulted else "")
+
+    out = [spelled(p) for p in a.posonlyargs] + (["/"] if a.posonlyargs else [])
+    out += [spelled(p) for p in a.args]
     if a.vararg:
         out.append("*" + a.vararg.arg)
     elif a.kwonlyargs:
         out.append("*")
-    out += [p.arg for p in a.kwonlyargs]
+    out += [spelled(p) for p in a.kwonlyargs]
     if a.kwarg:
         out.append("**" + a.kwarg.arg)
     return tuple(out)
+
+
+def signature_problem(want: Params, got: Params) -> str | None:
+    """How a stub's parameters `got` misstate the module's `want`, if they do. The names,
+    order and kinds must be equal. A default only in the stub is wrong (the stub would let
+    a call leave out what the module needs); one only in the module is fine, as in an
+    overload that narrows."""
+    if [p.rstrip("=") for p in want] != [p.rstrip("=") for p in got]:
+        return f"parameters ({', '.join(want)}) in the module, ({', '.join(got)}) in the stub"
+    extra = [g.rstrip("=") for w, g in zip(want, got) if g.endswith("=") and not w.endswith("=")]
+    if extra:
+        return f"a default in the stub but not in the module: {', '.join(extra)}"
+    return None
+
+
+def is_property(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """`@property`, or its `.setter`/`.deleter`."""
+    return any(
+        (isinstance(d, ast.Name) and d.id == "property")
+        or (isinstance(d, ast.Attribute) and d.attr in ("getter", "setter", "deleter"))
+        for d in fn.decorator_list
+    )
 
 
 def definitions(body: list[ast.stmt]) -> Names:
@@ -61,7 +92,9 @@ def definitions(body: list[ast.stmt]) -> Names:
     parameters."""
     names: Names = {}
     for node in body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and is_property(node):
+            names.setdefault(node.name, [])  # read as a value, as `ndim = property(dim)` is
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             names.setdefault(node.name, []).append(params(node))
         elif isinstance(node, ast.ClassDef):
             names[node.name] = []
@@ -153,15 +186,18 @@ def compare_names(rel: str, cls: str, module: Names, stub: Names) -> list[str]:
         if only:
             problems.append(f"{what} only in {side}: {', '.join(sorted(only))}")
     for name in sorted(module.keys() & stub.keys()):
-        if not module[name]:
-            continue
         where = f"{rel}: {cls}.{name}" if cls else f"{rel}: {name}"
+        if not module[name]:
+            if stub[name]:
+                problems.append(f"{where}: a value or class in the module, a function in the stub")
+            continue
         want = module[name][-1]  # the def that wins at run time
         if not stub[name]:
             problems.append(f"{where}: a function in the module, not in the stub")
         for got in dict.fromkeys(stub[name]):  # each overload
-            if got != want:
-                problems.append(f"{where}: parameters ({', '.join(want)}) in the module, ({', '.join(got)}) in the stub")
+            problem = signature_problem(want, got)
+            if problem:
+                problems.append(f"{where}: {problem}")
     return problems
 
 
