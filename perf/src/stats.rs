@@ -70,8 +70,9 @@ impl Metric {
         }
     }
 
-    /// A metric with no bound, only a run that must complete (a failed run is an error
-    /// before a value exists): the figures are reported for what they are.
+    /// A metric with no bound, only a run that must complete. A failed run is an error
+    /// before a value exists, so such a metric is met whenever it has values; the figures
+    /// are reported for what they are.
     pub fn completes(
         name: &str,
         unit: &str,

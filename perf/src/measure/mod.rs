@@ -28,8 +28,8 @@ use kernbench_host::report::RunReport;
 use kernbench_host::runtime::{BenchEngine, Codegen, EngineOptions, LoadedBench};
 use kernbench_host::sim::{Topology, TopologySpec};
 use kernbench_python_build::PythonBuild;
+use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Everything the measurements need: built components, the host binary, the baseline.
 #[derive(Debug)]
@@ -44,8 +44,9 @@ pub struct Env {
     matmul_relaxed: PathBuf,
     compute: PathBuf,
     sweep: PathBuf,
-    /// `benches-py/hello.py`, built with componentize-py.
-    python_hello: PathBuf,
+    /// `benches-py/hello.py`, built with componentize-py when a measure first needs it: the
+    /// build needs PyPI once and takes seconds, which the other measures should not pay.
+    python_hello: OnceCell<PathBuf>,
     kernbench: PathBuf,
     cache: PathBuf,
     /// The repository (for the prototype in `perf/stackless`).
@@ -89,9 +90,7 @@ impl Env {
         let matmul_scalar = matmul_built_with(root, "scalar", "-simd128")?;
         let matmul_relaxed = matmul_built_with(root, "relaxed", "+simd128,+relaxed-simd")?;
         note("building the kernbench binary (release)");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .current_dir(root)
+        let status = kernbench_guest_build::cargo_command(root)
             .args([
                 "build",
                 "--release",
@@ -107,17 +106,6 @@ impl Env {
             bail!("building kernbench failed");
         }
         let cache = root.join("target/perf-cache");
-        note("building benches-py/hello.py with componentize-py (its venv in target/perf-cache)");
-        let python_hello = kernbench_python_build::build(
-            &PythonBuild {
-                bench: root.join("benches-py/hello.py"),
-                output: Some(root.join("target/perf-python/hello.wasm")),
-                cache_dir: cache.clone(),
-            },
-            &mut |m| note(m),
-        )
-        .context("building benches-py/hello.py")?
-        .path;
         note("preparing the greenlet baseline (venv in target/perf-venv)");
         let python = Python::prepare(root)?;
         Ok(Env {
@@ -129,7 +117,7 @@ impl Env {
             matmul_relaxed,
             compute: find("perf_compute")?,
             sweep: find("all_reduce_perf")?,
-            python_hello,
+            python_hello: OnceCell::new(),
             kernbench: root.join("target/release/kernbench"),
             cache,
             root: root.to_path_buf(),
@@ -137,6 +125,24 @@ impl Env {
             quick,
             machine: machine(),
         })
+    }
+
+    /// `benches-py/hello.py`'s component, built on first use (its venv in the perf cache).
+    fn python_hello(&self) -> Result<&Path> {
+        if let Some(path) = self.python_hello.get() {
+            return Ok(path);
+        }
+        note("building benches-py/hello.py with componentize-py (its venv in target/perf-cache)");
+        let built = kernbench_python_build::build(
+            &PythonBuild {
+                bench: self.root.join("benches-py/hello.py"),
+                output: Some(self.root.join("target/perf-python/hello.wasm")),
+                cache_dir: self.cache.clone(),
+            },
+            &mut |m| note(m),
+        )
+        .context("building benches-py/hello.py")?;
+        Ok(self.python_hello.get_or_init(|| built.path))
     }
 
     fn engine(&self, max_ranks: u32) -> Result<BenchEngine> {

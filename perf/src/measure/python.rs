@@ -12,6 +12,7 @@ use kernbench_host::runtime::{LoadedBench, instantiate_only};
 const MIB: f64 = (1 << 20) as f64;
 
 pub(super) fn python(env: &Env, runs: usize) -> Result<Vec<Metric>> {
+    let python_hello = env.python_hello()?;
     let n = if env.quick { 32 } else { 256 };
     let sampled = ChildOptions {
         pss: true,
@@ -23,17 +24,17 @@ pub(super) fn python(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     };
     // Once first: it puts the compiled components in the cache, and a child that compiles
     // would count the compiler's memory as the one-rank world's.
-    for component in [&env.python_hello, &env.hello] {
+    for component in [python_hello, env.hello.as_path()] {
         child_world(env, component, 1, unsampled)?;
     }
     let (mut pss, mut rss, mut rust_pss) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
-        pss.push(per_rank(env, &env.python_hello, n, "peak_pss_bytes", sampled)? / MIB);
-        rss.push(per_rank(env, &env.python_hello, n, "peak_rss_bytes", unsampled)? / MIB);
+        pss.push(per_rank(env, python_hello, n, "peak_pss_bytes", sampled)? / MIB);
+        rss.push(per_rank(env, python_hello, n, "peak_rss_bytes", unsampled)? / MIB);
         rust_pss.push(per_rank(env, &env.hello, n, "peak_pss_bytes", sampled)? / MIB);
     }
     let engine = env.engine(n)?;
-    let python = load(&engine, &env.python_hello)?;
+    let python = load(&engine, python_hello)?;
     let rust = load(&engine, &env.hello)?;
     let options = RunOptions::new(topology(n)?);
     let per_rank_ms = |bench: &LoadedBench| -> Result<f64> {
@@ -48,10 +49,10 @@ pub(super) fn python(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     let (mut wall, mut peak_rss, mut peak_pss) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         // Timed without the sampler, whose reads of the page tables slow a big world down.
-        let v = child_world(env, &env.python_hello, big, unsampled)?;
+        let v = child_world(env, python_hello, big, unsampled)?;
         wall.push(v["wall_ms"].as_f64().context("wall_ms")? / 1e3);
         peak_rss.push(v["peak_rss_bytes"].as_f64().context("peak RSS")? / MIB / 1024.0);
-        let v = child_world(env, &env.python_hello, big, sampled)?;
+        let v = child_world(env, python_hello, big, sampled)?;
         peak_pss.push(v["peak_pss_bytes"].as_f64().context("peak PSS")? / MIB / 1024.0);
     }
     Ok(vec![

@@ -101,12 +101,7 @@ pub(super) fn stackless(env: &Env, runs: usize) -> Result<Vec<Metric>> {
 /// `cargo build --release` in the prototype's workspace, with the outer build's variables
 /// left out.
 fn cargo(workspace: &Path, target_dir: &Path, args: &[&str]) -> Result<()> {
-    let program = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(program)
-        .current_dir(workspace)
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+    let status = kernbench_guest_build::cargo_command(workspace)
         .args(["build", "--release", "--quiet", "--target-dir"])
         .arg(target_dir)
         .args(args)

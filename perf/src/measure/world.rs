@@ -28,7 +28,7 @@ pub fn run_world_child(
     let bench = load(&engine, component)?;
     let started = Instant::now();
     let world = || run(&engine, &bench, RunOptions::new(topology(sips)?));
-    let (report, peak_pss): (RunReport, Option<u64>) = if pss {
+    let (report, pss): (RunReport, Option<PssPeak>) = if pss {
         let (report, peak) = sampling_pss(world);
         (report?, Some(peak?))
     } else {
@@ -42,7 +42,8 @@ pub fn run_world_child(
             "wall_ms": report.host.wall_ms,
             "total_ms": total_ms,
             "peak_rss_bytes": report.host.peak_rss_bytes,
-            "peak_pss_bytes": peak_pss,
+            "peak_pss_bytes": pss.map(|p| p.bytes),
+            "pss_samples": pss.map(|p| p.samples),
         })
     );
     Ok(())
@@ -50,27 +51,50 @@ pub fn run_world_child(
 
 /// Between two samples of PSS. A sample walks the page tables of the whole world (tens of
 /// milliseconds for a thousand Python ranks) and holds the address space's lock meanwhile,
-/// so sampling slows the world; the peak, at the end of the run, stays within a period.
-const PSS_SAMPLE_PERIOD: Duration = Duration::from_millis(20);
+/// so a sampled world runs slower; wall times come from unsampled runs.
+const PSS_SAMPLE_PERIOD: Duration = Duration::from_millis(1);
+
+/// The largest PSS sample of a run, and how many samples were taken while it ran.
+#[derive(Debug, Clone, Copy)]
+struct PssPeak {
+    bytes: u64,
+    samples: u64,
+}
+
+/// Sets the flag when dropped, so the sampler stops even if the world panics (a scoped
+/// thread would otherwise keep the scope, and the child, waiting forever).
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
 
 /// Run `f` while a second thread samples this process's proportional set size every
-/// `PSS_SAMPLE_PERIOD`; the largest sample. RSS counts a page once for every mapping of it, and
-/// every rank maps the component's copy-on-write memory image, so the RSS of a world of N
-/// ranks counts the shared image N times; PSS counts each page once. The kernel keeps no
-/// peak of PSS, hence the sampling (a peak between two samples is missed).
-fn sampling_pss<T>(f: impl FnOnce() -> T) -> (T, Result<u64>) {
+/// `PSS_SAMPLE_PERIOD`; the largest sample. RSS counts a page once for every mapping of
+/// it, and every rank maps the component's copy-on-write memory image, so the RSS of a
+/// world of N ranks counts the shared image N times; PSS counts each page once. The kernel
+/// keeps no peak of PSS, hence the sampling (a peak between two samples is missed).
+fn sampling_pss<T>(f: impl FnOnce() -> T) -> (T, Result<PssPeak>) {
     let done = AtomicBool::new(false);
     std::thread::scope(|scope| {
-        let sampler = scope.spawn(|| -> Result<u64> {
-            let mut peak = 0;
+        let sampler = scope.spawn(|| -> Result<PssPeak> {
+            let mut peak = PssPeak {
+                bytes: 0,
+                samples: 0,
+            };
             while !done.load(Ordering::Relaxed) {
-                peak = peak.max(pss_bytes()?);
+                peak.bytes = peak.bytes.max(pss_bytes()?);
+                peak.samples += 1;
                 std::thread::sleep(PSS_SAMPLE_PERIOD);
             }
-            Ok(peak.max(pss_bytes()?))
+            Ok(peak)
         });
-        let out = f();
-        done.store(true, Ordering::Relaxed);
+        let out = {
+            let _stop = SetOnDrop(&done);
+            f()
+        };
         let peak = sampler
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("the PSS sampler panicked")));
@@ -149,7 +173,12 @@ pub(super) fn per_rank(
     options: ChildOptions,
 ) -> Result<f64> {
     let peak = |sips| -> Result<f64> {
-        child_world(env, component, sips, options)?[figure]
+        let v = child_world(env, component, sips, options)?;
+        // A world over before its second sample has no peak worth the name.
+        if options.pss && sips > 1 && v["pss_samples"].as_u64().unwrap_or(0) < 2 {
+            bail!("a world of {sips} SIPs ended before its PSS was sampled twice");
+        }
+        v[figure]
             .as_f64()
             .with_context(|| format!("{figure} of a world of {sips}"))
     };

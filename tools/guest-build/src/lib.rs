@@ -128,6 +128,12 @@ fn clean_command(program: &str, dir: &Path) -> Command {
     cmd
 }
 
+/// `cargo` (`$CARGO`, else the one on `PATH`) to run in `dir`, without the variables an
+/// outer cargo sets: for a tool that runs a nested build of its own.
+pub fn cargo_command(dir: &Path) -> Command {
+    clean_command(&cargo_program(), dir)
+}
+
 fn spawn_output(cmd: &mut Command, program: &str) -> Result<std::process::Output, BuildError> {
     cmd.output().map_err(|source| BuildError::Spawn {
         program: program.to_owned(),
