@@ -45,7 +45,7 @@ pub enum PythonBuildError {
         why: String,
     },
     /// The bench's sources exceed a named limit.
-    #[error("{}: {what} exceed {limit} ({name}): put the bench and its helper modules in a directory of their own", dir.display())]
+    #[error("{}: {what} exceed {limit} ({name}): {hint}", dir.display())]
     SourceLimit {
         /// The directory scanned.
         dir: PathBuf,
@@ -55,6 +55,8 @@ pub enum PythonBuildError {
         limit: String,
         /// The limit's name.
         name: &'static str,
+        /// What to do about it.
+        hint: &'static str,
     },
 }
 

@@ -72,11 +72,17 @@ struct Walk {
 
 impl Walk {
     fn limit(&self, what: &'static str, limit: String, name: &'static str) -> PythonBuildError {
+        let hint = if name == "MAX_PACKAGE_DEPTH" {
+            "nest the bench's packages less deeply"
+        } else {
+            "put the bench and its helper modules in a directory of their own"
+        };
         PythonBuildError::SourceLimit {
             dir: self.root.clone(),
             what,
             limit,
             name,
+            hint,
         }
     }
 
