@@ -70,13 +70,17 @@ struct Walk {
     bytes: u64,
 }
 
+/// What to do when the files or bytes of a bench's directory exceed their limit.
+const OWN_DIRECTORY: &str = "put the bench and its helper modules in a directory of their own";
+
 impl Walk {
-    fn limit(&self, what: &'static str, limit: String, name: &'static str) -> PythonBuildError {
-        let hint = if name == "MAX_PACKAGE_DEPTH" {
-            "nest the bench's packages less deeply"
-        } else {
-            "put the bench and its helper modules in a directory of their own"
-        };
+    fn limit(
+        &self,
+        what: &'static str,
+        limit: String,
+        name: &'static str,
+        hint: &'static str,
+    ) -> PythonBuildError {
         PythonBuildError::SourceLimit {
             dir: self.root.clone(),
             what,
@@ -92,6 +96,7 @@ impl Walk {
                 "its Python files",
                 MAX_SOURCE_FILES.to_string(),
                 "MAX_SOURCE_FILES",
+                OWN_DIRECTORY,
             ));
         }
         let meta = std::fs::metadata(path).map_err(PythonBuildError::io(path))?;
@@ -107,6 +112,7 @@ impl Walk {
                 "its Python sources",
                 format!("{} MiB", MAX_SOURCE_BYTES >> 20),
                 "MAX_SOURCE_BYTES",
+                OWN_DIRECTORY,
             )
         };
         let budget = MAX_SOURCE_BYTES.saturating_sub(self.bytes);
@@ -156,6 +162,7 @@ impl Walk {
                 "its nested packages",
                 format!("{MAX_PACKAGE_DEPTH} levels"),
                 "MAX_PACKAGE_DEPTH",
+                "nest the bench's packages less deeply",
             ));
         }
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -355,6 +362,7 @@ mod tests {
             e.contains("its nested packages exceed 16 levels (MAX_PACKAGE_DEPTH)"),
             "{e}"
         );
+        assert!(e.ends_with("nest the bench's packages less deeply"), "{e}");
     }
 
     #[cfg(unix)]
