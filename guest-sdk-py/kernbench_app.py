@@ -79,6 +79,9 @@ def _compile(name):
 _preload()
 # Compiled now: a SyntaxError fails the build, with its file and line, not every rank.
 _CODES = {name: _compile(name) for name in _SOURCES}
+# Tracebacks show the bench's lines (the entries have no mtime, so no check drops them).
+for _filename, _, _source in _SOURCES.values():
+    linecache.cache[_filename] = (len(_source), None, _source.splitlines(True), _filename)
 
 
 class _SourceImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -139,8 +142,3 @@ class Run(exports.Run):
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
-
-
-# Tracebacks show the bench's lines (the entries have no mtime, so no check drops them).
-for _filename, _, _source in _SOURCES.values():
-    linecache.cache[_filename] = (len(_source), None, _source.splitlines(True), _filename)
