@@ -105,7 +105,6 @@ impl Env {
         if !status.success() {
             bail!("building kernbench failed");
         }
-        let cache = root.join("target/perf-cache");
         note("preparing the greenlet baseline (venv in target/perf-venv)");
         let python = Python::prepare(root)?;
         Ok(Env {
@@ -119,7 +118,7 @@ impl Env {
             sweep: find("all_reduce_perf")?,
             python_hello: OnceCell::new(),
             kernbench: root.join("target/release/kernbench"),
-            cache,
+            cache: root.join("target/perf-cache"),
             root: root.to_path_buf(),
             python,
             quick,

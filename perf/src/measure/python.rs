@@ -2,7 +2,7 @@
 //! world of them depends on the pooling allocator mapping the component's initial memory
 //! image copy-on-write (ADR-0018); each figure stands beside the Rust hello's in this run.
 
-use super::world::{ChildOptions, child_world, per_rank};
+use super::world::{ChildOptions, PerRank, child_world, per_rank};
 use super::{Env, load, topology};
 use crate::stats::{Metric, fmt, median, min_max};
 use anyhow::{Context, Result};
@@ -10,6 +10,7 @@ use kernbench_host::model::RunOptions;
 use kernbench_host::runtime::{LoadedBench, instantiate_only};
 
 const MIB: f64 = (1 << 20) as f64;
+const GIB: f64 = (1 << 30) as f64;
 
 pub(super) fn python(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     let python_hello = env.python_hello()?;
@@ -18,6 +19,7 @@ pub(super) fn python(env: &Env, runs: usize) -> Result<Vec<Metric>> {
         pss: true,
         cached: true,
     };
+    // Wall times: the sampler's reads of the page tables slow a big world down.
     let unsampled = ChildOptions {
         pss: false,
         ..sampled
@@ -28,10 +30,12 @@ pub(super) fn python(env: &Env, runs: usize) -> Result<Vec<Metric>> {
         child_world(env, component, 1, unsampled)?;
     }
     let (mut pss, mut rss, mut rust_pss) = (Vec::new(), Vec::new(), Vec::new());
+    let sampled_pss = |per: PerRank| per.pss.context("a sampled child reports its PSS");
     for _ in 0..runs {
-        pss.push(per_rank(env, python_hello, n, "peak_pss_bytes", sampled)? / MIB);
-        rss.push(per_rank(env, python_hello, n, "peak_rss_bytes", unsampled)? / MIB);
-        rust_pss.push(per_rank(env, &env.hello, n, "peak_pss_bytes", sampled)? / MIB);
+        let python = per_rank(env, python_hello, n, sampled)?;
+        pss.push(sampled_pss(python)? / MIB);
+        rss.push(python.rss / MIB);
+        rust_pss.push(sampled_pss(per_rank(env, &env.hello, n, sampled)?)? / MIB);
     }
     let engine = env.engine(n)?;
     let python = load(&engine, python_hello)?;
@@ -48,12 +52,11 @@ pub(super) fn python(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     let big = if env.quick { 128 } else { 1024 };
     let (mut wall, mut peak_rss, mut peak_pss) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
-        // Timed without the sampler, whose reads of the page tables slow a big world down.
         let v = child_world(env, python_hello, big, unsampled)?;
         wall.push(v["wall_ms"].as_f64().context("wall_ms")? / 1e3);
-        peak_rss.push(v["peak_rss_bytes"].as_f64().context("peak RSS")? / MIB / 1024.0);
+        peak_rss.push(v["peak_rss_bytes"].as_f64().context("peak RSS")? / GIB);
         let v = child_world(env, python_hello, big, sampled)?;
-        peak_pss.push(v["peak_pss_bytes"].as_f64().context("peak PSS")? / MIB / 1024.0);
+        peak_pss.push(v["peak_pss_bytes"].as_f64().context("peak PSS")? / GIB);
     }
     Ok(vec![
         Metric::at_most(

@@ -162,43 +162,53 @@ pub(super) fn child_world(
     Ok(v)
 }
 
-/// Bytes of peak memory one more rank of `component` costs: a world of `n` SIPs minus a
-/// world of one, over `n - 1`. `figure` is the child's `peak_rss_bytes`, or
-/// `peak_pss_bytes` when `options.pss`.
+/// Bytes of peak memory one more rank costs, by each count.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PerRank {
+    /// By the kernel's RSS (`VmHWM`).
+    pub rss: f64,
+    /// By PSS, when the children sampled it.
+    pub pss: Option<f64>,
+}
+
+/// What one more rank of `component` costs: a world of `n` SIPs minus a world of one, over
+/// `n - 1`, both figures from the same two children.
 pub(super) fn per_rank(
     env: &Env,
     component: &Path,
     n: u32,
-    figure: &str,
     options: ChildOptions,
-) -> Result<f64> {
-    let peak = |sips| -> Result<f64> {
+) -> Result<PerRank> {
+    let peaks = |sips| -> Result<(f64, Option<f64>)> {
         let v = child_world(env, component, sips, options)?;
+        let rss = v["peak_rss_bytes"]
+            .as_f64()
+            .with_context(|| format!("peak RSS of a world of {sips}"))?;
+        if !options.pss {
+            return Ok((rss, None));
+        }
         // A world over before its second sample has no peak worth the name.
-        if options.pss && sips > 1 && v["pss_samples"].as_u64().unwrap_or(0) < 2 {
+        if sips > 1 && v["pss_samples"].as_u64().unwrap_or(0) < 2 {
             bail!("a world of {sips} SIPs ended before its PSS was sampled twice");
         }
-        v[figure]
+        let pss = v["peak_pss_bytes"]
             .as_f64()
-            .with_context(|| format!("{figure} of a world of {sips}"))
+            .with_context(|| format!("peak PSS of a world of {sips}"))?;
+        Ok((rss, Some(pss)))
     };
-    let one = peak(1)?;
-    Ok((peak(n)? - one) / f64::from(n - 1))
+    let (one, many) = (peaks(1)?, peaks(n)?);
+    let per = |one: f64, many: f64| (many - one) / f64::from(n - 1);
+    Ok(PerRank {
+        rss: per(one.0, many.0),
+        pss: one.1.zip(many.1).map(|(a, b)| per(a, b)),
+    })
 }
 
 pub(super) fn rss(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     let n = if env.quick { 512 } else { 4096 };
     let mut values = Vec::new();
     for _ in 0..runs {
-        values.push(
-            per_rank(
-                env,
-                &env.hello,
-                n,
-                "peak_rss_bytes",
-                ChildOptions::default(),
-            )? / 1024.0,
-        );
+        values.push(per_rank(env, &env.hello, n, ChildOptions::default())?.rss / 1024.0);
     }
     Ok(vec![Metric::at_most(
         &format!("RSS per idle rank, N={n} (hello)"),
