@@ -196,7 +196,12 @@ impl<E> Run<'_, E> {
 
     /// Whether some lane has been inside one poll for [`STEAL_AFTER`]: a rank computing.
     fn computing(&self) -> bool {
-        let now = self.nanos();
+        self.computing_at(self.nanos())
+    }
+
+    /// [`computing`](Self::computing) at `now` ([`Run::nanos`]), for a lane that has just
+    /// read the clock.
+    fn computing_at(&self, now: u64) -> bool {
         self.busy_since.iter().any(|since| {
             let since = since.load(Ordering::Acquire);
             since != 0 && now.saturating_sub(since) >= STEAL_AFTER.as_nanos() as u64
@@ -210,8 +215,10 @@ impl<E> Run<'_, E> {
             .saturating_add(1)
     }
 
-    /// Poll task `index` once on lane `l` and record how it ended, if it did.
-    fn poll_task(&self, l: usize, index: usize) {
+    /// Poll task `index` once on lane `l`, from `now` ([`Run::nanos`], read by the caller:
+    /// one clock read per poll serves this and the lane's own checks), and record how it
+    /// ended, if it did.
+    fn poll_task(&self, l: usize, index: usize, now: u64) {
         let state = &self.ready.states[index];
         if state
             .compare_exchange(QUEUED, POLLING, Ordering::AcqRel, Ordering::Acquire)
@@ -224,7 +231,7 @@ impl<E> Run<'_, E> {
             match slot.as_mut() {
                 Some(task) => {
                     let mut cx = Context::from_waker(&self.wakers[index]);
-                    self.busy_since[l].store(self.nanos(), Ordering::Release);
+                    self.busy_since[l].store(now, Ordering::Release);
                     let polled = task.as_mut().poll(&mut cx);
                     self.busy_since[l].store(0, Ordering::Release);
                     if polled.is_ready() {
@@ -432,7 +439,7 @@ async fn lane<E>(run: &Run<'_, E>, l: usize, deadline: Option<Instant>) {
                         ready.active.fetch_add(1, Ordering::SeqCst);
                         active = true;
                         steal_check = None;
-                        run.poll_task(l, index);
+                        run.poll_task(l, index, run.nanos());
                         return Poll::Ready(());
                     }
                     None => {
@@ -448,21 +455,26 @@ async fn lane<E>(run: &Run<'_, E>, l: usize, deadline: Option<Instant>) {
                     }
                 }
             }
-            // Active: run ready tasks for a while, then hand back to the runtime.
-            let started = Instant::now();
+            // Active: run ready tasks for a while, then hand back to the runtime. The clock is
+            // read once per poll (a barrier round polls every rank once; the reads were 6% of
+            // it): the end of one poll is the start of the next.
+            let started = run.nanos();
+            let mut now = started;
             while let Some(index) = run.next() {
-                let poll_began = Instant::now();
-                run.poll_task(l, index);
+                let began = now;
+                run.poll_task(l, index, began);
                 if run.stopped() {
                     return Poll::Ready(());
                 }
+                now = run.nanos();
                 // A lane that joined to share computing ranks goes back to sleep once it
                 // only gets short polls and no lane computes: short polls on several lanes
                 // cost more (shared cache lines, TLB shootdowns) than they gain.
-                if l != 0 && poll_began.elapsed() < STEAL_AFTER && !run.computing() {
+                let short = now.saturating_sub(began) < STEAL_AFTER.as_nanos() as u64;
+                if l != 0 && short && !run.computing_at(now) {
                     break;
                 }
-                if started.elapsed() >= YIELD_EVERY {
+                if now.saturating_sub(started) >= YIELD_EVERY.as_nanos() as u64 {
                     return Poll::Ready(());
                 }
             }
