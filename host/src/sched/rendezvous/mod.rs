@@ -117,8 +117,10 @@ impl<C: CallMatch> Rendezvous<C> {
         *seq_slot += 1;
         let key = SlotKey { scope, seq };
 
-        if let Some(slot) = self.slots.get(&key)
-            && let Some((first_rank, first)) = slot.arrived.first()
+        // One lookup serves the check and the arrival (every rank of every round comes here).
+        let entry = self.slots.entry(key);
+        if let Entry::Occupied(slot) = &entry
+            && let Some((first_rank, first)) = slot.get().arrived.first()
         {
             // Told lower rank first, whichever arrived first: the message does not depend on
             // how the host interleaved the two ranks.
@@ -148,11 +150,13 @@ impl<C: CallMatch> Rendezvous<C> {
             )));
         }
 
-        let mut entry = match self.slots.entry(key) {
+        let mut entry = match entry {
             Entry::Occupied(entry) => entry,
             Entry::Vacant(entry) => entry.insert_entry(Slot {
                 members: members.clone(),
-                arrived: Vec::new(),
+                // Sized once: every member arrives, and growing by doubling copied the
+                // calls log2(N) times.
+                arrived: Vec::with_capacity(members.len()),
             }),
         };
         let slot = entry.get_mut();
@@ -172,7 +176,7 @@ impl<C: CallMatch> Rendezvous<C> {
             });
         }
         if blocking {
-            self.block(rank, Pending { scope, seq, call })?;
+            self.wait_at_open_slot(rank, Pending { scope, seq, call })?;
         }
         Ok(Arrival::Wait { seq })
     }
@@ -190,6 +194,11 @@ impl<C: CallMatch> Rendezvous<C> {
         if !self.slots.contains_key(&key) {
             return Ok(());
         }
+        self.wait_at_open_slot(rank, pending)
+    }
+
+    /// [`block`](Self::block) on a slot known to be open.
+    fn wait_at_open_slot(&mut self, rank: u32, pending: Pending<C>) -> Result<(), RendezvousError> {
         self.waiting.insert(rank, pending);
         if self.waiting.len() == self.live {
             let why = "every live rank is waiting and none of their calls can complete";
