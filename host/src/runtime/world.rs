@@ -136,6 +136,9 @@ pub struct World {
     states: Vec<RankState>,
     /// How many ranks are in [`RankState::Until`].
     asking: usize,
+    /// Each rank's ticket for its blocking calls, reused from call to call: a rank waits in
+    /// at most one blocking call at a time, and a barrier round no longer allocates one.
+    blocking_tickets: Vec<Ticket>,
 }
 
 /// Why `new_group` failed.
@@ -184,6 +187,23 @@ impl World {
             in_flight: BTreeMap::new(),
             states: vec![RankState::Running; ranks as usize],
             asking: 0,
+            blocking_tickets: (0..ranks).map(|_| Ticket::default()).collect(),
+        }
+    }
+
+    /// The ticket of `rank`'s next blocking call: its own one, unless something still holds
+    /// that (a wait dropped unfinished) or an outcome sits in it, when it gets a new one.
+    fn blocking_ticket(&mut self, rank: u32) -> Ticket {
+        match self.blocking_tickets.get_mut(rank as usize) {
+            Some(own) => {
+                // Every clone is made here, under the world's lock: a count of one means
+                // nobody else can post to it or wait on it.
+                if Arc::strong_count(own) != 1 || own.is_ready() {
+                    *own = Ticket::default();
+                }
+                own.clone()
+            }
+            None => Ticket::default(),
         }
     }
 
@@ -486,10 +506,11 @@ fn tensors_of(call: &CollectiveCall) -> impl Iterator<Item = TensorId> + '_ {
 /// Issue `call` in `scope` (whose members are `members`) for `rank`, at its current
 /// simulated time. The last member to arrive runs `complete` on the world (moving data; it
 /// returns the operation's end time) and posts the outcome to every member. A `blocking`
-/// issuer waits from now on (see [`wait`]); an asynchronous one goes on running. The call's
-/// tensors stay alive until it has run, even if the guest drops them meanwhile.
+/// issuer waits from now on (its [`wait`] only receives the outcome); an asynchronous one
+/// goes on running. The call's tensors stay alive until it has run, even if the guest drops
+/// them meanwhile. The caller holds the world's lock (it looked up the group under it).
 pub fn issue(
-    world: &SharedWorld,
+    w: &mut World,
     rank: u32,
     scope: Scope,
     members: &Arc<[u32]>,
@@ -502,8 +523,11 @@ pub fn issue(
         u64,
     ) -> Result<(CollectiveRecord, Plan), Abort>,
 ) -> Result<Issued, Abort> {
-    let mut w = lock(world);
-    let ticket = Ticket::default();
+    let ticket = if blocking {
+        w.blocking_ticket(rank)
+    } else {
+        Ticket::default()
+    };
     let arrived = Arrived {
         call,
         at_ns: w.sim.clocks.get(rank),
@@ -532,7 +556,7 @@ pub fn issue(
                     (r, a.call)
                 })
                 .collect();
-            let started = complete(&mut w, &calls, &arrivals, seq);
+            let started = complete(w, &calls, &arrivals, seq);
             for (_, call) in &calls {
                 for id in tensors_of(call) {
                     w.sim.store.unpin(id);
@@ -566,6 +590,15 @@ pub fn issue(
             return Err(Abort::new(FailureKind::Deadlock, message));
         }
     };
+    // A blocking issuer waits from here, under the lock it arrived with: for the others to
+    // complete its slot, or (if it completed it) for the network to end its communication.
+    if blocking
+        && !ticket.is_ready()
+        && let Some(state) = w.states.get_mut(rank as usize)
+    {
+        *state = RankState::Waiting(ticket.clone());
+        w.settle();
+    }
     Ok(Issued {
         scope,
         seq,
@@ -575,20 +608,20 @@ pub fn issue(
 }
 
 /// Wait for an operation `rank` issued, then move its clock to the operation's end (unless
-/// it is already later). A blocking issue already counts as waiting; an asynchronous one
-/// starts waiting here, which may complete a deadlock.
+/// it is already later). A blocking issue already waits (see [`issue`]); an asynchronous
+/// one starts waiting here, which may complete a deadlock.
 pub async fn wait(world: &SharedWorld, rank: u32, issued: Issued) -> Result<(), Abort> {
-    if !issued.ticket.is_ready() {
+    if let Some(call) = issued.call
+        && !issued.ticket.is_ready()
+    {
         let mut w = lock(world);
-        if let Some(call) = issued.call {
-            let pending = Pending {
-                scope: issued.scope,
-                seq: issued.seq,
-                call,
-            };
-            if let Err(e) = w.rendezvous.block(rank, pending) {
-                return Err(Abort::new(FailureKind::Deadlock, e.to_string()));
-            }
+        let pending = Pending {
+            scope: issued.scope,
+            seq: issued.seq,
+            call,
+        };
+        if let Err(e) = w.rendezvous.block(rank, pending) {
+            return Err(Abort::new(FailureKind::Deadlock, e.to_string()));
         }
         if let Some(state) = w.states.get_mut(rank as usize) {
             *state = RankState::Waiting(issued.ticket.clone());
@@ -655,7 +688,7 @@ mod tests {
             let scope = Scope::Group(0);
             let members: Arc<[u32]> = Arc::from(members);
             let issued = issue(
-                world,
+                &mut lock(world),
                 rank,
                 scope,
                 &members,

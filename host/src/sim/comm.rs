@@ -250,7 +250,7 @@ mod tests {
     use super::*;
     use crate::sim::{DpPolicy, Init, NewTensor, SimLimits, Simulator, Topology};
 
-    fn tensor(sim: &mut Simulator, rank: u32, value: f64) -> TensorArg {
+    fn tensor(sim: &mut Simulator, rank: u32, value: f64) -> Box<TensorArg> {
         let req = NewTensor {
             shape: vec![4],
             dtype: DType::F32,
@@ -259,7 +259,7 @@ mod tests {
             init: Init::Full(value),
         };
         let id = sim.create(rank, req).unwrap();
-        sim.store.tensor_arg(id).unwrap()
+        Box::new(sim.store.tensor_arg(id).unwrap())
     }
 
     #[test]

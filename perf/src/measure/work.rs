@@ -32,7 +32,7 @@ pub(super) fn all_reduce(env: &Env, runs: usize) -> Result<Vec<Metric>> {
         let id = sim.create(r, req)?;
         let members: Vec<u32> = (0..ranks).collect();
         let op = Op::AllReduce {
-            tensor: sim.store.tensor_arg(id)?,
+            tensor: Box::new(sim.store.tensor_arg(id)?),
             op: ReduceOp::Sum,
         };
         calls.push((r, CollectiveCall::new(r, 0, &members, op)?));

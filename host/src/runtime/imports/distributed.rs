@@ -39,9 +39,9 @@ impl RankState {
     }
 
     /// Capture a tensor handle as a collective argument.
-    fn arg(&mut self, t: &Resource<TensorHandle>) -> Result<TensorArg, HostError> {
+    fn arg(&mut self, t: &Resource<TensorHandle>) -> Result<Box<TensorArg>, HostError> {
         let id = self.table().get(t).map_err(wasmtime::Error::new)?.id;
-        Ok(lock(&self.world).sim.store.tensor_arg(id)?)
+        Ok(Box::new(lock(&self.world).sim.store.tensor_arg(id)?))
     }
 
     /// Issue a collective or point-to-point call in group `g` (none = the world): check it
@@ -57,25 +57,24 @@ impl RankState {
         self.require_init(op.name())?;
         let group = g.unwrap_or(0);
         let name = op.name();
-        let (scope, members, call) = {
-            let world = lock(&self.world);
-            let members = world.group_members(Some(group), self.index)?.clone();
-            let call = CollectiveCall::new(self.index, group, &members, op)?;
-            match call.op().peer() {
-                Some(peer) => {
-                    let (src, dst) = match call.op() {
-                        Op::Send { .. } => (self.index, peer),
-                        _ => (peer, self.index),
-                    };
-                    let channel = Scope::Channel { group, src, dst };
-                    let pair = [self.index.min(peer), self.index.max(peer)];
-                    (channel, Arc::from(pair), call)
-                }
-                None => (Scope::Group(group), members, call),
+        // One lock for the lookup and the arrival: a barrier round takes it once per rank.
+        let mut world = lock(&self.world);
+        let members = world.group_members(Some(group), self.index)?.clone();
+        let call = CollectiveCall::new(self.index, group, &members, op)?;
+        let (scope, members) = match call.op().peer() {
+            Some(peer) => {
+                let (src, dst) = match call.op() {
+                    Op::Send { .. } => (self.index, peer),
+                    _ => (peer, self.index),
+                };
+                let channel = Scope::Channel { group, src, dst };
+                let pair = [self.index.min(peer), self.index.max(peer)];
+                (channel, Arc::from(pair))
             }
+            None => (Scope::Group(group), members),
         };
         world::issue(
-            &self.world,
+            &mut world,
             self.index,
             scope,
             &members,

@@ -20,24 +20,26 @@ pub struct CollectiveCall {
 }
 
 impl CollectiveCall {
-    /// Check `op`, called by `rank` in `group` whose members (global ranks, in group order)
-    /// are `members`.
+    /// Check `op`, called by `rank` in `group` whose members (global ranks, ascending, which
+    /// is group order) are `members`.
     pub fn new(rank: u32, group: u32, members: &[u32], op: Op) -> Result<Self, SimError> {
         let name = op.name();
+        // Binary search: every rank checks every call, so a scan would cost O(N) per rank.
+        let member = |r: &u32| members.binary_search(r).is_ok();
         let not_member = |r: u32| {
             let shown = ranks_excerpt(members);
             invalid!("{name}: rank {r} is not a member of group {group} (members {shown})")
         };
-        if !members.contains(&rank) {
+        if !member(&rank) {
             return not_member(rank);
         }
         if let Some(root) = op.root()
-            && !members.contains(&root)
+            && !member(&root)
         {
             return not_member(root);
         }
         if let Some(peer) = op.peer() {
-            if !members.contains(&peer) {
+            if !member(&peer) {
                 return not_member(peer);
             }
             if peer == rank {

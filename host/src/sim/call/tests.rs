@@ -5,14 +5,14 @@ use crate::sim::dtype::DType;
 use crate::sim::reduce::ReduceOp;
 use crate::sim::store::TensorId;
 
-fn arg(id: u64, shape: &[u64]) -> TensorArg {
-    TensorArg {
+fn arg(id: u64, shape: &[u64]) -> Box<TensorArg> {
+    Box::new(TensorArg {
         id: TensorId(id),
         shape: shape.to_vec(),
         dtype: DType::F32,
         meta: false,
         cubes: vec![0],
-    }
+    })
 }
 
 const GROUP: [u32; 4] = [0, 2, 4, 6];
