@@ -4,8 +4,8 @@
 //! can neither observe the host nor make a run differ from the next one.
 
 use super::output::CapturedOutput;
-use super::world::{SharedWorld, lock};
 use crate::model::LaunchMode;
+use crate::sim::ClockReader;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::time::Duration;
@@ -13,10 +13,7 @@ use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx};
 
 /// The rank's simulated clock as WASI's monotonic clock (nanoseconds since the run began).
 /// A guest spinning until it advances spins forever: local compute is not simulated time.
-struct SimMonotonicClock {
-    world: SharedWorld,
-    rank: u32,
-}
+struct SimMonotonicClock(ClockReader);
 
 impl HostMonotonicClock for SimMonotonicClock {
     fn resolution(&self) -> u64 {
@@ -24,16 +21,13 @@ impl HostMonotonicClock for SimMonotonicClock {
     }
 
     fn now(&self) -> u64 {
-        lock(&self.world).sim.clocks.get(self.rank)
+        self.0.now()
     }
 }
 
 /// Wall-clock time as the Unix epoch plus the rank's simulated time: obviously virtual, and
 /// the same in every run.
-struct SimWallClock {
-    world: SharedWorld,
-    rank: u32,
-}
+struct SimWallClock(ClockReader);
 
 impl HostWallClock for SimWallClock {
     fn resolution(&self) -> Duration {
@@ -41,7 +35,7 @@ impl HostWallClock for SimWallClock {
     }
 
     fn now(&self) -> Duration {
-        Duration::from_nanos(lock(&self.world).sim.clocks.get(self.rank))
+        Duration::from_nanos(self.0.now())
     }
 }
 
@@ -72,8 +66,8 @@ pub struct RankWasi<'a> {
     pub stdout: &'a CapturedOutput,
     /// Captured stderr.
     pub stderr: &'a CapturedOutput,
-    /// The run's world (for the simulated clocks).
-    pub world: &'a SharedWorld,
+    /// The rank's simulated clock.
+    pub clock: &'a ClockReader,
 }
 
 /// Build the sandboxed WASI context of one rank.
@@ -92,14 +86,8 @@ pub fn wasi_context(r: RankWasi<'_>) -> WasiCtx {
         .insecure_random(StdRng::seed_from_u64(seed.rotate_left(17)))
         .insecure_random_seed(u128::from(seed) << 64 | u128::from(seed.rotate_left(31)))
         .max_random_size(1 << 20)
-        .monotonic_clock(SimMonotonicClock {
-            world: r.world.clone(),
-            rank: r.rank,
-        })
-        .wall_clock(SimWallClock {
-            world: r.world.clone(),
-            rank: r.rank,
-        });
+        .monotonic_clock(SimMonotonicClock(r.clock.clone()))
+        .wall_clock(SimWallClock(r.clock.clone()));
     if r.launch == LaunchMode::Spawn {
         let (rank, size) = (r.rank.to_string(), r.world_size.to_string());
         builder.envs(&[

@@ -5,6 +5,7 @@ use super::error::Abort;
 use super::output::CapturedOutput;
 use super::world::{Issued, SharedWorld};
 use crate::model::{FailureKind, LaunchMode, RankFailure};
+use crate::sim::ClockReader;
 use std::collections::BTreeMap;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
@@ -63,6 +64,8 @@ pub struct RankState {
     pub device: Option<u32>,
     /// The run's shared state.
     pub world: SharedWorld,
+    /// This instance's simulated clock, read without the world's lock.
+    pub clock: ClockReader,
     /// Captured stdout.
     pub stdout: CapturedOutput,
     /// Captured stderr.
@@ -104,6 +107,7 @@ impl RankState {
         launch: LaunchMode,
         world_size: u32,
         world: SharedWorld,
+        clock: ClockReader,
         wasi: WasiCtx,
         stdout: CapturedOutput,
         stderr: CapturedOutput,
@@ -116,6 +120,7 @@ impl RankState {
             initialized: false,
             device: None,
             world,
+            clock,
             stdout,
             stderr,
             open_regions: Vec::new(),

@@ -2,30 +2,41 @@
 //! `u64::MAX` ns (about 584 years) is an error naming the rank, not a silent ceiling.
 
 use super::error::SimError;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// One simulated clock per rank.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One simulated clock per rank. Only the simulator moves them (`&mut self`, so under the
+/// world's lock); a rank reads its own through a [`ClockReader`] without that lock, since
+/// `clock.now-ns` and WASI's clocks are a guest's most frequent host calls. Relaxed
+/// ordering is enough: a rank's clock moves only while that rank runs, or while it waits
+/// and another lane releases it, and the release reaches it through the executor's queue.
+#[derive(Debug)]
 pub struct Clocks {
-    ns: Vec<u64>,
+    ns: Arc<[AtomicU64]>,
 }
 
 impl Clocks {
     /// `ranks` clocks at zero.
     pub fn new(ranks: u32) -> Self {
         Clocks {
-            ns: vec![0; ranks as usize],
+            ns: (0..ranks).map(|_| AtomicU64::new(0)).collect(),
         }
     }
 
     /// A rank's simulated time (0 for a rank outside the run).
     pub fn get(&self, rank: u32) -> u64 {
-        self.ns.get(rank as usize).copied().unwrap_or(0)
+        self.ns
+            .get(rank as usize)
+            .map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
     /// Move a rank's clock forward by `ns`.
     pub fn advance(&mut self, rank: u32, ns: u64) -> Result<(), SimError> {
-        if let Some(clock) = self.ns.get_mut(rank as usize) {
-            *clock = later(*clock, ns, rank)?;
+        if let Some(clock) = self.ns.get(rank as usize) {
+            clock.store(
+                later(clock.load(Ordering::Relaxed), ns, rank)?,
+                Ordering::Relaxed,
+            );
         }
         Ok(())
     }
@@ -34,16 +45,40 @@ impl Clocks {
     /// that completes at `ns` (a blocking collective's members all reach its end; a rank that
     /// computed past an asynchronous operation's end loses nothing by waiting for it).
     pub fn reach(&mut self, rank: u32, ns: u64) {
-        if let Some(clock) = self.ns.get_mut(rank as usize) {
-            *clock = (*clock).max(ns);
+        if let Some(clock) = self.ns.get(rank as usize) {
+            clock.fetch_max(ns, Ordering::Relaxed);
         }
     }
 
     /// Set a rank's clock.
     pub fn set(&mut self, rank: u32, ns: u64) {
-        if let Some(clock) = self.ns.get_mut(rank as usize) {
-            *clock = ns;
+        if let Some(clock) = self.ns.get(rank as usize) {
+            clock.store(ns, Ordering::Relaxed);
         }
+    }
+
+    /// A handle that reads `rank`'s clock without the simulator.
+    pub fn reader(&self, rank: u32) -> ClockReader {
+        ClockReader {
+            ns: self.ns.clone(),
+            rank,
+        }
+    }
+}
+
+/// Reads one rank's clock (see [`Clocks`]); cloned into each of the rank's clock users.
+#[derive(Debug, Clone)]
+pub struct ClockReader {
+    ns: Arc<[AtomicU64]>,
+    rank: u32,
+}
+
+impl ClockReader {
+    /// The rank's simulated time, as [`Clocks::get`] gives it.
+    pub fn now(&self) -> u64 {
+        self.ns
+            .get(self.rank as usize)
+            .map_or(0, |c| c.load(Ordering::Relaxed))
     }
 }
 
@@ -75,5 +110,17 @@ mod tests {
             "a saturated cost is an overflow"
         );
         assert_eq!(c.get(1), 5);
+    }
+
+    #[test]
+    fn a_reader_sees_its_ranks_clock_move() {
+        let mut c = Clocks::new(2);
+        let reader = c.reader(1);
+        c.advance(1, 7).unwrap();
+        c.reach(1, 5);
+        assert_eq!(reader.now(), 7, "reach never moves a clock back");
+        c.reach(1, 9);
+        assert_eq!((reader.now(), c.get(0)), (9, 0));
+        assert_eq!(Clocks::new(1).reader(3).now(), 0, "a rank outside the run");
     }
 }

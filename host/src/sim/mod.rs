@@ -28,7 +28,7 @@ pub mod values;
 
 pub use call::{CollectiveCall, Op, TensorArg, ranks_excerpt};
 pub use ccl::{Algorithm, CclConfig, CollectiveKind, ResolvedWorldSize, WorldSizeSource};
-pub use clock::Clocks;
+pub use clock::{ClockReader, Clocks};
 pub use cost::{CostModel, DEFAULT_ALGORITHM, LinkClass, Plan, Resource};
 pub use dtype::DType;
 pub use error::SimError;

@@ -6,6 +6,7 @@ use super::super::engine::{BenchEngine, LoadedBench};
 use super::super::error::IntoAnyhow;
 use super::super::output::CapturedOutput;
 use super::super::state::RankState;
+use super::super::world::lock;
 use super::prepare::{Prepared, resource_table_capacity};
 use super::supervisor::deadline_abort;
 use crate::model::RunOptions;
@@ -37,6 +38,7 @@ pub(super) fn rank_store(
 ) -> Result<(Store<RankState>, RankIo)> {
     let stdout = CapturedOutput::new(p.output_limit);
     let stderr = CapturedOutput::new(p.output_limit);
+    let clock = lock(&p.world).sim.clocks.reader(index);
     let wasi = wasi_context(RankWasi {
         program: &bench.name,
         args: &options.args,
@@ -46,13 +48,14 @@ pub(super) fn rank_store(
         seed: options.seed,
         stdout: &stdout,
         stderr: &stderr,
-        world: &p.world,
+        clock: &clock,
     });
     let mut state = RankState::new(
         index,
         options.launch,
         p.rank_world_size,
         p.world.clone(),
+        clock,
         wasi,
         stdout.clone(),
         stderr.clone(),
