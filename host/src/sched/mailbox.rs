@@ -3,7 +3,8 @@
 //! Kept instead of `tokio::sync::oneshot` (issue 9): one channel per wait made a barrier
 //! about 45% slower per rank per round at N=512 (1849/1869 ns with this mailbox vs
 //! 2671/2840 ns with oneshot, `kernbench-perf --only barrier`, two runs each on a 2-core
-//! machine). Each rank's mailbox is allocated once and reused; a oneshot allocates per wait.
+//! machine). A rank's blocking calls reuse one mailbox (`World::blocking_ticket`); a
+//! oneshot allocates per wait.
 
 use std::future::Future;
 use std::pin::Pin;
