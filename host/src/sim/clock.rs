@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// world's lock); a rank reads its own through a [`ClockReader`] without that lock, since
 /// `clock.now-ns` and WASI's clocks are a guest's most frequent host calls. Relaxed
 /// ordering is enough: a rank's clock moves only while that rank runs, or while it waits
-/// and another lane releases it, and the release reaches it through the executor's queue.
+/// and another lane releases it under the world's lock, which the released rank's `wait`
+/// takes again before it returns to the guest.
 #[derive(Debug)]
 pub struct Clocks {
     ns: Arc<[AtomicU64]>,

@@ -154,9 +154,10 @@ impl<C: CallMatch> Rendezvous<C> {
             Entry::Occupied(entry) => entry,
             Entry::Vacant(entry) => entry.insert_entry(Slot {
                 members: members.clone(),
-                // Sized once: every member arrives, and growing by doubling copied the
-                // calls log2(N) times.
-                arrived: Vec::with_capacity(members.len()),
+                // Grown by arrivals, not sized to the members: a guest may open many slots
+                // of a large group (asynchronous calls it never waits for), and the
+                // policy's memory bounds count what has arrived.
+                arrived: Vec::new(),
             }),
         };
         let slot = entry.get_mut();
