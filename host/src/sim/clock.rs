@@ -26,9 +26,7 @@ impl Clocks {
 
     /// A rank's simulated time (0 for a rank outside the run).
     pub fn get(&self, rank: u32) -> u64 {
-        self.ns
-            .get(rank as usize)
-            .map_or(0, |c| c.load(Ordering::Relaxed))
+        read(&self.ns, rank)
     }
 
     /// Move a rank's clock forward by `ns`.
@@ -77,10 +75,14 @@ pub struct ClockReader {
 impl ClockReader {
     /// The rank's simulated time, as [`Clocks::get`] gives it.
     pub fn now(&self) -> u64 {
-        self.ns
-            .get(self.rank as usize)
-            .map_or(0, |c| c.load(Ordering::Relaxed))
+        read(&self.ns, self.rank)
     }
+}
+
+/// `rank`'s clock in `ns`, 0 for a rank outside the run: the one read both paths share.
+fn read(ns: &[AtomicU64], rank: u32) -> u64 {
+    ns.get(rank as usize)
+        .map_or(0, |c| c.load(Ordering::Relaxed))
 }
 
 /// `start + ns`, or an error when the sum does not fit. A cost of exactly `u64::MAX` is the
