@@ -47,6 +47,14 @@ pub trait Supervisor<E> {
     fn exited(&mut self, index: usize);
     /// Tasks to fail now, with their errors.
     fn doomed(&mut self) -> Vec<(usize, E)>;
+    /// Raised whenever [`doomed`](Self::doomed) may have tasks to name besides those an
+    /// ended task makes (after an end, lanes always ask). A lane reads it after each poll
+    /// that did not end its task, without the lock the supervisor sits behind, and asks only
+    /// when it is up: a barrier round polls every rank once, and the lock (and the
+    /// supervisor's own) were a tenth of it. The default is always up: always ask.
+    fn doom_signal(&self) -> Arc<AtomicBool> {
+        Arc::new(AtomicBool::new(true))
+    }
     /// How a task still unfinished when the run's deadline passed ends: failed (it was
     /// running or sleeping), or cancelled (it was only waiting for the others). Called once
     /// every lane has stopped, in task order.
@@ -159,6 +167,8 @@ struct Run<'s, E> {
     failed: AtomicBool,
     /// The deadline passed: every lane stops; ends are decided once all have.
     expired: AtomicBool,
+    /// [`Supervisor::doom_signal`].
+    doom_signal: Arc<AtomicBool>,
     control: Mutex<Control<'s, E>>,
 }
 
@@ -242,9 +252,23 @@ impl<E> Run<'_, E> {
                 None => Poll::Pending,
             }
         };
-        let mut control = relock(&self.control);
-        match polled {
-            Poll::Ready(result) => {
+        let ended = match polled {
+            Poll::Ready(result) => Some(result),
+            Poll::Pending => {
+                if state
+                    .compare_exchange(POLLING, IDLE, Ordering::AcqRel, Ordering::Acquire)
+                    .is_err()
+                {
+                    // Woken while it ran: it is ready again.
+                    state.store(QUEUED, Ordering::Release);
+                    self.ready.push(index);
+                }
+                None
+            }
+        };
+        if ended.is_some() || self.doom_signal.load(Ordering::Acquire) {
+            let mut control = relock(&self.control);
+            if let Some(result) = ended {
                 state.store(DONE, Ordering::Release);
                 self.running.fetch_sub(1, Ordering::AcqRel);
                 match result {
@@ -258,21 +282,11 @@ impl<E> Run<'_, E> {
                     }
                 }
             }
-            Poll::Pending => {
-                if state
-                    .compare_exchange(POLLING, IDLE, Ordering::AcqRel, Ordering::Acquire)
-                    .is_err()
-                {
-                    // Woken while it ran: it is ready again.
-                    state.store(QUEUED, Ordering::Release);
-                    self.ready.push(index);
+            for (doomed, e) in control.supervisor.doomed() {
+                if doomed < control.ends.len() && control.ends[doomed].is_none() {
+                    control.ends[doomed] = Some(TaskEnd::Failed(e));
+                    self.stop(&self.failed);
                 }
-            }
-        }
-        for (doomed, e) in control.supervisor.doomed() {
-            if doomed < control.ends.len() && control.ends[doomed].is_none() {
-                control.ends[doomed] = Some(TaskEnd::Failed(e));
-                self.stop(&self.failed);
             }
         }
         if self.running.load(Ordering::Acquire) == 0 {
@@ -316,6 +330,7 @@ pub fn drive<E: Send>(
         started: now,
         failed: AtomicBool::new(false),
         expired: AtomicBool::new(false),
+        doom_signal: supervisor.doom_signal(),
         control: Mutex::new(Control {
             supervisor,
             ends: (0..n).map(|_| None).collect(),

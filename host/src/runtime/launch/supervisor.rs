@@ -6,6 +6,8 @@ use super::super::world::{SharedWorld, lock};
 use crate::model::{FailureKind, RankFailure};
 use crate::sched::rendezvous::describe_scope;
 use crate::sched::{Supervisor, TaskEnd};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// Fails the ranks that can never finish once others have exited, and frees what an exited
 /// rank still held.
@@ -72,6 +74,10 @@ impl Supervisor<RankFailure> for RunSupervisor {
                 ),
             )),
         }
+    }
+
+    fn doom_signal(&self) -> Arc<AtomicBool> {
+        lock(&self.world).rendezvous.doom_signal()
     }
 
     fn doomed(&mut self) -> Vec<(usize, RankFailure)> {

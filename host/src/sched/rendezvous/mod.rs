@@ -17,6 +17,7 @@ use std::collections::BTreeSet;
 use std::collections::hash_map::Entry;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use waiting::Waiting;
 
 /// How calls at one slot are checked against each other.
@@ -83,6 +84,9 @@ pub struct Rendezvous<C> {
     exited: BTreeSet<u32>,
     live: usize,
     doomed: Vec<(u32, String)>,
+    /// Up while `doomed` holds ranks: read without the lock this sits behind (see
+    /// [`doom_signal`](Self::doom_signal)).
+    doom_signal: Arc<AtomicBool>,
 }
 
 impl<C: CallMatch> Rendezvous<C> {
@@ -95,6 +99,7 @@ impl<C: CallMatch> Rendezvous<C> {
             exited: BTreeSet::new(),
             live: ranks,
             doomed: Vec::new(),
+            doom_signal: Arc::default(),
         }
     }
 
@@ -210,6 +215,7 @@ impl<C: CallMatch> Rendezvous<C> {
                     own = message;
                 } else {
                     self.doomed.push((r, message));
+                    self.doom_signal.store(true, Ordering::Release);
                 }
             }
             return Err(RendezvousError::Deadlock(own));
@@ -259,7 +265,15 @@ impl<C: CallMatch> Rendezvous<C> {
     /// Waiting ranks that a failed [`arrive`](Self::arrive) found can never be released, with
     /// the reason; the caller ends their waits.
     pub fn take_doomed(&mut self) -> Vec<(u32, String)> {
+        self.doom_signal.store(false, Ordering::Release);
         std::mem::take(&mut self.doomed)
+    }
+
+    /// A flag that is up while [`take_doomed`](Self::take_doomed) has ranks to give: the
+    /// scheduler reads it after every poll without taking the lock the rendezvous sits
+    /// behind. It is raised and lowered only together with the list, under that lock.
+    pub fn doom_signal(&self) -> Arc<AtomicBool> {
+        self.doom_signal.clone()
     }
 
     /// `rank 3 waits in barrier() (call #2 in group 1, still missing ranks 5, 6)`: the call,

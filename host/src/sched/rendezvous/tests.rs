@@ -127,6 +127,7 @@ fn waiting_on_an_exited_member_is_reported_for_each_waiter() {
 #[test]
 fn all_live_ranks_waiting_in_different_groups_is_a_deadlock() {
     let mut rv = Rendezvous::new(2);
+    let signal = rv.doom_signal();
     assert!(matches!(
         rv.arrive(Scope::Group(1), &ms(&[0, 1]), 0, Op("barrier"), true),
         Ok(Arrival::Wait { .. })
@@ -141,7 +142,12 @@ fn all_live_ranks_waiting_in_different_groups_is_a_deadlock() {
         err.to_string(),
         format!("rank 1 waits in barrier (call #1 in group 2, still missing rank 0): {why}")
     );
+    assert!(
+        signal.load(Ordering::Acquire),
+        "the scheduler is told to ask"
+    );
     let doomed = rv.take_doomed();
+    assert!(!signal.load(Ordering::Acquire), "and told once it has");
     assert_eq!(
         doomed,
         [(
