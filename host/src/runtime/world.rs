@@ -253,14 +253,25 @@ impl World {
             progress.collective_done();
         }
         for (rank, ticket) in tickets {
-            ticket.post(Ok(end));
-            if let Some(state) = self.states.get_mut(rank as usize)
-                && matches!(state, RankState::Waiting(t) if Arc::ptr_eq(t, &ticket))
-            {
-                *state = RankState::Running;
+            // The waiting rank's clock moves before its outcome is posted: the mailbox then
+            // orders the two, and its `wait` returns without the world's lock.
+            if self.release(rank, &ticket) {
                 self.sim.clocks.reach(rank, end);
             }
+            ticket.post(Ok(end));
         }
+    }
+
+    /// `rank` runs again if it was waiting for `ticket`; whether it was.
+    fn release(&mut self, rank: u32, ticket: &Ticket) -> bool {
+        let Some(state) = self.states.get_mut(rank as usize) else {
+            return false;
+        };
+        let waiting = matches!(state, RankState::Waiting(t) if Arc::ptr_eq(t, ticket));
+        if waiting {
+            *state = RankState::Running;
+        }
+        waiting
     }
 
     /// Run the network as far as no rank can still change it: to the earliest clock of a
@@ -528,6 +539,11 @@ pub fn issue(
     } else {
         Ticket::default()
     };
+    // A blocking issuer waits from its arrival on, also when it completes the slot itself:
+    // the collective's end then releases it like every other member (`finish`).
+    if blocking && let Some(state) = w.states.get_mut(rank as usize) {
+        *state = RankState::Waiting(ticket.clone());
+    }
     let arrived = Arrived {
         call,
         at_ns: w.sim.clocks.get(rank),
@@ -543,6 +559,7 @@ pub fn issue(
         for id in &pinned {
             w.sim.store.unpin(*id);
         }
+        w.release(rank, &ticket);
     }
     let seq = match arrival {
         Ok(Arrival::Complete { calls, seq }) => {
@@ -575,7 +592,8 @@ pub fn issue(
                     if let Some(progress) = &w.progress {
                         progress.collective_done();
                     }
-                    for (_, t) in tickets {
+                    for (r, t) in tickets {
+                        w.release(r, &t);
                         t.post(Err(abort.clone()));
                     }
                 }
@@ -590,13 +608,9 @@ pub fn issue(
             return Err(Abort::new(FailureKind::Deadlock, message));
         }
     };
-    // A blocking issuer waits from here, under the lock it arrived with: for the others to
-    // complete its slot, or (if it completed it) for the network to end its communication.
-    if blocking
-        && !ticket.is_ready()
-        && let Some(state) = w.states.get_mut(rank as usize)
-    {
-        *state = RankState::Waiting(ticket.clone());
+    // A blocking issuer still waiting, for the others to complete its slot or (if it
+    // completed it) for the network to end its communication, may let the network run.
+    if blocking && !ticket.is_ready() {
         w.settle();
     }
     Ok(Issued {
@@ -611,6 +625,8 @@ pub fn issue(
 /// it is already later). A blocking issue already waits (see [`issue`]); an asynchronous
 /// one starts waiting here, which may complete a deadlock.
 pub async fn wait(world: &SharedWorld, rank: u32, issued: Issued) -> Result<(), Abort> {
+    // Only an asynchronous issuer keeps its call.
+    let blocking = issued.call.is_none();
     if let Some(call) = issued.call
         && !issued.ticket.is_ready()
     {
@@ -629,6 +645,11 @@ pub async fn wait(world: &SharedWorld, rank: u32, issued: Issued) -> Result<(), 
         w.settle();
     }
     let outcome = issued.ticket.recv().await;
+    if blocking && outcome.is_ok() {
+        // Released by the collective's end, which moved its clock (`finish`): a barrier
+        // round takes the world's lock once per rank, in `issue`.
+        return Ok(());
+    }
     let mut w = lock(world);
     if let Some(state) = w.states.get_mut(rank as usize)
         && matches!(state, RankState::Waiting(_))

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// world's lock); a rank reads its own through a [`ClockReader`] without that lock, since
 /// `clock.now-ns` and WASI's clocks are a guest's most frequent host calls. Relaxed
 /// ordering is enough: a rank's clock moves only while that rank runs, or while it waits
-/// and another lane releases it under the world's lock, which the released rank's `wait`
-/// takes again before it returns to the guest.
+/// and another lane releases it, moving the clock before it posts the outcome to the
+/// mailbox the released rank receives it from (whose lock orders the two).
 #[derive(Debug)]
 pub struct Clocks {
     ns: Arc<[AtomicU64]>,
