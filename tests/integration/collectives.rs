@@ -563,7 +563,7 @@ pub fn link_contention() {
             .collectives
             .iter()
             .filter(|c| c.name == "all_reduce")
-            .map(|c| (c.ranks.clone(), c.end_ns - c.start_ns))
+            .map(|c| (c.ranks.to_vec(), c.end_ns - c.start_ns))
             .collect();
         times
     };

@@ -213,7 +213,7 @@ impl World {
     pub fn execute_collective(
         &mut self,
         calls: &[(u32, CollectiveCall)],
-        arrivals: &[u64],
+        arrivals: Vec<u64>,
         seq: u64,
     ) -> Result<(CollectiveRecord, Plan), SimError> {
         let World {
@@ -530,7 +530,7 @@ pub fn issue(
     complete: impl FnOnce(
         &mut World,
         &[(u32, CollectiveCall)],
-        &[u64],
+        Vec<u64>,
         u64,
     ) -> Result<(CollectiveRecord, Plan), Abort>,
 ) -> Result<Issued, Abort> {
@@ -573,7 +573,7 @@ pub fn issue(
                     (r, a.call)
                 })
                 .collect();
-            let started = complete(w, &calls, &arrivals, seq);
+            let started = complete(w, &calls, arrivals, seq);
             for (_, call) in &calls {
                 for id in tensors_of(call) {
                     w.sim.store.unpin(id);

@@ -12,6 +12,7 @@ use super::error::{SimError, invalid};
 pub use super::log::CollectiveRecord;
 use super::reduce::ReduceOp;
 use super::store::{TensorId, TensorStore};
+use std::sync::Arc;
 
 /// Run a collective whose members' calls (in group order) have all arrived and agree, as the
 /// `seq`-th call of its scope, member i having issued its call at `arrivals[i]` ns: move the
@@ -24,7 +25,7 @@ pub fn execute(
     store: &mut TensorStore,
     cost: &CostModel,
     calls: &[(u32, CollectiveCall)],
-    arrivals: &[u64],
+    arrivals: Vec<u64>,
     seq: u64,
     ccl: &CclConfig,
     room: &dyn Fn(&Plan) -> Result<(), SimError>,
@@ -51,8 +52,9 @@ pub fn execute(
         .filter_map(|(_, c)| c.op().input().map(|t| t.cubes.clone()))
         .max_by_key(Vec::len)
         .unwrap_or_default();
-    // Ranks are SIPs (ADR-0003): the members' SIPs are their ranks.
-    let sips: Vec<u32> = calls.iter().map(|(r, _)| *r).collect();
+    // Ranks are SIPs (ADR-0003): the members' SIPs are their ranks. One list serves the
+    // plan and the record (a barrier round was three lists of N).
+    let ranks: Arc<[u32]> = calls.iter().map(|(r, _)| *r).collect();
     let root = match first {
         Op::Send { .. } | Op::Recv { .. } => calls
             .iter()
@@ -60,13 +62,13 @@ pub fn execute(
             .unwrap_or(0),
         _ => first
             .root()
-            .and_then(|r| sips.iter().position(|s| *s == r))
+            .and_then(|r| ranks.iter().position(|s| *s == r))
             .unwrap_or(0),
     };
     let plan = cost.collective_plan(
         kind,
         algorithm,
-        &sips,
+        &ranks,
         root,
         bytes,
         &cubes,
@@ -78,7 +80,6 @@ pub fn execute(
         move_data(store, calls)?;
     }
     let cost = cost.plan_ns(&plan);
-    let arrivals = arrivals.to_vec();
     let start = arrivals.iter().copied().max().unwrap_or(0);
     // The member that arrived last (at `start`) is the one whose clock would overflow first.
     let latest = calls
@@ -88,7 +89,6 @@ pub fn execute(
         .map_or(0, |((r, _), _)| *r);
     let end = super::clock::later(start, cost, latest)?;
     let dtype = first.input().map(|t| t.dtype);
-    let ranks: Vec<u32> = calls.iter().map(|(r, _)| *r).collect();
     let group = calls[0].1.group();
     let record = CollectiveRecord {
         index: 0,
@@ -273,7 +273,7 @@ mod tests {
             .collect();
         let arrivals: Vec<u64> = members.iter().map(|&r| sim.clocks.get(r)).collect();
         let (record, _) = sim
-            .execute_collective(&calls, &arrivals, 0, &CclConfig::default(), &|_| Ok(()))
+            .execute_collective(&calls, arrivals, 0, &CclConfig::default(), &|_| Ok(()))
             .unwrap();
         assert_eq!((record.name, record.start_ns), ("barrier", 500));
         assert!(record.end_ns > 500);
@@ -304,7 +304,7 @@ mod tests {
             (1, CollectiveCall::new(1, 0, &pair, recv).unwrap()),
         ];
         let (record, _) = sim
-            .execute_collective(&calls, &[0, 0], 0, &ccl, &|_| Ok(()))
+            .execute_collective(&calls, vec![0, 0], 0, &ccl, &|_| Ok(()))
             .unwrap();
         assert_eq!((record.name, record.bytes), ("send_recv", 16));
         let bytes = sim.store.read_bytes(b.id, 0, 16).unwrap();
@@ -318,7 +318,7 @@ mod tests {
             (1, CollectiveCall::new(1, 0, &pair, send_back).unwrap()),
         ];
         let err = sim
-            .execute_collective(&calls, &[0, 0], 1, &ccl, &|_| Ok(()))
+            .execute_collective(&calls, vec![0, 0], 1, &ccl, &|_| Ok(()))
             .unwrap_err();
         assert_eq!(
             err,

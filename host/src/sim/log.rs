@@ -7,6 +7,7 @@ use super::dtype::DType;
 use super::reduce::ReduceOp;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Most collective records a log keeps unless told otherwise (the rest are counted).
 pub const MAX_COLLECTIVE_RECORDS: usize = 1 << 20;
@@ -53,7 +54,7 @@ pub struct SummaryEntry {
 }
 
 /// Where a record sits in report order: start time, group, members, sequence.
-pub type RecordOrder = (u64, u32, Vec<u32>, u64);
+pub type RecordOrder = (u64, u32, Arc<[u32]>, u64);
 
 /// [`RecordOrder`] borrowed: what sorting and comparing need, without cloning the members.
 type OrderKey<'a> = (u64, u32, &'a [u32], u64);
@@ -88,7 +89,7 @@ pub struct CollectiveRecord {
     /// The group (0 = world).
     pub group: u32,
     /// Members (global ranks) in group order.
-    pub ranks: Vec<u32>,
+    pub ranks: Arc<[u32]>,
     /// Element type (none for a barrier).
     pub dtype: Option<DType>,
     /// Reduction.

@@ -66,7 +66,7 @@ impl Simulator {
     pub fn execute_collective(
         &mut self,
         calls: &[(u32, CollectiveCall)],
-        arrivals: &[u64],
+        arrivals: Vec<u64>,
         seq: u64,
         ccl: &CclConfig,
         room: &dyn Fn(&Plan) -> Result<(), SimError>,

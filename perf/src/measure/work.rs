@@ -42,15 +42,16 @@ pub(super) fn all_reduce(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     dst.copy_from_slice(&src); // fault the pages in before timing
     let ccl = CclConfig::default();
     let arrivals = vec![0; calls.len()];
-    sim.execute_collective(&calls, &arrivals, 0, &ccl, &|_| Ok(()))?; // warm-up
+    sim.execute_collective(&calls, arrivals.clone(), 0, &ccl, &|_| Ok(()))?; // warm-up
     let (mut ratios, mut ours, mut copies) = (Vec::new(), Vec::new(), Vec::new());
     let (mut two_ratios, mut twos) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         let mut reduce_s = [0.0; 2];
         for (threads, seconds) in [1, 2].into_iter().zip(&mut reduce_s) {
             sim.store.data_threads = threads;
+            let arrivals = arrivals.clone();
             let t = Instant::now();
-            sim.execute_collective(&calls, &arrivals, 0, &ccl, &|_| Ok(()))?;
+            sim.execute_collective(&calls, arrivals, 0, &ccl, &|_| Ok(()))?;
             *seconds = t.elapsed().as_secs_f64();
         }
         let [reduce_s, two_s] = reduce_s;
