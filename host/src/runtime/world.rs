@@ -191,15 +191,17 @@ impl World {
         }
     }
 
-    /// The ticket of `rank`'s next blocking call: its own one, unless something still holds
-    /// that (a wait dropped unfinished) or an outcome sits in it, when it gets a new one.
+    /// The ticket of `rank`'s next blocking call: its own one, emptied (an outcome of a wait
+    /// dropped after its post may sit in it), unless something still holds it (a wait
+    /// dropped unfinished), when it gets a new one.
     fn blocking_ticket(&mut self, rank: u32) -> Ticket {
         match self.blocking_tickets.get_mut(rank as usize) {
             Some(own) => {
-                // Every clone is made here, under the world's lock: a count of one means
-                // nobody else can post to it or wait on it.
-                if Arc::strong_count(own) != 1 || own.is_ready() {
-                    *own = Ticket::default();
+                // Every clone is made here, under the world's lock: when this is the only
+                // one, nobody else can post to it or wait on it.
+                match Arc::get_mut(own) {
+                    Some(mailbox) => mailbox.reset(),
+                    None => *own = Ticket::default(),
                 }
                 own.clone()
             }
@@ -608,9 +610,10 @@ pub fn issue(
             return Err(Abort::new(FailureKind::Deadlock, message));
         }
     };
-    // A blocking issuer still waiting, for the others to complete its slot or (if it
-    // completed it) for the network to end its communication, may let the network run.
-    if blocking && !ticket.is_ready() {
+    // A blocking issuer not released yet (by `finish`, or a failed collective) waits for
+    // the others to complete its slot or, if it completed it, for the network to end its
+    // communication: the network may run meanwhile.
+    if blocking && w.is_held(rank) {
         w.settle();
     }
     Ok(Issued {
@@ -740,6 +743,23 @@ mod tests {
 
     fn poll<F: Future>(f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
         f.poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn a_blocking_ticket_is_reused_empty_and_never_while_held() {
+        let w = world(2);
+        let mut w = lock(&w);
+        let first = w.blocking_ticket(0);
+        // An outcome posted to a wait that was dropped afterwards stays in the mailbox.
+        first.post(Ok(5));
+        let first_ptr = Arc::as_ptr(&first);
+        drop(first);
+        let second = w.blocking_ticket(0);
+        assert_eq!(Arc::as_ptr(&second), first_ptr, "reused");
+        assert!(!second.is_ready(), "the stale outcome is gone");
+        // Still held (a wait dropped unfinished): a new ticket, never a shared one.
+        let third = w.blocking_ticket(0);
+        assert!(!Arc::ptr_eq(&second, &third));
     }
 
     #[test]

@@ -48,6 +48,13 @@ impl<T> Mailbox<T> {
         }
     }
 
+    /// Empty the mailbox for its next use, through exclusive access: no lock taken.
+    pub fn reset(&mut self) {
+        let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
+        inner.value = None;
+        inner.waker = None;
+    }
+
     /// Whether a value has been posted and not yet received.
     pub fn is_ready(&self) -> bool {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
