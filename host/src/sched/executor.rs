@@ -50,8 +50,10 @@ pub trait Supervisor<E> {
     /// Raised whenever [`doomed`](Self::doomed) may have tasks to name besides those an
     /// ended task makes (after an end, lanes always ask). A lane reads it after each poll
     /// that did not end its task, without the lock the supervisor sits behind, and asks only
-    /// when it is up: a barrier round polls every rank once, and the lock (and the
-    /// supervisor's own) were a tenth of it. The default is always up: always ask.
+    /// when it is up: a barrier round polls every rank once, and asking cost two lock
+    /// round-trips per rank (this lock and the supervisor's own). So a task can be doomed
+    /// only by a poll (which raises the flag before it returns) or by an end; a supervisor
+    /// that learns of doomed tasks otherwise keeps the default, always up: always ask.
     fn doom_signal(&self) -> Arc<AtomicBool> {
         Arc::new(AtomicBool::new(true))
     }
