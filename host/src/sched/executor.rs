@@ -5,7 +5,8 @@
 //! next. A rank is only ever polled by one lane at a time. Lanes join in lazily: one lane
 //! starts, a lane with nothing to do sleeps, and a sleeping lane looks every
 //! [`STEAL_AFTER`] and joins only while some lane has been inside one poll for that long (a
-//! rank computing) with ranks waiting in the queue. Ranks that compute between their
+//! rank computing) with ranks waiting in the queue; a rank whose last poll lasted that long
+//! wakes the sleeping lanes as its next poll starts. Ranks that compute between their
 //! collectives therefore spread over every lane, while ranks whose polls are short (a
 //! barrier in a loop, instantiating 16,384 ranks) stay on one lane instead of paying thread
 //! wake-ups, cache misses and TLB shootdowns per round. With one lane this is the single-threaded executor. Simulated
@@ -164,6 +165,11 @@ struct Run<'s, E> {
     running: AtomicUsize,
     /// When each lane's current poll began ([`Run::nanos`]), 0 between polls.
     busy_since: Vec<std::sync::atomic::AtomicU64>,
+    /// Whether each task's last poll lasted [`STEAL_AFTER`] or more: it computes between
+    /// its waits, and its next poll likely will too.
+    computes: Vec<AtomicBool>,
+    /// Whether each lane's current poll is of a task that [`computes`](Self::computes).
+    busy_computing: Vec<AtomicBool>,
     started: Instant,
     /// A task failed (or was doomed): every lane stops and cancels what it still runs.
     failed: AtomicBool,
@@ -206,7 +212,8 @@ impl<E> Run<'_, E> {
         self.ready.active.load(Ordering::SeqCst) == 0 || self.computing()
     }
 
-    /// Whether some lane has been inside one poll for [`STEAL_AFTER`]: a rank computing.
+    /// Whether some lane has been inside one poll for [`STEAL_AFTER`], or polls a task whose
+    /// last poll lasted that long: a rank computing.
     fn computing(&self) -> bool {
         self.computing_at(self.nanos())
     }
@@ -214,10 +221,35 @@ impl<E> Run<'_, E> {
     /// [`computing`](Self::computing) at `now` ([`Run::nanos`]), for a lane that has just
     /// read the clock.
     fn computing_at(&self, now: u64) -> bool {
-        self.busy_since.iter().any(|since| {
+        (self.busy_since.iter().zip(&self.busy_computing)).any(|(since, computes)| {
             let since = since.load(Ordering::Acquire);
-            since != 0 && now.saturating_sub(since) >= STEAL_AFTER.as_nanos() as u64
+            since != 0
+                && (computes.load(Ordering::Acquire)
+                    || now.saturating_sub(since) >= STEAL_AFTER.as_nanos() as u64)
         })
+    }
+
+    /// Record how long task `index`'s poll lasted (from `began` to `ended`, [`Run::nanos`]).
+    fn note_poll(&self, index: usize, began: u64, ended: u64) {
+        let long = ended.saturating_sub(began) >= STEAL_AFTER.as_nanos() as u64;
+        self.computes[index].store(long, Ordering::Release);
+    }
+
+    /// Lane `l` is about to poll task `index`. If its last poll computed and other ranks
+    /// wait in the queue, wake the sleeping lanes now: they would otherwise see it compute
+    /// only at their next look, a millisecond or two into every round of a bench whose
+    /// ranks compute between collectives. Ranks whose polls are short never wake them.
+    fn starting(&self, l: usize, index: usize) {
+        let computes = self.computes[index].load(Ordering::Acquire);
+        self.busy_computing[l].store(computes, Ordering::Release);
+        if computes
+            && self.ready.active.load(Ordering::SeqCst) < self.ready.lanes.len()
+            && !relock(&self.ready.queue).is_empty()
+        {
+            (self.ready.lanes.iter().enumerate())
+                .filter(|(other, _)| *other != l)
+                .for_each(|(_, lane)| wake_lane(lane));
+        }
     }
 
     /// Nanoseconds since the run began, plus one (zero means "not polling").
@@ -243,6 +275,7 @@ impl<E> Run<'_, E> {
             match slot.as_mut() {
                 Some(task) => {
                     let mut cx = Context::from_waker(&self.wakers[index]);
+                    self.starting(l, index);
                     self.busy_since[l].store(now, Ordering::Release);
                     let polled = task.as_mut().poll(&mut cx);
                     self.busy_since[l].store(0, Ordering::Release);
@@ -329,6 +362,8 @@ pub fn drive<E: Send>(
         ready,
         running: AtomicUsize::new(n),
         busy_since: (0..lanes).map(|_| Default::default()).collect(),
+        computes: (0..n).map(|_| AtomicBool::new(false)).collect(),
+        busy_computing: (0..lanes).map(|_| AtomicBool::new(false)).collect(),
         started: now,
         failed: AtomicBool::new(false),
         expired: AtomicBool::new(false),
@@ -456,7 +491,9 @@ async fn lane<E>(run: &Run<'_, E>, l: usize, deadline: Option<Instant>) {
                         ready.active.fetch_add(1, Ordering::SeqCst);
                         active = true;
                         steal_check = None;
-                        run.poll_task(l, index, run.nanos());
+                        let began = run.nanos();
+                        run.poll_task(l, index, began);
+                        run.note_poll(index, began, run.nanos());
                         return Poll::Ready(());
                     }
                     None => {
@@ -484,6 +521,7 @@ async fn lane<E>(run: &Run<'_, E>, l: usize, deadline: Option<Instant>) {
                     return Poll::Ready(());
                 }
                 now = run.nanos();
+                run.note_poll(index, began, now);
                 // A lane that joined to share computing ranks goes back to sleep once it
                 // only gets short polls and no lane computes: short polls on several lanes
                 // cost more (shared cache lines, TLB shootdowns) than they gain.
