@@ -235,15 +235,12 @@ impl<E> Run<'_, E> {
         self.computes[index].store(long, Ordering::Release);
     }
 
-    /// Lane `l` is about to poll task `index`. If its last poll computed and other ranks
-    /// wait in the queue, wake the sleeping lanes now: they would otherwise see it compute
-    /// only at their next look, a millisecond or two into every round of a bench whose
-    /// ranks compute between collectives. Ranks whose polls are short never wake them.
-    fn starting(&self, l: usize, index: usize) {
-        let computes = self.computes[index].load(Ordering::Acquire);
-        self.busy_computing[l].store(computes, Ordering::Release);
-        if computes
-            && self.ready.active.load(Ordering::SeqCst) < self.ready.lanes.len()
+    /// Lane `l` has begun to poll a task whose last poll computed: if other ranks wait in
+    /// the queue, wake the sleeping lanes now. They would otherwise see it compute only at
+    /// their next look, a millisecond or two into every round of a bench whose ranks
+    /// compute between collectives. Ranks whose polls are short never wake them.
+    fn wake_sleeping_lanes(&self, l: usize) {
+        if self.ready.active.load(Ordering::SeqCst) < self.ready.lanes.len()
             && !relock(&self.ready.queue).is_empty()
         {
             (self.ready.lanes.iter().enumerate())
@@ -275,8 +272,13 @@ impl<E> Run<'_, E> {
             match slot.as_mut() {
                 Some(task) => {
                     let mut cx = Context::from_waker(&self.wakers[index]);
-                    self.starting(l, index);
+                    // Marked busy (and computing) before any wake: a woken lane must see it.
+                    let computes = self.computes[index].load(Ordering::Acquire);
+                    self.busy_computing[l].store(computes, Ordering::Release);
                     self.busy_since[l].store(now, Ordering::Release);
+                    if computes {
+                        self.wake_sleeping_lanes(l);
+                    }
                     let polled = task.as_mut().poll(&mut cx);
                     self.busy_since[l].store(0, Ordering::Release);
                     if polled.is_ready() {
