@@ -647,20 +647,14 @@ pub async fn wait(world: &SharedWorld, rank: u32, issued: Issued) -> Result<(), 
         }
         w.settle();
     }
-    let outcome = issued.ticket.recv().await;
-    if blocking && outcome.is_ok() {
-        // Released by the collective's end, which moved its clock (`finish`): a barrier
-        // round takes the world's lock once per rank, in `issue`.
-        return Ok(());
+    // Whoever posted the outcome released this rank first (`finish`, or a failed
+    // collective), and `finish` moved a released rank's clock too: a blocking issuer, whose
+    // barrier round so takes the world's lock once, in `issue`, is done. An asynchronous
+    // one may not have been waiting yet when its operation ended.
+    let end = issued.ticket.recv().await?;
+    if !blocking {
+        lock(world).sim.clocks.reach(rank, end);
     }
-    let mut w = lock(world);
-    if let Some(state) = w.states.get_mut(rank as usize)
-        && matches!(state, RankState::Waiting(_))
-    {
-        *state = RankState::Running;
-    }
-    let end = outcome?;
-    w.sim.clocks.reach(rank, end);
     Ok(())
 }
 
