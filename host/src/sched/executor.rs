@@ -81,6 +81,12 @@ const POLLING: u8 = 2;
 const POLLING_WOKEN: u8 = 3;
 const DONE: u8 = 4;
 
+/// Whether a poll from `began` to `ended` ([`Run::nanos`]) lasted [`STEAL_AFTER`]: a rank
+/// computing.
+fn computed(began: u64, ended: u64) -> bool {
+    ended.saturating_sub(began) >= STEAL_AFTER.as_nanos() as u64
+}
+
 fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -223,29 +229,28 @@ impl<E> Run<'_, E> {
     fn computing_at(&self, now: u64) -> bool {
         (self.busy_since.iter().zip(&self.busy_computing)).any(|(since, computes)| {
             let since = since.load(Ordering::Acquire);
-            since != 0
-                && (computes.load(Ordering::Acquire)
-                    || now.saturating_sub(since) >= STEAL_AFTER.as_nanos() as u64)
+            since != 0 && (computes.load(Ordering::Acquire) || computed(since, now))
         })
     }
 
-    /// Record how long task `index`'s poll lasted (from `began` to `ended`, [`Run::nanos`]).
-    fn note_poll(&self, index: usize, began: u64, ended: u64) {
-        let long = ended.saturating_sub(began) >= STEAL_AFTER.as_nanos() as u64;
+    /// Record whether task `index`'s poll (from `began` to `ended`, [`Run::nanos`]) computed,
+    /// and return it.
+    fn note_poll(&self, index: usize, began: u64, ended: u64) -> bool {
+        let long = computed(began, ended);
         self.computes[index].store(long, Ordering::Release);
+        long
     }
 
-    /// Lane `l` has begun to poll a task whose last poll computed: if other ranks wait in
+    /// A lane has begun to poll a task whose last poll computed: if other ranks wait in
     /// the queue, wake the sleeping lanes now. They would otherwise see it compute only at
     /// their next look, a millisecond or two into every round of a bench whose ranks
     /// compute between collectives. Ranks whose polls are short never wake them.
-    fn wake_sleeping_lanes(&self, l: usize) {
+    /// (The waking lane is woken too: it is inside a poll, and only looks again sooner.)
+    fn wake_sleeping_lanes(&self) {
         if self.ready.active.load(Ordering::SeqCst) < self.ready.lanes.len()
             && !relock(&self.ready.queue).is_empty()
         {
-            (self.ready.lanes.iter().enumerate())
-                .filter(|(other, _)| *other != l)
-                .for_each(|(_, lane)| wake_lane(lane));
+            self.ready.wake_all();
         }
     }
 
@@ -277,7 +282,7 @@ impl<E> Run<'_, E> {
                     self.busy_computing[l].store(computes, Ordering::Release);
                     self.busy_since[l].store(now, Ordering::Release);
                     if computes {
-                        self.wake_sleeping_lanes(l);
+                        self.wake_sleeping_lanes();
                     }
                     let polled = task.as_mut().poll(&mut cx);
                     self.busy_since[l].store(0, Ordering::Release);
@@ -523,11 +528,10 @@ async fn lane<E>(run: &Run<'_, E>, l: usize, deadline: Option<Instant>) {
                     return Poll::Ready(());
                 }
                 now = run.nanos();
-                run.note_poll(index, began, now);
+                let short = !run.note_poll(index, began, now);
                 // A lane that joined to share computing ranks goes back to sleep once it
                 // only gets short polls and no lane computes: short polls on several lanes
                 // cost more (shared cache lines, TLB shootdowns) than they gain.
-                let short = now.saturating_sub(began) < STEAL_AFTER.as_nanos() as u64;
                 if l != 0 && short && !run.computing_at(now) {
                     break;
                 }
