@@ -28,6 +28,13 @@ pub const POOLING_MAX_RANKS: u32 = 4096;
 /// Core instances one rank's component may create (a Rust guest needs about three).
 const CORE_INSTANCES_PER_RANK: u32 = 4;
 
+/// Bytes of a freed pooled table that are zeroed and kept in memory rather than handed back
+/// to the kernel: a rank's tables take a page or two, and instantiating into a slot whose
+/// pages were given back faults them in again (about a fifth of a reused slot's
+/// instantiation, ADR-0011 item 9). Bounded: at most this much stays resident per table
+/// slot, and only what a table actually used.
+const TABLE_KEEP_RESIDENT: usize = 64 << 10;
+
 /// Settings fixed when the engine is created: the pool's upper bounds. A run's policy may
 /// be tighter, never looser.
 #[derive(Debug, Clone)]
@@ -314,6 +321,7 @@ fn pooling(options: &EngineOptions) -> PoolingAllocationConfig {
         .max_tables_per_component(16)
         .total_stacks(ranks + slack)
         .max_memory_size(options.limits.memory_bytes)
-        .table_elements(options.limits.table_elements);
+        .table_elements(options.limits.table_elements)
+        .table_keep_resident(TABLE_KEEP_RESIDENT);
     pool
 }
