@@ -91,7 +91,12 @@ pub fn resolve(bench: &str) -> Result<(String, PathBuf)> {
     }
     if path.extension().is_some_and(|e| e == "wasm") || path.is_file() {
         if !path.is_file() {
-            bail!("bench component {} does not exist", path.display());
+            let what = if path.exists() {
+                "is not a regular file"
+            } else {
+                "does not exist"
+            };
+            bail!("bench component {} {what}", path.display());
         }
         let name = path
             .file_stem()

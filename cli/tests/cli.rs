@@ -153,6 +153,35 @@ fn config_files_that_are_devices_are_refused_not_read() {
     }
 }
 
+/// A FIFO given as a config or as the bench is refused at once, by name: opening one to
+/// read it waits for a writer, and a config path that was a FIFO used to hang the run.
+#[cfg(unix)]
+#[test]
+fn fifos_given_as_files_are_refused_without_waiting() {
+    use rustix::fs::{CWD, FileType, Mode, mknodat};
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = |name: &str| {
+        let path = dir.path().join(name);
+        mknodat(CWD, &path, FileType::Fifo, Mode::from_raw_mode(0o600), 0).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let (config, bench) = (fifo("topology.json"), fifo("bench.wasm"));
+    let out = kernbench(&["run", artifacts::HELLO, "--topology", &config]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("topology.json: not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+    let out = kernbench(&["run", &bench]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("bench.wasm is not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn an_unwritable_trace_path_fails_before_the_run() {
     let out = kernbench(&[

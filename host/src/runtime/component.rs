@@ -4,6 +4,7 @@
 
 use super::engine::{BenchEngine, EngineOptions, check_component_size};
 use crate::model::{Finished, LoadError, Refusal, RunOptions};
+use crate::sim::config_file::open_regular;
 use anyhow::{Context, Result};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -13,11 +14,9 @@ use std::path::{Path, PathBuf};
 /// refusal; `Err(_)` a file that cannot be read.
 pub fn read_component(path: &Path, options: &RunOptions) -> Result<Result<Vec<u8>, LoadError>> {
     let reading = || format!("reading bench component {}", path.display());
-    let file = std::fs::File::open(path).with_context(reading)?;
-    let meta = file.metadata().with_context(reading)?;
-    if !meta.is_file() {
+    let Some((file, meta)) = open_regular(path).with_context(reading)? else {
         anyhow::bail!("bench component {} is not a regular file", path.display());
-    }
+    };
     if let Err(refused) = check_component_size(meta.len(), &options.policy) {
         return Ok(Err(refused));
     }

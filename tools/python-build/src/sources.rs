@@ -99,8 +99,18 @@ impl Walk {
                 OWN_DIRECTORY,
             ));
         }
-        let meta = std::fs::metadata(path).map_err(PythonBuildError::io(path))?;
-        // A device or a FIFO named `*.py` would never end (or never start) a read.
+        // A device or a FIFO named `*.py` would never end (or never start) a read. The file
+        // is opened without waiting (a FIFO's open waits for a writer) and its kind read from
+        // the open file, so it cannot be swapped between the check and the read.
+        let mut open = std::fs::OpenOptions::new();
+        open.read(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            open.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+        }
+        let file = open.open(path).map_err(PythonBuildError::io(path))?;
+        let meta = file.metadata().map_err(PythonBuildError::io(path))?;
         if !meta.is_file() {
             return Err(PythonBuildError::NotABench {
                 path: path.to_path_buf(),
@@ -121,8 +131,8 @@ impl Walk {
         }
         // Bounded even if the file grows after its size was read.
         let mut bytes = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(budget + 1).read_to_end(&mut bytes))
+        file.take(budget + 1)
+            .read_to_end(&mut bytes)
             .map_err(PythonBuildError::io(path))?;
         self.bytes += bytes.len() as u64;
         if self.bytes > MAX_SOURCE_BYTES {
@@ -219,6 +229,8 @@ pub fn collect(bench: &Path) -> Result<Sources, PythonBuildError> {
         }
         let root = bench.parent().map(Path::to_path_buf).unwrap_or_default();
         (root, bench.clone())
+    } else if bench.exists() {
+        return Err(not_a_bench("not a regular file"));
     } else {
         return Err(not_a_bench("does not exist"));
     };
@@ -373,5 +385,31 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.py")).unwrap();
         let e = collect(dir.path()).unwrap_err().to_string();
         assert!(e.ends_with("zero.py: not a regular file"), "{e}");
+    }
+
+    /// A FIFO, as a module or as the bench itself, is refused at once: opening one for
+    /// reading waits for a writer.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_named_like_a_module_is_refused_without_waiting() {
+        use rustix::fs::{CWD, FileType, Mode, mknodat};
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "bench.py", "");
+        let fifo = dir.path().join("pipe.py");
+        mknodat(CWD, &fifo, FileType::Fifo, Mode::from_raw_mode(0o600), 0).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (root, bench) = (dir.path().to_path_buf(), fifo.clone());
+        std::thread::spawn(move || {
+            let as_module = collect(&root).map(|_| ()).map_err(|e| e.to_string());
+            let as_bench = collect(&bench).map(|_| ()).map_err(|e| e.to_string());
+            tx.send((as_module, as_bench))
+        });
+        let (as_module, as_bench) = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("collect waited on a FIFO");
+        let e = as_module.unwrap_err();
+        assert!(e.ends_with("pipe.py: not a regular file"), "{e}");
+        let e = as_bench.unwrap_err();
+        assert!(e.ends_with("pipe.py: not a regular file"), "{e}");
     }
 }
