@@ -90,13 +90,15 @@ pub fn resolve(bench: &str) -> Result<(String, PathBuf)> {
         return build_python(path, None);
     }
     if path.extension().is_some_and(|e| e == "wasm") || path.is_file() {
-        if !path.is_file() {
-            let what = if path.exists() {
-                "is not a regular file"
-            } else {
-                "does not exist"
-            };
-            bail!("bench component {} {what}", path.display());
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_file() => {}
+            Ok(_) => bail!("bench component {} is not a regular file", path.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                bail!("bench component {} does not exist", path.display())
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("bench component {}", path.display()));
+            }
         }
         let name = path
             .file_stem()

@@ -339,19 +339,12 @@ pub fn suite(command: SuiteCommand) -> Result<u8> {
     })
 }
 
-/// Read a suite file, refusing one past the suite size limit before reading it all.
+/// Read a suite file, refusing one past the suite size limit before reading it all (and a
+/// FIFO or a device, without waiting on it).
 fn read_suite_file(path: &std::path::Path) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let limit = kernbench_service::suite::MAX_SUITE_BYTES;
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("reading {}", path.display()))?;
-    if bytes.len() > limit {
-        anyhow::bail!("{}: longer than {limit} bytes", path.display());
-    }
-    Ok(bytes)
+    let limit = kernbench_service::suite::MAX_SUITE_BYTES as u64;
+    kernbench_host::sim::config_file::read_regular(path, limit)
+        .with_context(|| format!("reading {}", path.display()))
 }
 
 #[allow(clippy::print_stderr)] // A note beside the secret: stdout holds only the secret.

@@ -7,7 +7,8 @@ use super::progress;
 use super::service::runtime;
 use anyhow::{Context, Result};
 use clap::Args;
-use kernbench_host::sim::config_file::read_config;
+use kernbench_host::model::Policy;
+use kernbench_host::sim::config_file::{read_config, read_regular};
 use kernbench_service::client::{Client, ClientError};
 use kernbench_service::spec::RunSpec;
 use serde_json::Value;
@@ -93,7 +94,9 @@ pub fn submit(args: SubmitArgs) -> Result<u8> {
         seed: args.seed.unwrap_or(0),
         suite: args.suite.clone(),
     };
-    let bytes = std::fs::read(&args.component)
+    // Bounded by the largest component any built-in policy accepts (the server checks its
+    // own limits); a FIFO or a device is refused, not waited on or read without end.
+    let bytes = read_regular(&args.component, Policy::trusted().limits.component_bytes)
         .with_context(|| format!("reading {}", args.component.display()))?;
     let file_name = args.component.file_name().map_or_else(
         || "component.wasm".to_owned(),

@@ -3,7 +3,9 @@
 use super::exit;
 use anyhow::{Context, Result};
 use clap::Args;
+use kernbench_host::model::Policy;
 use kernbench_host::runtime::validate::validate as check;
+use kernbench_host::sim::config_file::read_regular;
 use std::path::PathBuf;
 
 /// Arguments of `kernbench validate`.
@@ -18,7 +20,9 @@ pub struct ValidateArgs {
 
 /// Check a component; exit 0 if it would load, 3 if it would be refused.
 pub fn validate(args: ValidateArgs) -> Result<u8> {
-    let bytes = std::fs::read(&args.component)
+    // Bounded by the largest component any built-in policy accepts; a FIFO or a device is
+    // refused, not waited on or read without end.
+    let bytes = read_regular(&args.component, Policy::trusted().limits.component_bytes)
         .with_context(|| format!("reading {}", args.component.display()))?;
     let result = check(&bytes);
     if args.json {

@@ -5,14 +5,39 @@ use kernbench_test_artifacts as artifacts;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn kernbench(args: &[&str]) -> Output {
+fn kernbench_command(args: &[&str]) -> Command {
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-component-cache");
-    Command::new(env!("CARGO_BIN_EXE_kernbench"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kernbench"));
+    command
         .args(args)
         .env("KERNBENCH_CACHE_DIR", cache)
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap()
+        .env_remove("RUST_LOG");
+    command
+}
+
+fn kernbench(args: &[&str]) -> Output {
+    kernbench_command(args).output().unwrap()
+}
+
+/// [`kernbench`], failing the test (and killing the process) if it has not ended after
+/// `seconds`: for inputs that once made it wait forever.
+fn kernbench_within(args: &[&str], seconds: u64) -> Output {
+    use std::process::Stdio;
+    let mut child = kernbench_command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("kernbench {args:?} had not ended after {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
 }
 
 fn stdout(out: &Output) -> String {
@@ -166,19 +191,26 @@ fn fifos_given_as_files_are_refused_without_waiting() {
         path.to_string_lossy().into_owned()
     };
     let (config, bench) = (fifo("topology.json"), fifo("bench.wasm"));
-    let out = kernbench(&["run", artifacts::HELLO, "--topology", &config]);
+    let out = kernbench_within(&["run", artifacts::HELLO, "--topology", &config], 60);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("topology.json: not a regular file"),
         "{}",
         stderr(&out)
     );
-    let out = kernbench(&["run", &bench]);
+    let out = kernbench_within(&["run", &bench], 60);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("bench.wasm is not a regular file"),
         "{}",
         stderr(&out)
+    );
+    let out = kernbench_within(&["validate", &bench], 60);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bench.wasm") && err.contains("not a regular file"),
+        "{err}"
     );
 }
 

@@ -29,11 +29,12 @@ pub const POOLING_MAX_RANKS: u32 = 4096;
 const CORE_INSTANCES_PER_RANK: u32 = 4;
 
 /// Bytes of a freed pooled table that are zeroed and kept in memory rather than handed back
-/// to the kernel: a rank's tables take a page or two, and instantiating into a slot whose
-/// pages were given back faults them in again (about a fifth of a reused slot's
-/// instantiation, ADR-0011 item 9). Bounded: at most this much stays resident per table
-/// slot, and only what a table actually used.
-const TABLE_KEEP_RESIDENT: usize = 64 << 10;
+/// to the kernel: instantiating into a slot whose pages were given back faults them in
+/// again (about a fifth of a reused slot's instantiation, ADR-0011 item 9). A Rust guest's
+/// tables hold about 150 entries (a page). Bounded: at most this much of what a table used
+/// stays resident per table slot, so at most `total_tables` times it for the pool, while
+/// the engine lives.
+const TABLE_KEEP_RESIDENT: usize = 16 << 10;
 
 /// Settings fixed when the engine is created: the pool's upper bounds. A run's policy may
 /// be tighter, never looser.

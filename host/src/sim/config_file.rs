@@ -1,6 +1,7 @@
-//! Reading a configuration file (topology, CCL config, policy) without letting its size or
-//! kind drive the host: only regular files, and never more than a fixed size, checked before
-//! and while reading (`/dev/zero` or a FIFO is refused, not read without end).
+//! Reading an input file (a topology, CCL config or policy, and for the CLI a component or
+//! a suite) without letting its size or kind drive the host: only regular files, and never
+//! more than a fixed size, checked before and while reading (`/dev/zero` or a FIFO is
+//! refused, not read without end or waited on).
 
 use std::fs::{File, Metadata};
 use std::io::{Error, ErrorKind, Read};
@@ -9,48 +10,64 @@ use std::path::Path;
 /// Largest configuration file read. Real ones are a few KiB.
 pub const MAX_CONFIG_FILE_BYTES: u64 = 1 << 20;
 
-/// Open `path` for reading, and say what it is, without waiting on it: opening a FIFO
-/// blocks until a writer comes, so it is opened non-blocking (which changes nothing for a
-/// regular file). Its kind is then read from the open file, not from the path, so nothing
-/// can swap the file between the check and the read. `None` when it is not a regular file.
+/// Open `path` for reading if it is a regular file; `None` when it is not. A path that is
+/// not one is refused without being opened (opening a device can have effects of its own).
+/// The file is opened non-blocking, since opening a FIFO would wait for a writer, and its
+/// kind is checked again on the open file, so a file swapped in after the first check is
+/// refused too. The returned file blocks again, as files normally do.
 pub fn open_regular(path: &Path) -> std::io::Result<Option<(File, Metadata)>> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Ok(None);
+    }
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
     {
+        use rustix::fs::OFlags;
         use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+        options.custom_flags((OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32);
     }
     let file = options.open(path)?;
     let meta = file.metadata()?;
-    Ok(meta.is_file().then_some((file, meta)))
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    #[cfg(unix)]
+    rustix::fs::fcntl_setfl(&file, rustix::fs::OFlags::empty())?;
+    Ok(Some((file, meta)))
 }
 
-/// The text of the configuration file at `path`.
-pub fn read_config(path: &Path) -> std::io::Result<String> {
+/// The bytes of the regular file at `path`, refused by name when it is not one or holds
+/// more than `limit` bytes (checked before reading, and by reading at most one byte more).
+pub fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     let Some((file, meta)) = open_regular(path)? else {
         return Err(Error::new(
             ErrorKind::InvalidInput,
-            "not a regular file (a device, FIFO or directory is never read as a config)",
+            "not a regular file (a device, FIFO or directory is never read)",
         ));
     };
     let too_big = || {
         Error::new(
             ErrorKind::InvalidData,
-            format!("larger than {MAX_CONFIG_FILE_BYTES} bytes, the most a config file may hold"),
+            format!("larger than {limit} bytes, the most such a file may hold"),
         )
     };
-    if meta.len() > MAX_CONFIG_FILE_BYTES {
+    if meta.len() > limit {
         return Err(too_big());
     }
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     // A file that grows (or a /proc file that reports 0 bytes) is still read only this far.
-    file.take(MAX_CONFIG_FILE_BYTES + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > MAX_CONFIG_FILE_BYTES {
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
         return Err(too_big());
     }
-    Ok(text)
+    Ok(bytes)
+}
+
+/// The text of the configuration file at `path`.
+pub fn read_config(path: &Path) -> std::io::Result<String> {
+    let bytes = read_regular(path, MAX_CONFIG_FILE_BYTES)?;
+    String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub(super) fn instantiate(env: &Env, runs: usize) -> Result<Vec<Metric>> {
     for _ in 0..runs {
         reused.push(per_rank(instantiate_only(&engine, &bench, &options)?));
     }
+    drop((bench, engine));
     // A fresh engine each time, as every `kernbench run` and every service run makes: its
     // pool is new memory, so each rank pays the kernel's first touch of its slots.
     let mut fresh = Vec::new();

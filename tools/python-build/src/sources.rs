@@ -99,23 +99,32 @@ impl Walk {
                 OWN_DIRECTORY,
             ));
         }
-        // A device or a FIFO named `*.py` would never end (or never start) a read. The file
-        // is opened without waiting (a FIFO's open waits for a writer) and its kind read from
-        // the open file, so it cannot be swapped between the check and the read.
+        // A device or a FIFO named `*.py` would never end (or never start) a read: it is
+        // refused by its path without being opened. A file swapped in after that check is
+        // opened without waiting (a FIFO's open waits for a writer) and refused by what the
+        // open file is.
+        let not_a_file = || PythonBuildError::NotABench {
+            path: path.to_path_buf(),
+            why: "not a regular file".to_owned(),
+        };
+        if !std::fs::metadata(path)
+            .map_err(PythonBuildError::io(path))?
+            .is_file()
+        {
+            return Err(not_a_file());
+        }
         let mut open = std::fs::OpenOptions::new();
         open.read(true);
         #[cfg(unix)]
         {
+            use rustix::fs::OFlags;
             use std::os::unix::fs::OpenOptionsExt;
-            open.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+            open.custom_flags((OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32);
         }
         let file = open.open(path).map_err(PythonBuildError::io(path))?;
         let meta = file.metadata().map_err(PythonBuildError::io(path))?;
         if !meta.is_file() {
-            return Err(PythonBuildError::NotABench {
-                path: path.to_path_buf(),
-                why: "not a regular file".to_owned(),
-            });
+            return Err(not_a_file());
         }
         let too_big = |walk: &Self| {
             walk.limit(
@@ -229,10 +238,12 @@ pub fn collect(bench: &Path) -> Result<Sources, PythonBuildError> {
         }
         let root = bench.parent().map(Path::to_path_buf).unwrap_or_default();
         (root, bench.clone())
-    } else if bench.exists() {
-        return Err(not_a_bench("not a regular file"));
     } else {
-        return Err(not_a_bench("does not exist"));
+        return Err(match std::fs::metadata(&bench) {
+            Ok(_) => not_a_bench("not a regular file"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => not_a_bench("does not exist"),
+            Err(e) => PythonBuildError::io(&bench)(e),
+        });
     };
     let stem = main.file_stem().and_then(|s| s.to_str()).unwrap_or("bench");
     let name = if stem == "bench" {
