@@ -191,27 +191,21 @@ fn fifos_given_as_files_are_refused_without_waiting() {
         path.to_string_lossy().into_owned()
     };
     let (config, bench) = (fifo("topology.json"), fifo("bench.wasm"));
-    let out = kernbench_within(&["run", artifacts::HELLO, "--topology", &config], 60);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("topology.json: not a regular file"),
-        "{}",
-        stderr(&out)
-    );
-    let out = kernbench_within(&["run", &bench], 60);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("bench.wasm is not a regular file"),
-        "{}",
-        stderr(&out)
-    );
-    let out = kernbench_within(&["validate", &bench], 60);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
-    assert!(
-        err.contains("bench.wasm") && err.contains("not a regular file"),
-        "{err}"
-    );
+    // Each command, and what its error must say.
+    let cases: [(&[&str], &[&str]); 3] = [
+        (
+            &["run", artifacts::HELLO, "--topology", &config],
+            &["topology.json: not a regular file"],
+        ),
+        (&["run", &bench], &["bench.wasm is not a regular file"]),
+        (&["validate", &bench], &["bench.wasm", "not a regular file"]),
+    ];
+    for (args, expected) in cases {
+        let out = kernbench_within(args, 60);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(expected.iter().all(|e| err.contains(e)), "{args:?}: {err}");
+    }
 }
 
 #[test]
